@@ -1,0 +1,147 @@
+//! Builds every plugin crate of the workspace for `wasm32-wasip2`, so that one `cargo build` or
+//! `cargo test` at the root yields the host and its plugins.
+//!
+//! Plugin crates are the workspace members under `plugins/` and `tests/plugins/` whose `[lib]`
+//! is a `cdylib`. They are compiled in release by a nested cargo with its own target directory
+//! (`<target>/wasm`), so it never waits on the lock of the build that runs this script. The
+//! components land in `<target>/plugins/<package>.wasm`; the host learns that folder through the
+//! `MOPORT_BUILT_PLUGINS` compile-time variable.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+const PLUGIN_ROOTS: &[&str] = &["plugins", "plugins/examples", "tests/plugins"];
+
+fn main() {
+    let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let target_dir = cargo_target_dir(&out_dir);
+    let components_dir = target_dir.join("plugins");
+
+    for watched in ["wit", "Cargo.lock"].iter().chain(PLUGIN_ROOTS) {
+        println!("cargo:rerun-if-changed={watched}");
+    }
+    println!("cargo:rustc-env=MOPORT_BUILT_PLUGINS={}", components_dir.display());
+
+    let plugins = find_plugin_crates(&root);
+    if plugins.is_empty() {
+        return;
+    }
+    require_wasm_target();
+
+    let wasm_target_dir = target_dir.join("wasm");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(&root)
+        .args(["build", "--release", "--target", WASM_TARGET, "--target-dir"])
+        .arg(&wasm_target_dir);
+    for plugin in &plugins {
+        build.args(["-p", &plugin.package]);
+    }
+    // Settings meant for the outer build (flags for the host target, clippy's wrapper) must not
+    // leak into the wasm build; the jobserver (CARGO_MAKEFLAGS) is shared on purpose.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        build.env_remove(var);
+    }
+    let status = build.status().unwrap_or_else(|err| panic!("could not start cargo to build the plugins: {err}"));
+    if !status.success() {
+        panic!(
+            "building the plugins for {WASM_TARGET} failed ({status}); the compiler's messages are above. \
+             Plugins: {}",
+            plugins.iter().map(|p| p.package.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+
+    fs::create_dir_all(&components_dir)
+        .unwrap_or_else(|err| panic!("could not create {}: {err}", components_dir.display()));
+    for plugin in &plugins {
+        let built = wasm_target_dir
+            .join(WASM_TARGET)
+            .join("release")
+            .join(format!("{}.wasm", plugin.package.replace('-', "_")));
+        let placed = components_dir.join(format!("{}.wasm", plugin.package));
+        copy_if_changed(&built, &placed);
+    }
+}
+
+struct PluginCrate {
+    package: String,
+}
+
+/// The crates directly under the plugin roots whose library is a `cdylib`.
+fn find_plugin_crates(root: &Path) -> Vec<PluginCrate> {
+    let mut found = Vec::new();
+    for plugin_root in PLUGIN_ROOTS {
+        let Ok(entries) = fs::read_dir(root.join(plugin_root)) else { continue };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        dirs.sort();
+        for dir in dirs {
+            let manifest_path = dir.join("Cargo.toml");
+            let Ok(text) = fs::read_to_string(&manifest_path) else { continue };
+            let manifest: toml::Table = text
+                .parse()
+                .unwrap_or_else(|err| panic!("{} is not valid TOML: {err}", manifest_path.display()));
+            let is_cdylib = manifest
+                .get("lib")
+                .and_then(|lib| lib.get("crate-type"))
+                .and_then(|types| types.as_array())
+                .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("cdylib")));
+            let package = manifest.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str());
+            if let (true, Some(package)) = (is_cdylib, package) {
+                found.push(PluginCrate { package: package.to_owned() });
+            }
+        }
+    }
+    found
+}
+
+/// Cargo marks the root of every target directory with CACHEDIR.TAG; OUT_DIR lies below it
+/// whether or not `--target`, `CARGO_TARGET_DIR` or `build.target-dir` moved it.
+fn cargo_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out_dir.join("moport"))
+}
+
+fn require_wasm_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    if let Some(sysroot) = sysroot
+        && !sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir()
+    {
+        panic!(
+            "the Rust target {WASM_TARGET} is not installed, and the plugins need it. \
+             Install it with:\n\n    rustup target add {WASM_TARGET}\n"
+        );
+    }
+}
+
+/// Leaves an unchanged component untouched, so its modification time keeps meaning something.
+fn copy_if_changed(from: &Path, to: &Path) {
+    let bytes = fs::read(from).unwrap_or_else(|err| panic!("plugin component {} missing: {err}", from.display()));
+    if fs::read(to).is_ok_and(|existing| existing == bytes) {
+        return;
+    }
+    let staging = to.with_extension("wasm.tmp");
+    fs::write(&staging, &bytes).unwrap_or_else(|err| panic!("could not write {}: {err}", staging.display()));
+    fs::rename(&staging, to).unwrap_or_else(|err| panic!("could not place {}: {err}", to.display()));
+}

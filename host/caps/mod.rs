@@ -1,0 +1,41 @@
+//! The capabilities a plugin reaches through WIT, one module each. Only `log` and `settings`
+//! need no grant; every other capability checks the plugin's grants inside each host function
+//! as well as at link time (see `engine::contract`).
+
+pub mod files;
+pub mod log;
+pub mod settings;
+
+use crate::bindings::moport::host as wit;
+use crate::engine::limits::RunLimiter;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Everything one plugin run owns: its sandboxed WASI, its limits and its capabilities.
+pub struct HostState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limiter: RunLimiter,
+    pub(crate) log: log::PluginLog,
+    pub(crate) settings: settings::PluginSettings,
+    /// `None` when the plugin has no `files` grant.
+    pub(crate) files: Option<files::OutputFolder>,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl wit::types::Host for HostState {}
+
+/// Adds the implemented capability interfaces to a linker. Interfaces declared in WIT but not
+/// yet provided are left out, and `engine::contract` refuses components that import them.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wit::types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::log::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::settings::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::files::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! The `moport` command line.
+
+use crate::engine::cache::{CacheOutcome, ComponentCache};
+use crate::engine::contract::{self, Capability};
+use crate::logging::{self, LogFormat};
+use crate::manifest::{Manifest, MoAccess, PluginSpec};
+use crate::runner::{ExitStatus, Host, LoadedPlugin, RunError, RunOptions, RunOutcome};
+use clap::{Parser, Subcommand};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+Examples:
+  moport list                          the plugins in ./plugins.toml
+  moport inspect hello                 world, WIT version, grants and limits of a plugin
+  moport run hello                     run a plugin
+  moport run hello --dry-run           compute everything, change nothing
+  moport --config /etc/moport/plugins.toml --log-format json run plan2learn
+
+Exit codes:
+  0  success
+  1  internal error in moport
+  2  wrong command line
+  3  configuration error (plugins.toml, settings, grants, missing or incompatible component)
+  4  the plugin reported a failure (bad data, a defect in the plugin)
+  5  the plugin hit a limit (memory, time, output) or crashed
+  6  a service the plugin depends on failed (MO, a remote target, the output folder)
+
+Environment:
+  MOPORT_CONFIG     plugins.toml to use (as --config)
+  MOPORT_CACHE_DIR  folder for precompiled plugins (as --cache-dir)
+  MOPORT_LOG        log filter, e.g. `debug` or `moport=info,plugin=trace`";
+
+#[derive(Debug, Parser)]
+#[command(name = "moport", version, about = "Runs sandboxed WebAssembly plugins for OS2mo", after_help = AFTER_HELP)]
+struct Cli {
+    /// The plugins.toml that lists the plugins, their grants, limits and settings.
+    #[arg(long, global = true, env = "MOPORT_CONFIG", default_value = "plugins.toml")]
+    config: PathBuf,
+    /// How log lines on stderr look; `json` also makes `run` print its result as JSON.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    log_format: LogFormat,
+    /// More log detail: -v for debug, -vv for trace.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Folder for precompiled plugins [default: $XDG_CACHE_HOME/moport or ~/.cache/moport].
+    #[arg(long, global = true, env = "MOPORT_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile plugins on every start instead of using the precompiled cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the plugins in plugins.toml.
+    List,
+    /// Show a plugin's world, WIT version, capabilities, grants, limits and settings.
+    Inspect {
+        /// The plugin's name in plugins.toml.
+        plugin: String,
+    },
+    /// Run a plugin.
+    Run {
+        /// The plugin's name in plugins.toml.
+        plugin: String,
+        /// Compute everything but change nothing (the plugin is told; importers plan only).
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => tracing::Level::WARN,
+        (false, 0) => tracing::Level::INFO,
+        (false, 1) => tracing::Level::DEBUG,
+        (false, _) => tracing::Level::TRACE,
+    };
+    logging::init(cli.log_format, level);
+    let format = cli.log_format;
+    let status = match execute(cli) {
+        Ok(()) => ExitStatus::Success,
+        Err(err) => {
+            let status = err.exit_status();
+            match format {
+                LogFormat::Human => logging::eprint_around_bars(&format!("error: {err}\n")),
+                LogFormat::Json => tracing::error!(exit_code = status as u8, "{err}"),
+            }
+            status
+        }
+    };
+    ExitCode::from(status as u8)
+}
+
+fn execute(cli: Cli) -> Result<(), RunError> {
+    let manifest = Manifest::load(&cli.config)?;
+    match cli.command {
+        Command::List => {
+            print!("{}", list(&manifest));
+            Ok(())
+        }
+        Command::Inspect { plugin } => {
+            let host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
+            let loaded = host.load(&plugin)?;
+            print!("{}", inspect(&loaded));
+            Ok(())
+        }
+        Command::Run { plugin, dry_run } => {
+            let host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| RunError::Internal { plugin: plugin.clone(), message: format!("cannot start the async runtime: {err}") })?;
+            let outcome = runtime.block_on(host.run(&plugin, &RunOptions { dry_run }))?;
+            match cli.log_format {
+                LogFormat::Human => print!("{}", describe_outcome(&plugin, &outcome)),
+                LogFormat::Json => println!("{}", outcome_json(&plugin, &outcome)),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn cache(dir: Option<PathBuf>, disabled: bool) -> ComponentCache {
+    ComponentCache::new(if disabled { None } else { dir.or_else(ComponentCache::default_dir) })
+}
+
+fn list(manifest: &Manifest) -> String {
+    if manifest.plugins.is_empty() {
+        return format!("no plugins in {}\n", manifest.path.display());
+    }
+    let width = manifest.plugins.keys().map(String::len).max().unwrap_or(0).max(6);
+    let mut out = format!("{:width$}  {:9}  DESCRIPTION\n", "PLUGIN", "COMPONENT");
+    for (name, spec) in &manifest.plugins {
+        let state = if spec.component.is_file() { "built" } else { "missing" };
+        let _ = writeln!(out, "{name:width$}  {state:9}  {}", spec.description);
+    }
+    if manifest.plugins.values().any(|spec| !spec.component.is_file()) {
+        out.push_str("\nmissing components: run `cargo build` to build the plugins.\n");
+    }
+    out
+}
+
+fn inspect(loaded: &LoadedPlugin) -> String {
+    let spec = &loaded.spec;
+    let contract = &loaded.contract;
+    let host_version = contract::host_wit_version();
+    let mut out = String::new();
+    let mut line = |key: &str, value: String| {
+        let _ = writeln!(out, "{key:12} {value}");
+    };
+    line("plugin", spec.name.clone());
+    if !spec.description.is_empty() {
+        line("description", spec.description.clone());
+    }
+    line(
+        "component",
+        format!("{} ({} bytes, sha256 {})", spec.component.display(), loaded.wasm_bytes, &loaded.wasm_sha256[..16]),
+    );
+    line("world", contract.world.to_string());
+    line(
+        "WIT",
+        format!("{}@{} (this moport provides {host_version})", contract::WIT_PACKAGE, contract.wit_version),
+    );
+    let uses = |capability: Capability| {
+        let mark = match (capability.is_granted(&spec.grants), capability.is_provided()) {
+            (false, _) => " (NOT GRANTED)",
+            (true, false) => " (not provided by this moport yet)",
+            (true, true) => "",
+        };
+        format!("{capability}{mark}")
+    };
+    line("uses", contract.capabilities.iter().map(|&c| uses(c)).collect::<Vec<_>>().join(", "));
+    line("grants", grants_summary(spec));
+    line(
+        "limits",
+        format!("memory {}, time {}, output {}", spec.limits.memory, spec.limits.time, spec.limits.output),
+    );
+    let keys: Vec<&str> = spec.settings.keys().map(String::as_str).collect();
+    line("settings", if keys.is_empty() { "(none)".to_owned() } else { keys.join(", ") });
+    line(
+        "load",
+        format!(
+            "{:.1} ms ({})",
+            loaded.load_time.as_secs_f64() * 1000.0,
+            match loaded.cache {
+                CacheOutcome::Hit => "precompiled cache hit",
+                CacheOutcome::Miss => "compiled, now cached",
+                CacheOutcome::Disabled => "compiled, cache off",
+            }
+        ),
+    );
+    if let Err(err) = contract::check_grants(&spec.name, contract, &spec.grants) {
+        let _ = writeln!(out, "\nthis plugin cannot run as configured: {err}");
+    }
+    out
+}
+
+fn grants_summary(spec: &PluginSpec) -> String {
+    let grants = &spec.grants;
+    let mut parts = Vec::new();
+    if let Some(dir) = &grants.files {
+        parts.push(format!("files -> {}", dir.display()));
+    }
+    match grants.mo {
+        Some(MoAccess::Read) => parts.push("mo read".to_owned()),
+        Some(MoAccess::Write) => parts.push("mo read+write".to_owned()),
+        None => {}
+    }
+    if !grants.remote.is_empty() {
+        parts.push(format!("remote {}", grants.remote.join(", ")));
+    }
+    if grants.dar {
+        parts.push("dar".to_owned());
+    }
+    if grants.state {
+        parts.push("state".to_owned());
+    }
+    if parts.is_empty() { "none beyond log and settings".to_owned() } else { parts.join("; ") }
+}
+
+fn describe_outcome(plugin: &str, outcome: &RunOutcome) -> String {
+    let mut out = format!("{plugin}: {}\n", outcome.report.summary);
+    for (name, value) in &outcome.report.counts {
+        let _ = writeln!(out, "  {name}: {value}");
+    }
+    if let Some(dir) = &outcome.output_dir
+        && !outcome.files.is_empty()
+    {
+        let _ = writeln!(out, "  files in {}:", dir.display());
+        for (name, size) in &outcome.files {
+            let _ = writeln!(out, "    {name} ({size} bytes)");
+        }
+    }
+    let _ = writeln!(out, "  took {:.2} s", outcome.elapsed.as_secs_f64());
+    out
+}
+
+fn outcome_json(plugin: &str, outcome: &RunOutcome) -> serde_json::Value {
+    serde_json::json!({
+        "plugin": plugin,
+        "summary": outcome.report.summary,
+        "counts": outcome.report.counts.iter().map(|(k, v)| serde_json::json!({"name": k, "value": v})).collect::<Vec<_>>(),
+        "output_dir": outcome.output_dir,
+        "files": outcome.files.iter().map(|(name, size)| serde_json::json!({"path": name, "bytes": size})).collect::<Vec<_>>(),
+        "elapsed_ms": outcome.elapsed.as_millis() as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,14 @@
+//! moport: runs sandboxed WebAssembly component plugins for OS2mo.
+//!
+//! The host owns every side effect; a plugin is pure logic that reaches MO, files and the
+//! network only through the WIT capabilities in `wit/`, as far as plugins.toml grants them.
+
+pub mod bindings;
+pub mod caps;
+pub mod cli;
+pub mod engine;
+pub mod logging;
+pub mod manifest;
+pub mod runner;
+
+pub use runner::{ExitStatus, Host, RunError, RunOptions, RunOutcome};

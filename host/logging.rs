@@ -1,0 +1,78 @@
+//! Log output on stderr: readable lines for people, one JSON object per line for machines.
+//! Progress bars are drawn only for people on a terminal; log lines are printed around them.
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{self, IsTerminal, Write};
+use std::sync::OnceLock;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+static BARS: OnceLock<MultiProgress> = OnceLock::new();
+
+fn bars() -> &'static MultiProgress {
+    BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::hidden()))
+}
+
+/// Sets up logging once per process. `default_level` applies unless `MOPORT_LOG` holds a filter
+/// (tracing's syntax, e.g. `debug` or `moport=info,plugin=trace`).
+pub fn init(format: LogFormat, default_level: tracing::Level) {
+    let filter = EnvFilter::try_from_env("MOPORT_LOG").unwrap_or_else(|_| EnvFilter::new(default_level.as_str()));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter)
+        .with_ansi(io::stderr().is_terminal())
+        .with_writer(AroundBars);
+    let installed = match format {
+        LogFormat::Human => {
+            bars().set_draw_target(ProgressDrawTarget::stderr());
+            builder.with_target(false).try_init()
+        }
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+    };
+    // A second init (several runs in one test process) keeps the first subscriber.
+    drop(installed);
+}
+
+/// A progress bar for `total` steps, drawn only where bars are shown.
+pub fn progress_bar(label: &str, total: u64) -> ProgressBar {
+    let bar = bars().add(ProgressBar::new(total));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:24} [{bar:40}] {pos}/{len} ({eta} left)")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_owned());
+    bar
+}
+
+/// Prints on stderr without tearing the progress bars.
+pub fn eprint_around_bars(text: &str) {
+    bars().suspend(|| {
+        let _ = io::stderr().write_all(text.as_bytes());
+    });
+}
+
+struct AroundBars;
+
+impl Write for AroundBars {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        bars().suspend(|| io::stderr().write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for AroundBars {
+    type Writer = AroundBars;
+
+    fn make_writer(&'a self) -> AroundBars {
+        AroundBars
+    }
+}

@@ -1,0 +1,288 @@
+//! plugins.toml: which plugins exist, their component, grants, limits and settings.
+//!
+//! Unknown keys are refused everywhere, so a misspelt grant or limit is an error and never a
+//! silently ignored line. Relative paths are relative to the folder that holds plugins.toml.
+
+pub mod units;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+pub use units::{ByteSize, Span};
+
+/// Where `cargo build` placed the components of this workspace's plugin crates.
+pub const BUILT_PLUGINS_DIR: &str = env!("MOPORT_BUILT_PLUGINS");
+
+#[derive(Debug, Error)]
+pub enum ManifestError {
+    #[error("cannot read {path}: {source}; pass the right file with --config or MOPORT_CONFIG")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: plugin name `{name}` is not allowed: use lower-case letters, digits and `-`")]
+    BadName { path: PathBuf, name: String },
+    #[error("no plugin named `{name}` in {path}; the plugins there are: {known}")]
+    UnknownPlugin { path: PathBuf, name: String, known: String },
+}
+
+/// plugins.toml, read and checked.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub components_dir: PathBuf,
+    pub plugins: BTreeMap<String, PluginSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    #[serde(default)]
+    host: HostSection,
+    #[serde(default)]
+    plugins: BTreeMap<String, PluginEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostSection {
+    /// Folder that relative `component` paths are taken from.
+    components: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginEntry {
+    component: PathBuf,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    grants: GrantsEntry,
+    #[serde(default)]
+    limits: LimitsEntry,
+    #[serde(default)]
+    settings: toml::Table,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantsEntry {
+    files: Option<PathBuf>,
+    mo: Option<MoAccess>,
+    #[serde(default)]
+    remote: Vec<String>,
+    #[serde(default)]
+    dar: bool,
+    #[serde(default)]
+    state: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsEntry {
+    memory: Option<ByteSize>,
+    time: Option<Span>,
+    output: Option<ByteSize>,
+}
+
+/// One plugin as plugins.toml describes it, with paths resolved.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    pub name: String,
+    pub description: String,
+    pub component: PathBuf,
+    pub grants: Grants,
+    pub limits: Limits,
+    /// The plugin's own settings, as JSON values (what the `settings` capability hands out).
+    pub settings: BTreeMap<String, serde_json::Value>,
+}
+
+/// What a plugin may do beyond logging and reading its own settings. Everything is denied unless
+/// plugins.toml grants it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The output folder of the `files` capability.
+    pub files: Option<PathBuf>,
+    pub mo: Option<MoAccess>,
+    /// Names of the remote targets the plugin may use.
+    pub remote: Vec<String>,
+    pub dar: bool,
+    pub state: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MoAccess {
+    Read,
+    Write,
+}
+
+/// Resource limits of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory of the plugin.
+    pub memory: ByteSize,
+    /// Wall-clock time of the whole run, host calls included.
+    pub time: Span,
+    /// Bytes written through `files` in one run.
+    pub output: ByteSize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: ByteSize(1 << 30),
+            time: Span(std::time::Duration::from_secs(30 * 60)),
+            output: ByteSize(1 << 30),
+        }
+    }
+}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+        Manifest::parse(path, &text)
+    }
+
+    /// Parses plugins.toml text; `path` names the file in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+        let file: ManifestFile = toml::from_str(text)
+            .map_err(|err| ManifestError::Parse { path: path.to_owned(), message: err.to_string().trim_end().to_owned() })?;
+        // Absolute, so that every path moport prints can be used from any folder.
+        let base = std::path::absolute(path.parent().unwrap_or(Path::new("")))
+            .unwrap_or_else(|_| path.parent().map(Path::to_path_buf).unwrap_or_default());
+        let components_dir = match file.host.components {
+            Some(dir) => base.join(dir),
+            None => PathBuf::from(BUILT_PLUGINS_DIR),
+        };
+        let defaults = Limits::default();
+        let mut plugins = BTreeMap::new();
+        for (name, entry) in file.plugins {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                return Err(ManifestError::BadName { path: path.to_owned(), name });
+            }
+            let settings = entry
+                .settings
+                .into_iter()
+                .map(|(key, value)| (key, toml_to_json(value)))
+                .collect();
+            let spec = PluginSpec {
+                description: entry.description,
+                component: components_dir.join(entry.component),
+                grants: Grants {
+                    files: entry.grants.files.map(|dir| base.join(dir)),
+                    mo: entry.grants.mo,
+                    remote: entry.grants.remote,
+                    dar: entry.grants.dar,
+                    state: entry.grants.state,
+                },
+                limits: Limits {
+                    memory: entry.limits.memory.unwrap_or(defaults.memory),
+                    time: entry.limits.time.unwrap_or(defaults.time),
+                    output: entry.limits.output.unwrap_or(defaults.output),
+                },
+                settings,
+                name: name.clone(),
+            };
+            plugins.insert(name, spec);
+        }
+        Ok(Manifest { path: path.to_owned(), components_dir, plugins })
+    }
+
+    pub fn plugin(&self, name: &str) -> Result<&PluginSpec, ManifestError> {
+        self.plugins.get(name).ok_or_else(|| ManifestError::UnknownPlugin {
+            path: self.path.clone(),
+            name: name.to_owned(),
+            known: if self.plugins.is_empty() {
+                "(none)".to_owned()
+            } else {
+                self.plugins.keys().cloned().collect::<Vec<_>>().join(", ")
+            },
+        })
+    }
+}
+
+fn toml_to_json(value: toml::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        toml::Value::String(s) => Json::String(s),
+        toml::Value::Integer(i) => Json::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        toml::Value::Boolean(b) => Json::Bool(b),
+        toml::Value::Datetime(d) => Json::String(d.to_string()),
+        toml::Value::Array(items) => Json::Array(items.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => Json::Object(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[host]
+components = "built"
+
+[plugins.hello]
+component = "hello.wasm"
+description = "Greets"
+
+[plugins.hello.grants]
+files = "out/hello"
+mo = "read"
+remote = ["plan2learn"]
+
+[plugins.hello.limits]
+memory = "64MiB"
+time = "10s"
+
+[plugins.hello.settings]
+recipient = "Aarhus"
+levels = [1, 2]
+"#;
+
+    #[test]
+    fn paths_are_relative_to_the_manifest_and_limits_default() {
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE).unwrap();
+        let hello = manifest.plugin("hello").unwrap();
+        assert_eq!(hello.component, Path::new("/etc/moport/built/hello.wasm"));
+        assert_eq!(hello.grants.files.as_deref(), Some(Path::new("/etc/moport/out/hello")));
+        assert_eq!(hello.grants.mo, Some(MoAccess::Read));
+        assert_eq!(hello.grants.remote, ["plan2learn"]);
+        assert!(!hello.grants.dar && !hello.grants.state);
+        assert_eq!(hello.limits.memory, ByteSize(64 << 20));
+        assert_eq!(hello.limits.output, Limits::default().output);
+        assert_eq!(hello.settings["recipient"], serde_json::json!("Aarhus"));
+        assert_eq!(hello.settings["levels"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let text = EXAMPLE.replace("mo = \"read\"", "mo = \"read\"\nnetwork = true");
+        let err = Manifest::parse(Path::new("plugins.toml"), &text).unwrap_err().to_string();
+        assert!(err.starts_with("plugins.toml: "), "{err}");
+        assert!(err.contains("line 12") && err.contains("unknown field `network`"), "{err}");
+    }
+
+    #[test]
+    fn bad_limit_values_say_what_is_expected() {
+        let text = EXAMPLE.replace("64MiB", "64MB");
+        let err = Manifest::parse(Path::new("plugins.toml"), &text).unwrap_err().to_string();
+        assert!(err.contains("`64MB` is not a size") && err.contains("line 16"), "{err}");
+    }
+
+    #[test]
+    fn unknown_plugin_lists_the_known_ones() {
+        let manifest = Manifest::parse(Path::new("plugins.toml"), EXAMPLE).unwrap();
+        let err = manifest.plugin("helo").unwrap_err().to_string();
+        assert!(err.contains("no plugin named `helo`") && err.contains("hello"), "{err}");
+    }
+
+    #[test]
+    fn without_a_components_folder_the_built_plugins_are_used() {
+        let text = EXAMPLE.replace("[host]\ncomponents = \"built\"", "");
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &text).unwrap();
+        assert_eq!(manifest.plugin("hello").unwrap().component, Path::new(BUILT_PLUGINS_DIR).join("hello.wasm"));
+    }
+}

@@ -1,0 +1,299 @@
+//! Loading, checking and running one plugin, and what can go wrong on the way.
+
+use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
+use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
+use crate::engine::PluginEngine;
+use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
+use crate::engine::contract::{self, Contract, ContractError};
+use crate::engine::limits::{LimitExceeded, RunLimiter};
+use crate::manifest::{Manifest, ManifestError, PluginSpec};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+/// What the plugin may print on stdout/stderr (kept for the log and for panic messages).
+const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// Process exit codes, one per kind of failure an operator must tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    Success = 0,
+    /// A defect in moport itself, or the machine failing under it.
+    Internal = 1,
+    /// The command line was wrong (clap's own code).
+    Usage = 2,
+    /// plugins.toml, a setting, a grant, a missing or incompatible component.
+    Config = 3,
+    /// The plugin reported a failure (bad data, its own defect).
+    PluginFailed = 4,
+    /// The plugin hit a limit or crashed (trap, panic).
+    LimitOrCrash = 5,
+    /// A service the plugin depends on failed (MO, a remote target, the output folder).
+    Io = 6,
+}
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("plugin `{plugin}`: component {} not found; run `cargo build` to build the plugins, or fix `component` in plugins.toml", path.display())]
+    MissingComponent { plugin: String, path: PathBuf },
+    #[error("plugin `{plugin}`: {} is not a usable WebAssembly component: {message}", path.display())]
+    BadComponent { plugin: String, path: PathBuf, message: String },
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    #[error("plugin `{plugin}`: cannot use its output folder {}: {source}", path.display())]
+    OutputFolder { plugin: String, path: PathBuf, source: std::io::Error },
+    #[error("plugin `{plugin}` failed with {kind} error: {message}")]
+    Plugin { plugin: String, kind: &'static str, message: String },
+    #[error("plugin `{plugin}` was stopped: {limit}")]
+    Limit { plugin: String, limit: LimitExceeded },
+    #[error("plugin `{plugin}` crashed: {cause}")]
+    Crash { plugin: String, cause: String },
+    #[error("internal error while running plugin `{plugin}`: {message}")]
+    Internal { plugin: String, message: String },
+}
+
+impl RunError {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            RunError::Manifest(_)
+            | RunError::MissingComponent { .. }
+            | RunError::BadComponent { .. }
+            | RunError::Contract(_) => ExitStatus::Config,
+            RunError::OutputFolder { .. } => ExitStatus::Io,
+            RunError::Plugin { kind, .. } => match *kind {
+                "config" | "denied" => ExitStatus::Config,
+                "io" => ExitStatus::Io,
+                _ => ExitStatus::PluginFailed,
+            },
+            RunError::Limit { .. } | RunError::Crash { .. } => ExitStatus::LimitOrCrash,
+            RunError::Internal { .. } => ExitStatus::Internal,
+        }
+    }
+}
+
+/// A compiled plugin with what it asks of the host.
+pub struct LoadedPlugin {
+    pub spec: PluginSpec,
+    pub component: wasmtime::component::Component,
+    pub contract: Contract,
+    pub cache: CacheOutcome,
+    pub wasm_bytes: usize,
+    pub wasm_sha256: String,
+    pub load_time: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub dry_run: bool,
+}
+
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub report: Report,
+    /// The output folder, when the plugin has one.
+    pub output_dir: Option<PathBuf>,
+    /// Files written in the run, relative to the output folder, with their sizes.
+    pub files: Vec<(String, u64)>,
+    pub elapsed: Duration,
+}
+
+/// Runs the plugins of one plugins.toml. One engine serves every run, so runs in one process
+/// share compiled code but nothing else: each gets its own store, memory, WASI and capabilities.
+pub struct Host {
+    engine: PluginEngine,
+    cache: ComponentCache,
+    manifest: Manifest,
+}
+
+impl Host {
+    pub fn new(manifest: Manifest, cache: ComponentCache) -> Result<Host, RunError> {
+        let engine = PluginEngine::new()
+            .map_err(|err| RunError::Internal { plugin: "-".into(), message: format!("cannot start wasmtime: {err:#}") })?;
+        Ok(Host { engine, cache, manifest })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn cache(&self) -> &ComponentCache {
+        &self.cache
+    }
+
+    /// Compiles (or loads from the cache) a plugin's component and reads its contract.
+    pub fn load(&self, name: &str) -> Result<LoadedPlugin, RunError> {
+        let started = Instant::now();
+        let spec = self.manifest.plugin(name)?.clone();
+        let wasm = std::fs::read(&spec.component).map_err(|err| match err.kind() {
+            std::io::ErrorKind::NotFound => RunError::MissingComponent { plugin: name.into(), path: spec.component.clone() },
+            _ => RunError::BadComponent { plugin: name.into(), path: spec.component.clone(), message: err.to_string() },
+        })?;
+        let (component, cache) = self.cache.load(self.engine.engine(), &wasm).map_err(|err| RunError::BadComponent {
+            plugin: name.into(),
+            path: spec.component.clone(),
+            message: format!("{err:#}"),
+        })?;
+        let contract = contract::read_contract(name, self.engine.engine(), &component)?;
+        Ok(LoadedPlugin {
+            wasm_bytes: wasm.len(),
+            wasm_sha256: sha256_hex(&wasm),
+            load_time: started.elapsed(),
+            spec,
+            component,
+            contract,
+            cache,
+        })
+    }
+
+    /// Runs a plugin to the end, within its limits.
+    pub async fn run(&self, name: &str, options: &RunOptions) -> Result<RunOutcome, RunError> {
+        let loaded = self.load(name)?;
+        self.run_loaded(&loaded, options).await
+    }
+
+    pub async fn run_loaded(&self, loaded: &LoadedPlugin, options: &RunOptions) -> Result<RunOutcome, RunError> {
+        let started = Instant::now();
+        let spec = &loaded.spec;
+        let plugin = spec.name.as_str();
+        contract::check_grants(plugin, &loaded.contract, &spec.grants)?;
+        let internal = |err: wasmtime::Error| RunError::Internal { plugin: plugin.into(), message: format!("{err:#}") };
+        let instance_pre = self.engine.linker().instantiate_pre(&loaded.component).map_err(internal)?;
+        let pre = ImporterPre::new(instance_pre).map_err(internal)?;
+
+        let files = match &spec.grants.files {
+            Some(dir) => Some(OutputFolder::open(dir, spec.limits.output).map_err(|source| RunError::OutputFolder {
+                plugin: plugin.into(),
+                path: dir.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+        let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: RunLimiter::new(spec.limits.memory),
+            log: PluginLog::new(plugin),
+            settings: PluginSettings::new(Arc::new(spec.settings.clone())),
+            files,
+        };
+        let mut store = Store::new(self.engine.engine(), state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(PluginEngine::deadline_ticks(spec.limits.time.0));
+        store.epoch_deadline_trap();
+
+        let now = chrono::Utc::now();
+        let context = RunContext {
+            plugin: plugin.to_owned(),
+            dry_run: options.dry_run,
+            started_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            today: chrono::Local::now().date_naive().to_string(),
+        };
+        tracing::info!(plugin, world = %loaded.contract.world, dry_run = options.dry_run, "starting");
+        // The epoch deadline stops guest code that never yields; the timeout stops a run that
+        // waits too long inside host calls.
+        let run = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.moport_host_plugin().call_run(&mut store, &context).await
+        };
+        let result = tokio::time::timeout(spec.limits.time.0, run).await;
+        store.data_mut().log.finish();
+        log_captured(plugin, "stdout", &stdout);
+        let outcome = match result {
+            Err(_elapsed) => Err(RunError::Limit { plugin: plugin.into(), limit: LimitExceeded::Time { limit: spec.limits.time } }),
+            Ok(Err(trap)) => Err(classify_trap(plugin, spec, &trap, &stderr)),
+            Ok(Ok(Err(error))) => {
+                log_captured(plugin, "stderr", &stderr);
+                let (kind, message) = describe(error);
+                Err(RunError::Plugin { plugin: plugin.into(), kind, message })
+            }
+            Ok(Ok(Ok(report))) => {
+                log_captured(plugin, "stderr", &stderr);
+                let folder = store.data().files.as_ref();
+                Ok(RunOutcome {
+                    report,
+                    output_dir: folder.map(|f| f.root().to_owned()),
+                    files: folder.map(|f| f.written_files().to_vec()).unwrap_or_default(),
+                    elapsed: started.elapsed(),
+                })
+            }
+        };
+        outcome
+    }
+}
+
+fn describe(error: PluginError) -> (&'static str, String) {
+    match error {
+        PluginError::Config(m) => ("config", m),
+        PluginError::Data(m) => ("data", m),
+        PluginError::Io(m) => ("io", m),
+        PluginError::Denied(m) => ("denied", m),
+        PluginError::Internal(m) => ("internal", m),
+    }
+}
+
+/// Turns a trap into the limit or crash that caused it.
+fn classify_trap(plugin: &str, spec: &PluginSpec, error: &wasmtime::Error, stderr: &MemoryOutputPipe) -> RunError {
+    if let Some(limit) = error.downcast_ref::<LimitExceeded>() {
+        return RunError::Limit { plugin: plugin.into(), limit: limit.clone() };
+    }
+    let cause = match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => {
+            return RunError::Limit { plugin: plugin.into(), limit: LimitExceeded::Time { limit: spec.limits.time } };
+        }
+        Some(Trap::StackOverflow) => "stack overflow (runaway recursion?)".to_owned(),
+        Some(Trap::UnreachableCodeReached) => match panic_message(&String::from_utf8_lossy(&stderr.contents())) {
+            Some(message) => format!("panicked at {message}"),
+            None => "reached unreachable code (a Rust panic or abort)".to_owned(),
+        },
+        Some(trap) => trap.to_string(),
+        None => {
+            return RunError::Internal { plugin: plugin.into(), message: format!("{error:#}") };
+        }
+    };
+    log_captured(plugin, "stderr", stderr);
+    RunError::Crash { plugin: plugin.into(), cause }
+}
+
+/// The location and message of a Rust panic as the guest printed it to stderr.
+fn panic_message(stderr: &str) -> Option<String> {
+    let start = stderr.find("panicked at ")? + "panicked at ".len();
+    let rest = &stderr[start..];
+    let end = rest.find("\nnote:").unwrap_or(rest.len());
+    Some(rest[..end].trim().replace('\n', " "))
+}
+
+fn log_captured(plugin: &str, stream: &str, pipe: &MemoryOutputPipe) {
+    let contents = pipe.contents();
+    if !contents.is_empty() {
+        tracing::debug!(target: "plugin", plugin, "{stream}: {}", String::from_utf8_lossy(&contents).trim_end());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::panic_message;
+
+    #[test]
+    fn panic_messages_keep_location_and_text() {
+        let stderr = "\nthread '<unnamed>' panicked at src/lib.rs:51:24:\nprobe was told to panic\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(panic_message(stderr).unwrap(), "src/lib.rs:51:24: probe was told to panic");
+        assert_eq!(panic_message("nothing"), None);
+    }
+}

@@ -1,0 +1,62 @@
+//! The guest SDK for moport plugins.
+//!
+//! A plugin implements [`Plugin`] and calls [`export_plugin!`]; it reaches the host only through
+//! the capability modules here ([`log`], [`settings`], [`files`]). The WIT bindings underneath are
+//! generated for the `importer` world, the superset of both worlds; a component imports only the
+//! interfaces it calls, so a plugin that never writes to MO is an exporter.
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "importer",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "__export_moport_bindings",
+        default_bindings_module: "moport_sdk::bindings",
+    });
+}
+
+mod error;
+pub mod files;
+pub mod log;
+pub mod settings;
+
+pub use bindings::moport::host::types::{CallError, PluginError, Report, RunContext};
+
+/// A moport plugin: the host calls `run` once per run.
+pub trait Plugin {
+    fn run(ctx: RunContext) -> Result<Report, PluginError>;
+}
+
+impl<T: Plugin> bindings::exports::moport::host::plugin::Guest for T {
+    fn run(ctx: RunContext) -> Result<Report, PluginError> {
+        <T as Plugin>::run(ctx)
+    }
+}
+
+/// Exports a [`Plugin`] implementation as the component's entry point.
+///
+/// ```ignore
+/// struct Hello;
+/// impl moport_sdk::Plugin for Hello { /* ... */ }
+/// moport_sdk::export_plugin!(Hello);
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ident) => {
+        $crate::bindings::__export_moport_bindings!($plugin with_types_in $crate::bindings);
+    };
+}
+
+impl Report {
+    /// A report with a summary line and no counters.
+    pub fn new(summary: impl Into<String>) -> Self {
+        Report { summary: summary.into(), counts: Vec::new() }
+    }
+
+    /// Adds a named counter.
+    pub fn count(mut self, name: impl Into<String>, value: u64) -> Self {
+        self.counts.push((name.into(), value));
+        self
+    }
+}

@@ -1,0 +1,65 @@
+//! A test plugin that does what its `mode` setting says, well-behaved or hostile. The host's
+//! tests use it to show that limits, grants and the sandbox hold. Never listed in plugins.toml.
+
+use moport_sdk::log::Level;
+use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, settings};
+use std::hint::black_box;
+
+struct Probe;
+
+impl Plugin for Probe {
+    fn run(_ctx: RunContext) -> Result<Report, PluginError> {
+        let mode = settings::require_str("mode")?;
+        match mode.as_str() {
+            "ok" => {
+                files::write("ok.txt", b"ok\n")?;
+                Ok(Report::new("probe ok").count("files written", 1))
+            }
+            // Guest -> host call cost: `calls` cheap host calls.
+            "calls" => {
+                let calls = settings::get_i64("calls")?.unwrap_or(0);
+                let mut shown = 0;
+                for _ in 0..calls {
+                    shown += u64::from(log::enabled(Level::Trace));
+                }
+                Ok(Report::new("calls made").count("calls", calls as u64).count("trace enabled", shown))
+            }
+            "write" => {
+                let path = settings::require_str("path")?;
+                let size = settings::get_i64("size")?.unwrap_or(16) as usize;
+                files::write(&path, &vec![b'x'; size])?;
+                Ok(Report::new(format!("wrote {path}")))
+            }
+            // Many files that add up past the output limit.
+            "output" => {
+                let chunk = vec![b'x'; 1 << 20];
+                for i in 0..64 {
+                    files::write(&format!("chunk-{i}.bin"), &chunk)?;
+                }
+                Ok(Report::new("wrote 64 MiB"))
+            }
+            "loop" => loop {
+                black_box(0u64);
+            },
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(black_box(vec![1u8; 8 << 20]));
+                }
+            }
+            "panic" => panic!("probe was told to panic"),
+            "stack" => Ok(Report::new(format!("{}", recurse(black_box(1))))),
+            "fail" => Err(PluginError::Data("probe was told to fail: row 3 is bad".into())),
+            other => Err(PluginError::Config(format!("setting `mode`: unknown mode `{other}`"))),
+        }
+    }
+}
+
+// Deliberately unbounded: the host must stop it with a stack-overflow trap.
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let frame = black_box([depth; 64]);
+    recurse(depth + 1) + frame[63]
+}
+
+moport_sdk::export_plugin!(Probe);
