@@ -90,9 +90,8 @@ fn find_plugin_crates(root: &Path) -> Vec<PluginCrate> {
         for dir in dirs {
             let manifest_path = dir.join("Cargo.toml");
             let Ok(text) = fs::read_to_string(&manifest_path) else { continue };
-            let manifest: toml::Table = text
-                .parse()
-                .unwrap_or_else(|err| panic!("{} is not valid TOML: {err}", manifest_path.display()));
+            let manifest: toml::Table =
+                text.parse().unwrap_or_else(|err| panic!("{} is not valid TOML: {err}", manifest_path.display()));
             let is_cdylib = manifest
                 .get("lib")
                 .and_then(|lib| lib.get("crate-type"))

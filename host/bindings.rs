@@ -8,4 +8,4 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use moport::host::types::{CallError, PluginError, Report, RunContext};
+pub use self::moport::host::types::{CallError, PluginError, Report, RunContext};

@@ -115,10 +115,9 @@ fn execute(cli: Cli) -> Result<(), RunError> {
         }
         Command::Run { plugin, dry_run } => {
             let host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|err| RunError::Internal { plugin: plugin.clone(), message: format!("cannot start the async runtime: {err}") })?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|err| {
+                RunError::Internal { plugin: plugin.clone(), message: format!("cannot start the async runtime: {err}") }
+            })?;
             let outcome = runtime.block_on(host.run(&plugin, &RunOptions { dry_run }))?;
             match cli.log_format {
                 LogFormat::Human => print!("{}", describe_outcome(&plugin, &outcome)),
@@ -166,10 +165,7 @@ fn inspect(loaded: &LoadedPlugin) -> String {
         format!("{} ({} bytes, sha256 {})", spec.component.display(), loaded.wasm_bytes, &loaded.wasm_sha256[..16]),
     );
     line("world", contract.world.to_string());
-    line(
-        "WIT",
-        format!("{}@{} (this moport provides {host_version})", contract::WIT_PACKAGE, contract.wit_version),
-    );
+    line("WIT", format!("{}@{} (this moport provides {host_version})", contract::WIT_PACKAGE, contract.wit_version));
     let uses = |capability: Capability| {
         let mark = match (capability.is_granted(&spec.grants), capability.is_provided()) {
             (false, _) => " (NOT GRANTED)",
@@ -180,10 +176,7 @@ fn inspect(loaded: &LoadedPlugin) -> String {
     };
     line("uses", contract.capabilities.iter().map(|&c| uses(c)).collect::<Vec<_>>().join(", "));
     line("grants", grants_summary(spec));
-    line(
-        "limits",
-        format!("memory {}, time {}, output {}", spec.limits.memory, spec.limits.time, spec.limits.output),
-    );
+    line("limits", format!("memory {}, time {}, output {}", spec.limits.memory, spec.limits.time, spec.limits.output));
     let keys: Vec<&str> = spec.settings.keys().map(String::as_str).collect();
     line("settings", if keys.is_empty() { "(none)".to_owned() } else { keys.join(", ") });
     line(

@@ -23,9 +23,8 @@ fn bars() -> &'static MultiProgress {
 /// (tracing's syntax, e.g. `debug` or `moport=info,plugin=trace`).
 pub fn init(format: LogFormat, default_level: tracing::Level) {
     let filter = EnvFilter::try_from_env("MOPORT_LOG").unwrap_or_else(|_| EnvFilter::new(default_level.as_str()));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter)
-        .with_ansi(io::stderr().is_terminal())
-        .with_writer(AroundBars);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(io::stderr().is_terminal()).with_writer(AroundBars);
     let installed = match format {
         LogFormat::Human => {
             bars().set_draw_target(ProgressDrawTarget::stderr());

@@ -115,8 +115,10 @@ pub struct Host {
 
 impl Host {
     pub fn new(manifest: Manifest, cache: ComponentCache) -> Result<Host, RunError> {
-        let engine = PluginEngine::new()
-            .map_err(|err| RunError::Internal { plugin: "-".into(), message: format!("cannot start wasmtime: {err:#}") })?;
+        let engine = PluginEngine::new().map_err(|err| RunError::Internal {
+            plugin: "-".into(),
+            message: format!("cannot start wasmtime: {err:#}"),
+        })?;
         Ok(Host { engine, cache, manifest })
     }
 
@@ -133,13 +135,13 @@ impl Host {
         let started = Instant::now();
         let spec = self.manifest.plugin(name)?.clone();
         let wasm = std::fs::read(&spec.component).map_err(|err| match err.kind() {
-            std::io::ErrorKind::NotFound => RunError::MissingComponent { plugin: name.into(), path: spec.component.clone() },
+            std::io::ErrorKind::NotFound => {
+                RunError::MissingComponent { plugin: name.into(), path: spec.component.clone() }
+            }
             _ => RunError::BadComponent { plugin: name.into(), path: spec.component.clone(), message: err.to_string() },
         })?;
-        let (component, cache) = self.cache.load(self.engine.engine(), &wasm).map_err(|err| RunError::BadComponent {
-            plugin: name.into(),
-            path: spec.component.clone(),
-            message: format!("{err:#}"),
+        let (component, cache) = self.cache.load(self.engine.engine(), &wasm).map_err(|err| {
+            RunError::BadComponent { plugin: name.into(), path: spec.component.clone(), message: format!("{err:#}") }
         })?;
         let contract = contract::read_contract(name, self.engine.engine(), &component)?;
         Ok(LoadedPlugin {
@@ -169,11 +171,13 @@ impl Host {
         let pre = ImporterPre::new(instance_pre).map_err(internal)?;
 
         let files = match &spec.grants.files {
-            Some(dir) => Some(OutputFolder::open(dir, spec.limits.output).map_err(|source| RunError::OutputFolder {
-                plugin: plugin.into(),
-                path: dir.clone(),
-                source,
-            })?),
+            Some(dir) => {
+                Some(OutputFolder::open(dir, spec.limits.output).map_err(|source| RunError::OutputFolder {
+                    plugin: plugin.into(),
+                    path: dir.clone(),
+                    source,
+                })?)
+            }
             None => None,
         };
         let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
@@ -215,8 +219,10 @@ impl Host {
         let result = tokio::time::timeout(spec.limits.time.0, run).await;
         store.data_mut().log.finish();
         log_captured(plugin, "stdout", &stdout);
-        let outcome = match result {
-            Err(_elapsed) => Err(RunError::Limit { plugin: plugin.into(), limit: LimitExceeded::Time { limit: spec.limits.time } }),
+        match result {
+            Err(_elapsed) => {
+                Err(RunError::Limit { plugin: plugin.into(), limit: LimitExceeded::Time { limit: spec.limits.time } })
+            }
             Ok(Err(trap)) => Err(classify_trap(plugin, spec, &trap, &stderr)),
             Ok(Ok(Err(error))) => {
                 log_captured(plugin, "stderr", &stderr);
@@ -233,8 +239,7 @@ impl Host {
                     elapsed: started.elapsed(),
                 })
             }
-        };
-        outcome
+        }
     }
 }
 
@@ -258,6 +263,11 @@ fn classify_trap(plugin: &str, spec: &PluginSpec, error: &wasmtime::Error, stder
             return RunError::Limit { plugin: plugin.into(), limit: LimitExceeded::Time { limit: spec.limits.time } };
         }
         Some(Trap::StackOverflow) => "stack overflow (runaway recursion?)".to_owned(),
+        // Rust keeps its stack in linear memory below the data, so an overflowing Rust stack
+        // shows up as an access below address 0 rather than as a wasm stack overflow.
+        Some(Trap::MemoryOutOfBounds) => {
+            "out-of-bounds memory access (in a Rust plugin usually a stack overflow from deep recursion)".to_owned()
+        }
         Some(Trap::UnreachableCodeReached) => match panic_message(&String::from_utf8_lossy(&stderr.contents())) {
             Some(message) => format!("panicked at {message}"),
             None => "reached unreachable code (a Rust panic or abort)".to_owned(),

@@ -142,7 +142,9 @@ fn io_error(path: &str, err: &io::Error) -> CallError {
 }
 
 fn not_granted() -> CallError {
-    CallError::Denied("the `files` capability is not granted: add `files = \"<folder>\"` under the plugin's [grants]".into())
+    CallError::Denied(
+        "the `files` capability is not granted: add `files = \"<folder>\"` under the plugin's [grants]".into(),
+    )
 }
 
 impl Host for HostState {

@@ -135,7 +135,7 @@ pub enum ContractError {
         "plugin `{plugin}` was built against {WIT_PACKAGE}@{found} ({item}), but this moport provides \
          {WIT_PACKAGE}@{host}; rebuild the plugin against {WIT_PACKAGE}@{host} or use a moport that provides {found}"
     )]
-    IncompatibleVersion { plugin: String, item: String, found: Version, host: Version },
+    IncompatibleVersion { plugin: String, item: String, found: String, host: String },
     #[error("plugin `{plugin}` imports `{import}`, which moport does not provide")]
     UnknownImport { plugin: String, import: String },
     #[error(
@@ -180,7 +180,11 @@ pub fn read_contract(plugin: &str, engine: &Engine, component: &Component) -> Re
 pub fn check_grants(plugin: &str, contract: &Contract, grants: &Grants) -> Result<(), ContractError> {
     for &capability in &contract.capabilities {
         if !capability.is_granted(grants) {
-            return Err(ContractError::NotGranted { plugin: plugin.to_owned(), capability, line: capability.grant_line() });
+            return Err(ContractError::NotGranted {
+                plugin: plugin.to_owned(),
+                capability,
+                line: capability.grant_line(),
+            });
         }
         if !capability.is_provided() {
             return Err(ContractError::NotProvided { plugin: plugin.to_owned(), capability });
@@ -206,8 +210,8 @@ fn check_version(plugin: &str, item: &str, found: &Version, host: &Version) -> R
         Err(ContractError::IncompatibleVersion {
             plugin: plugin.to_owned(),
             item: item.to_owned(),
-            found: found.clone(),
-            host: host.clone(),
+            found: found.to_string(),
+            host: host.to_string(),
         })
     }
 }
@@ -241,7 +245,10 @@ mod tests {
     #[test]
     fn the_version_error_names_both_versions() {
         let err = check_version("old", "moport:host/plugin@0.9.0", &v("0.9.0"), &v("0.1.0")).unwrap_err().to_string();
-        assert!(err.contains("plugin `old`") && err.contains("moport:host@0.9.0") && err.contains("moport:host@0.1.0"), "{err}");
+        assert!(
+            err.contains("plugin `old`") && err.contains("moport:host@0.9.0") && err.contains("moport:host@0.1.0"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -260,7 +267,10 @@ mod tests {
         };
         let read_only = Grants { mo: Some(MoAccess::Read), ..Grants::default() };
         let err = check_grants("los", &contract, &read_only).unwrap_err();
-        assert_eq!(err, ContractError::NotGranted { plugin: "los".into(), capability: Capability::MoWrite, line: "mo = \"write\"" });
+        assert_eq!(
+            err,
+            ContractError::NotGranted { plugin: "los".into(), capability: Capability::MoWrite, line: "mo = \"write\"" }
+        );
         let write = Grants { mo: Some(MoAccess::Write), ..Grants::default() };
         assert_eq!(
             check_grants("los", &contract, &write).unwrap_err(),

@@ -12,7 +12,9 @@ pub enum LimitExceeded {
     Memory { limit: ByteSize, requested: u64 },
     #[error("time limit of {limit} (limits.time) reached")]
     Time { limit: Span },
-    #[error("output limit of {limit} (limits.output) reached: writing `{path}` would bring this run's output to {would_be} bytes")]
+    #[error(
+        "output limit of {limit} (limits.output) reached: writing `{path}` would bring this run's output to {would_be} bytes"
+    )]
     Output { limit: ByteSize, path: String, would_be: u64 },
 }
 

@@ -147,11 +147,13 @@ impl Manifest {
 
     /// Parses plugins.toml text; `path` names the file in errors and anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
-        let file: ManifestFile = toml::from_str(text)
-            .map_err(|err| ManifestError::Parse { path: path.to_owned(), message: err.to_string().trim_end().to_owned() })?;
+        let file: ManifestFile = toml::from_str(text).map_err(|err| ManifestError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim_end().to_owned(),
+        })?;
         // Absolute, so that every path moport prints can be used from any folder.
-        let base = std::path::absolute(path.parent().unwrap_or(Path::new("")))
-            .unwrap_or_else(|_| path.parent().map(Path::to_path_buf).unwrap_or_default());
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let base = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
         let components_dir = match file.host.components {
             Some(dir) => base.join(dir),
             None => PathBuf::from(BUILT_PLUGINS_DIR),
@@ -162,11 +164,7 @@ impl Manifest {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
                 return Err(ManifestError::BadName { path: path.to_owned(), name });
             }
-            let settings = entry
-                .settings
-                .into_iter()
-                .map(|(key, value)| (key, toml_to_json(value)))
-                .collect();
+            let settings = entry.settings.into_iter().map(|(key, value)| (key, toml_to_json(value))).collect();
             let spec = PluginSpec {
                 description: entry.description,
                 component: components_dir.join(entry.component),
@@ -269,7 +267,7 @@ levels = [1, 2]
     fn bad_limit_values_say_what_is_expected() {
         let text = EXAMPLE.replace("64MiB", "64MB");
         let err = Manifest::parse(Path::new("plugins.toml"), &text).unwrap_err().to_string();
-        assert!(err.contains("`64MB` is not a size") && err.contains("line 16"), "{err}");
+        assert!(err.contains("`64MB` is not a size") && err.contains("line 15, column 10"), "{err}");
     }
 
     #[test]

@@ -15,12 +15,11 @@ impl std::str::FromStr for ByteSize {
 
     fn from_str(text: &str) -> Result<Self, String> {
         let (number, unit) = split_number(text);
-        let factor = BYTE_UNITS
-            .iter()
-            .find(|(name, _)| *name == unit)
-            .map(|(_, factor)| *factor)
-            .ok_or_else(|| format!("`{text}` is not a size: write a whole number and one of B, KiB, MiB, GiB, like `64MiB`"))?;
-        let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a size: `{number}` is not a whole number"))?;
+        let factor = BYTE_UNITS.iter().find(|(name, _)| *name == unit).map(|(_, factor)| *factor).ok_or_else(|| {
+            format!("`{text}` is not a size: write a whole number and one of B, KiB, MiB, GiB, like `64MiB`")
+        })?;
+        let number: u64 =
+            number.parse().map_err(|_| format!("`{text}` is not a size: `{number}` is not a whole number"))?;
         number.checked_mul(factor).map(ByteSize).ok_or_else(|| format!("`{text}` is too large"))
     }
 }
@@ -29,7 +28,7 @@ impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (unit, factor) = BYTE_UNITS
             .iter()
-            .find(|(_, factor)| self.0 >= *factor && self.0 % factor == 0)
+            .find(|(_, factor)| self.0 >= *factor && self.0.is_multiple_of(*factor))
             .copied()
             .unwrap_or(("B", 1));
         write!(f, "{}{unit}", self.0 / factor)
@@ -47,12 +46,11 @@ impl std::str::FromStr for Span {
 
     fn from_str(text: &str) -> Result<Self, String> {
         let (number, unit) = split_number(text);
-        let millis = TIME_UNITS
-            .iter()
-            .find(|(name, _)| *name == unit)
-            .map(|(_, millis)| *millis)
-            .ok_or_else(|| format!("`{text}` is not a duration: write a whole number and one of ms, s, m, h, like `30s`"))?;
-        let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration: `{number}` is not a whole number"))?;
+        let millis = TIME_UNITS.iter().find(|(name, _)| *name == unit).map(|(_, millis)| *millis).ok_or_else(|| {
+            format!("`{text}` is not a duration: write a whole number and one of ms, s, m, h, like `30s`")
+        })?;
+        let number: u64 =
+            number.parse().map_err(|_| format!("`{text}` is not a duration: `{number}` is not a whole number"))?;
         match number.checked_mul(millis) {
             Some(0) => Err(format!("`{text}`: a time limit must be above zero")),
             Some(total) => Ok(Span(Duration::from_millis(total))),
@@ -64,12 +62,8 @@ impl std::str::FromStr for Span {
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = self.0.as_millis() as u64;
-        let (unit, factor) = TIME_UNITS
-            .iter()
-            .rev()
-            .find(|(_, factor)| millis % factor == 0)
-            .copied()
-            .unwrap_or(("ms", 1));
+        let (unit, factor) =
+            TIME_UNITS.iter().rev().find(|(_, factor)| millis.is_multiple_of(*factor)).copied().unwrap_or(("ms", 1));
         write!(f, "{}{unit}", millis / factor)
     }
 }

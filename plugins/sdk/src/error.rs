@@ -9,12 +9,14 @@ impl CallError {
     }
 }
 
-/// `?` on a capability call: a refusal stays a refusal, anything else is an I/O failure.
+/// `?` on a capability call: a refusal stays a refusal, a refused argument is the plugin's own
+/// defect, and a missing or failing resource is an I/O failure.
 impl From<CallError> for PluginError {
     fn from(err: CallError) -> Self {
         match err {
             CallError::Denied(m) => PluginError::Denied(m),
-            other => PluginError::Io(other.message().to_owned()),
+            CallError::Invalid(m) => PluginError::Internal(m),
+            CallError::NotFound(m) | CallError::Unavailable(m) => PluginError::Io(m),
         }
     }
 }

@@ -34,7 +34,11 @@ impl<T: Plugin> bindings::exports::moport::host::plugin::Guest for T {
     }
 }
 
-/// Exports a [`Plugin`] implementation as the component's entry point.
+/// Exports a [`Plugin`] implementation as the component's entry point. On native targets it
+/// expands to nothing: native builds exist for unit tests, which call the plugin's logic directly
+/// (and a native linker refuses the component export names, which contain `:` and `@`).
+///
+/// The plugin type is a unit struct: the host keeps no plugin value between calls.
 ///
 /// ```ignore
 /// struct Hello;
@@ -44,7 +48,13 @@ impl<T: Plugin> bindings::exports::moport::host::plugin::Guest for T {
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ident) => {
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_moport_bindings!($plugin with_types_in $crate::bindings);
+        // Natively nothing calls the plugin through the export; name it so it is not dead code.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = $plugin;
+        };
     };
 }
 

@@ -1,7 +1,7 @@
 //! Logging and progress, shown under the plugin's name.
 
-pub use crate::bindings::moport::host::log::Level;
 use crate::bindings::moport::host::log as host;
+pub use crate::bindings::moport::host::log::Level;
 
 /// Whether a message at `level` would be shown.
 pub fn enabled(level: Level) -> bool {

@@ -10,4 +10,5 @@ impl exports::moport::host::plugin::Guest for Future {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 export!(Future);

@@ -49,6 +49,17 @@ impl Plugin for Probe {
             }
             "panic" => panic!("probe was told to panic"),
             "stack" => Ok(Report::new(format!("{}", recurse(black_box(1))))),
+            // What the sandbox hands out: environment, arguments, files, sockets.
+            "ambient" => {
+                let port = settings::get_i64("port")?.unwrap_or(9);
+                let tcp = std::net::TcpStream::connect(("127.0.0.1", port as u16)).is_ok();
+                Ok(Report::new("ambient authority probed")
+                    .count("environment variables", std::env::vars_os().count() as u64)
+                    .count("arguments", std::env::args_os().count() as u64)
+                    .count("root folder readable", u64::from(std::fs::read_dir("/").is_ok()))
+                    .count("current folder readable", u64::from(std::fs::read_dir(".").is_ok()))
+                    .count("tcp connected", u64::from(tcp)))
+            }
             "fail" => Err(PluginError::Data("probe was told to fail: row 3 is bad".into())),
             other => Err(PluginError::Config(format!("setting `mode`: unknown mode `{other}`"))),
         }

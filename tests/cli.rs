@@ -1,0 +1,164 @@
+//! The `moport` binary as an operator uses it: the shipped plugins.toml, exit codes, log formats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A copy of the shipped plugins.toml in a fresh folder, so runs write there and not in the repo.
+struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    fn shipped() -> Workdir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(Path::new(REPO).join("plugins.toml"), dir.path().join("plugins.toml")).unwrap();
+        Workdir { dir }
+    }
+
+    fn with_manifest(text: &str) -> Workdir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plugins.toml"), text).unwrap();
+        Workdir { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn moport(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_moport"))
+            .current_dir(self.dir.path())
+            .env("MOPORT_CACHE_DIR", self.path("cache"))
+            .env_remove("MOPORT_CONFIG")
+            .env_remove("MOPORT_LOG")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn run_hello_writes_its_file_and_says_where() {
+    let work = Workdir::shipped();
+    let out = work.moport(&["run", "hello"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("hello: wrote hello.txt"), "{stdout}");
+    let folder = work.path("output/hello");
+    assert!(stdout.contains(&format!("files in {}", folder.display())), "{stdout}");
+    let written = std::fs::read_to_string(folder.join("hello.txt")).unwrap();
+    assert!(written.starts_with("Hej, Aarhus Kommune! ("), "{written}");
+    assert!(text(&out.stderr).contains("Hej, Aarhus Kommune!"), "the plugin's log line is shown");
+}
+
+#[test]
+fn a_dry_run_writes_nothing() {
+    let work = Workdir::shipped();
+    let out = work.moport(&["run", "hello", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("hello: would write hello.txt"));
+    assert!(!work.path("output/hello/hello.txt").exists());
+}
+
+#[test]
+fn inspect_shows_world_wit_version_grants_and_limits() {
+    let work = Workdir::shipped();
+    let first = text(&work.moport(&["inspect", "hello"]).stdout);
+    for expected in [
+        "world        exporter",
+        "WIT          moport:host@0.1.0 (this moport provides 0.1.0)",
+        "uses         log, settings, files",
+        &format!("grants       files -> {}", work.path("output/hello").display()),
+        "limits       memory 64MiB, time 10s, output 1MiB",
+        "settings     greeting, recipient",
+        "compiled, now cached",
+    ] {
+        assert!(first.contains(expected), "missing `{expected}` in:\n{first}");
+    }
+    let second = text(&work.moport(&["inspect", "hello"]).stdout);
+    assert!(second.contains("precompiled cache hit"), "{second}");
+}
+
+#[test]
+fn list_shows_the_shipped_plugins() {
+    let out = Workdir::shipped().moport(&["list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.lines().any(|l| l.starts_with("hello ") && l.contains("built")), "{stdout}");
+}
+
+#[test]
+fn json_logs_and_result_are_machine_readable() {
+    let work = Workdir::shipped();
+    let out = work.moport(&["--log-format", "json", "run", "hello"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["plugin"], "hello");
+    assert_eq!(result["files"][0]["path"], "hello.txt");
+    let lines: Vec<serde_json::Value> =
+        text(&out.stderr).lines().map(|l| serde_json::from_str(l).expect("every log line is JSON")).collect();
+    assert!(lines.iter().any(|l| l["plugin"] == "hello" && l["message"].as_str().unwrap().starts_with("Hej")));
+}
+
+/// One plugins.toml entry per failure kind, to check the exit code of each.
+fn failing_manifest() -> String {
+    let built = moport::manifest::BUILT_PLUGINS_DIR;
+    let probe = |name: &str, mode: &str, extra: &str| {
+        format!(
+            "[plugins.{name}]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out\" }}\n\
+             limits = {{ time = \"300ms\", memory = \"32MiB\" }}\nsettings = {{ mode = \"{mode}\" {extra} }}\n"
+        )
+    };
+    format!(
+        "[host]\ncomponents = {built:?}\n{}{}{}{}",
+        probe("spin", "loop", ""),
+        probe("picky", "fail", ""),
+        probe("escape", "write", ", path = \"../x\""),
+        "[plugins.future]\ncomponent = \"future-wit.wasm\"\n",
+    )
+}
+
+#[test]
+fn each_kind_of_failure_has_its_exit_code_and_a_clear_message() {
+    let work = Workdir::with_manifest(&failing_manifest());
+    let cases = [
+        (&["run", "spin"][..], 5, "error: plugin `spin` was stopped: time limit of 300ms (limits.time) reached"),
+        (&["run", "picky"][..], 4, "error: plugin `picky` failed with data error: probe was told to fail"),
+        (&["run", "escape"][..], 4, "path `../x` refused: `..` would leave the output folder"),
+        (&["run", "future"][..], 3, "was built against moport:host@0.9.0"),
+        (&["run", "nosuch"][..], 3, "no plugin named `nosuch`"),
+        (&["--config", "missing.toml", "list"][..], 3, "cannot read missing.toml"),
+        (&["run"][..], 2, "required"),
+    ];
+    for (args, code, message) in cases {
+        let out = work.moport(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "moport {args:?}: {stderr}");
+        assert!(stderr.contains(message), "moport {args:?}: expected `{message}` in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_bad_plugins_toml_names_the_file_line_and_key() {
+    let work = Workdir::with_manifest("[plugins.x]\ncomponent = \"x.wasm\"\ncolour = \"blue\"\n");
+    let out = work.moport(&["list"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("plugins.toml: TOML parse error at line 3") && stderr.contains("unknown field `colour`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    let out = Workdir::shipped().moport(&["--help"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Examples:\n  moport list") && stdout.contains("Exit codes:"), "{stdout}");
+}

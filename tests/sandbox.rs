@@ -1,0 +1,205 @@
+//! Hostile and misbehaving plugins: each is stopped with an error that names the plugin and the
+//! cause, and a well-behaved plugin then runs in the same host, in the same process.
+//!
+//! The `probe` and `future-wit` components come from tests/plugins/, built by build.rs; they are
+//! not in the shipped plugins.toml.
+
+use moport::engine::cache::ComponentCache;
+use moport::engine::contract::{Capability, ContractError};
+use moport::engine::limits::LimitExceeded;
+use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
+use moport::{ExitStatus, Host, RunError, RunOptions};
+use std::path::{Path, PathBuf};
+
+/// A host over a plugins.toml in a fresh folder with a `good` probe and the given entries.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    host: Host,
+}
+
+impl Sandbox {
+    fn new(entries: &str) -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            format!("[host]\ncomponents = {:?}\n\n{}\n{entries}", BUILT_PLUGINS_DIR, probe("good", "ok", "", ""));
+        let path = dir.path().join("plugins.toml");
+        std::fs::write(&path, &text).unwrap();
+        let manifest = Manifest::load(&path).unwrap();
+        let host = Host::new(manifest, ComponentCache::new(None)).unwrap();
+        Sandbox { dir, host }
+    }
+
+    fn out(&self, plugin: &str) -> PathBuf {
+        self.dir.path().join("out").join(plugin)
+    }
+
+    async fn run(&self, plugin: &str) -> Result<moport::RunOutcome, RunError> {
+        self.host.run(plugin, &RunOptions::default()).await
+    }
+
+    /// The host survived: a well-behaved plugin still runs in it.
+    async fn assert_still_works(&self) {
+        let outcome = self.run("good").await.expect("a good plugin runs after a hostile one");
+        assert_eq!(outcome.report.summary, "probe ok");
+        assert_eq!(std::fs::read(self.out("good").join("ok.txt")).unwrap(), b"ok\n");
+    }
+}
+
+/// A plugins.toml entry for the probe plugin with tight limits.
+fn probe(name: &str, mode: &str, settings: &str, limits: &str) -> String {
+    format!(
+        r#"
+[plugins.{name}]
+component = "probe.wasm"
+[plugins.{name}.grants]
+files = "out/{name}"
+[plugins.{name}.limits]
+memory = "32MiB"
+time = "5s"
+output = "1MiB"
+{limits}
+[plugins.{name}.settings]
+mode = "{mode}"
+{settings}
+"#
+    )
+}
+
+fn assert_names(err: &RunError, plugin: &str, cause: &str) {
+    let message = err.to_string();
+    assert!(message.contains(&format!("plugin `{plugin}`")), "does not name the plugin: {message}");
+    assert!(message.contains(cause), "does not name the cause `{cause}`: {message}");
+}
+
+#[tokio::test]
+async fn an_endless_loop_is_stopped_by_the_time_limit() {
+    let sandbox = Sandbox::new(&probe("spin", "loop", "", "").replace("time = \"5s\"", "time = \"300ms\""));
+    let err = sandbox.run("spin").await.unwrap_err();
+    assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Time { .. }, .. }), "{err:?}");
+    assert_names(&err, "spin", "time limit of 300ms (limits.time)");
+    assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_memory_bomb_is_stopped_by_the_memory_limit() {
+    let sandbox = Sandbox::new(&probe("hog", "memory", "", ""));
+    let err = sandbox.run("hog").await.unwrap_err();
+    assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Memory { .. }, .. }), "{err:?}");
+    assert_names(&err, "hog", "memory limit of 32MiB (limits.memory)");
+    assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn paths_that_escape_the_output_folder_are_refused() {
+    let cases = [
+        ("dotdot", "../escape.txt", "`..` would leave the output folder"),
+        ("absolute", "/tmp/moport-escape.txt", "absolute paths are not allowed"),
+        ("link", "link/escape.txt", "`link` is a symbolic link"),
+    ];
+    let entries: String =
+        cases.iter().map(|(name, path, _)| probe(name, "write", &format!("path = {path:?}"), "")).collect();
+    let sandbox = Sandbox::new(&entries);
+    std::fs::create_dir_all(sandbox.out("link")).unwrap();
+    let outside = sandbox.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, sandbox.out("link").join("link")).unwrap();
+
+    for (name, _, cause) in cases {
+        let err = sandbox.run(name).await.unwrap_err();
+        assert!(matches!(&err, RunError::Plugin { kind: "internal", .. }), "{name}: {err:?}");
+        assert_names(&err, name, cause);
+    }
+    assert!(!sandbox.dir.path().join("out/escape.txt").exists());
+    assert!(!Path::new("/tmp/moport-escape.txt").exists());
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "nothing was written through the link");
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_plugin_importing_an_ungranted_capability_is_refused_before_it_runs() {
+    let entry = probe("nofiles", "ok", "", "").replace("[plugins.nofiles.grants]\nfiles = \"out/nofiles\"\n", "");
+    let sandbox = Sandbox::new(&entry);
+    let err = sandbox.run("nofiles").await.unwrap_err();
+    assert!(
+        matches!(&err, RunError::Contract(ContractError::NotGranted { capability: Capability::Files, .. })),
+        "{err:?}"
+    );
+    assert_names(&err, "nofiles", "add `files = \"output/<plugin>\"` under [plugins.nofiles.grants]");
+    assert_eq!(err.exit_status(), ExitStatus::Config);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn oversized_output_is_refused_and_stops_the_run() {
+    let sandbox = Sandbox::new(&probe("flood", "output", "", ""));
+    let err = sandbox.run("flood").await.unwrap_err();
+    assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Output { .. }, .. }), "{err:?}");
+    assert_names(&err, "flood", "output limit of 1MiB (limits.output)");
+    let written: Vec<_> = std::fs::read_dir(sandbox.out("flood")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(written, ["chunk-0.bin"], "only what fits the limit is written");
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_panic_is_reported_with_its_message() {
+    let sandbox = Sandbox::new(&probe("boom", "panic", "", ""));
+    let err = sandbox.run("boom").await.unwrap_err();
+    assert!(matches!(&err, RunError::Crash { .. }), "{err:?}");
+    assert_names(&err, "boom", "probe was told to panic");
+    assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn runaway_recursion_crashes_the_plugin_not_the_host() {
+    let sandbox = Sandbox::new(&probe("deep", "stack", "", ""));
+    let err = sandbox.run("deep").await.unwrap_err();
+    assert!(matches!(&err, RunError::Crash { .. }), "{err:?}");
+    assert_names(&err, "deep", "usually a stack overflow from deep recursion");
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_plugin_built_against_another_wit_version_is_refused_naming_both() {
+    let sandbox = Sandbox::new("[plugins.future]\ncomponent = \"future-wit.wasm\"\n");
+    let err = sandbox.run("future").await.unwrap_err();
+    assert!(matches!(&err, RunError::Contract(ContractError::IncompatibleVersion { .. })), "{err:?}");
+    assert_names(&err, "future", "built against moport:host@0.9.0");
+    assert!(err.to_string().contains("this moport provides moport:host@0.1.0"), "{err}");
+    assert_eq!(err.exit_status(), ExitStatus::Config);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_failure_the_plugin_reports_keeps_its_kind_and_message() {
+    let sandbox = Sandbox::new(&probe("picky", "fail", "", ""));
+    let err = sandbox.run("picky").await.unwrap_err();
+    assert_names(&err, "picky", "data error: probe was told to fail: row 3 is bad");
+    assert_eq!(err.exit_status(), ExitStatus::PluginFailed);
+}
+
+#[tokio::test]
+async fn a_missing_setting_is_a_config_error_naming_the_key() {
+    let sandbox = Sandbox::new("[plugins.unset]\ncomponent = \"probe.wasm\"\ngrants = { files = \"out/unset\" }\n");
+    let err = sandbox.run("unset").await.unwrap_err();
+    assert_names(&err, "unset", "setting `mode` is required but not set");
+    assert_eq!(err.exit_status(), ExitStatus::Config);
+}
+
+#[tokio::test]
+async fn the_sandbox_hands_out_no_environment_files_or_network() {
+    // A real listener on loopback: a connection would succeed if the sandbox allowed sockets.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sandbox = Sandbox::new(&probe("nosy", "ambient", &format!("port = {port}"), ""));
+    assert!(std::env::vars_os().count() > 0, "the host process has an environment to leak");
+    let outcome = sandbox.run("nosy").await.unwrap();
+    let counts: std::collections::BTreeMap<_, _> = outcome.report.counts.into_iter().collect();
+    assert_eq!(counts["environment variables"], 0);
+    assert_eq!(counts["arguments"], 0);
+    assert_eq!(counts["root folder readable"], 0);
+    assert_eq!(counts["current folder readable"], 0);
+    assert_eq!(counts["tcp connected"], 0);
+}
