@@ -8,30 +8,19 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSize(pub u64);
 
-const BYTE_UNITS: &[(&str, u64)] = &[("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)];
+const BYTE_UNITS: &[(&str, u64)] = &[("B", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)];
 
 impl std::str::FromStr for ByteSize {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let (number, unit) = split_number(text);
-        let factor = BYTE_UNITS.iter().find(|(name, _)| *name == unit).map(|(_, factor)| *factor).ok_or_else(|| {
-            format!("`{text}` is not a size: write a whole number and one of B, KiB, MiB, GiB, like `64MiB`")
-        })?;
-        let number: u64 =
-            number.parse().map_err(|_| format!("`{text}` is not a size: `{number}` is not a whole number"))?;
-        number.checked_mul(factor).map(ByteSize).ok_or_else(|| format!("`{text}` is too large"))
+        parse_scaled(text, BYTE_UNITS, "size", "64MiB").map(ByteSize)
     }
 }
 
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (unit, factor) = BYTE_UNITS
-            .iter()
-            .find(|(_, factor)| self.0 >= *factor && self.0.is_multiple_of(*factor))
-            .copied()
-            .unwrap_or(("B", 1));
-        write!(f, "{}{unit}", self.0 / factor)
+        f.write_str(&format_scaled(self.0, BYTE_UNITS))
     }
 }
 
@@ -45,33 +34,45 @@ impl std::str::FromStr for Span {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let (number, unit) = split_number(text);
-        let millis = TIME_UNITS.iter().find(|(name, _)| *name == unit).map(|(_, millis)| *millis).ok_or_else(|| {
-            format!("`{text}` is not a duration: write a whole number and one of ms, s, m, h, like `30s`")
-        })?;
-        let number: u64 =
-            number.parse().map_err(|_| format!("`{text}` is not a duration: `{number}` is not a whole number"))?;
-        match number.checked_mul(millis) {
-            Some(0) => Err(format!("`{text}`: a time limit must be above zero")),
-            Some(total) => Ok(Span(Duration::from_millis(total))),
-            None => Err(format!("`{text}` is too long")),
+        match parse_scaled(text, TIME_UNITS, "duration", "30s")? {
+            0 => Err(format!("`{text}`: a time limit must be above zero")),
+            millis => Ok(Span(Duration::from_millis(millis))),
         }
     }
 }
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let millis = self.0.as_millis() as u64;
-        let (unit, factor) =
-            TIME_UNITS.iter().rev().find(|(_, factor)| millis.is_multiple_of(*factor)).copied().unwrap_or(("ms", 1));
-        write!(f, "{}{unit}", millis / factor)
+        f.write_str(&format_scaled(self.0.as_millis() as u64, TIME_UNITS))
     }
 }
 
-fn split_number(text: &str) -> (&str, &str) {
-    let text = text.trim();
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    (&text[..digits], text[digits..].trim())
+/// A whole number followed by one of `units` (smallest first), in the smallest unit.
+fn parse_scaled(text: &str, units: &[(&str, u64)], what: &str, example: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let (number, unit) = (&trimmed[..digits], trimmed[digits..].trim());
+    let Some(&(_, factor)) = units.iter().find(|(name, _)| *name == unit) else {
+        let names: Vec<&str> = units.iter().map(|(name, _)| *name).collect();
+        return Err(format!(
+            "`{text}` is not a {what}: write a whole number and one of {}, like `{example}`",
+            names.join(", ")
+        ));
+    };
+    let number: u64 =
+        number.parse().map_err(|_| format!("`{text}` is not a {what}: `{number}` is not a whole number"))?;
+    number.checked_mul(factor).ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// `value` (in the smallest unit) in the largest of `units` that divides it.
+fn format_scaled(value: u64, units: &[(&str, u64)]) -> String {
+    let (name, factor) = units
+        .iter()
+        .rev()
+        .find(|(_, factor)| value >= *factor && value.is_multiple_of(*factor))
+        .copied()
+        .unwrap_or(units[0]);
+    format!("{}{name}", value / factor)
 }
 
 macro_rules! deserialize_from_str {
