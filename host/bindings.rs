@@ -6,6 +6,8 @@ wasmtime::component::bindgen!({
     path: "wit",
     imports: { default: async | trappable },
     exports: { default: async },
+    // The snapshot file format is made of these records, so the WIT stays the one contract.
+    additional_derives: [serde::Serialize, serde::Deserialize],
 });
 
 pub use self::moport::host::types::{CallError, PluginError, Report, RunContext};

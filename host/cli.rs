@@ -1,5 +1,7 @@
 //! The `moport` command line.
 
+use crate::caps::mo::MoSource;
+use crate::caps::mo::snapshot::Snapshot;
 use crate::engine::cache::{CacheOutcome, ComponentCache};
 use crate::engine::contract::{self, Capability};
 use crate::logging::{self, LogFormat};
@@ -9,6 +11,7 @@ use clap::{Parser, Subcommand};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -16,6 +19,7 @@ Examples:
   moport inspect hello                 world, WIT version, grants and limits of a plugin
   moport run hello                     run a plugin
   moport run hello --dry-run           compute everything, change nothing
+  moport run plan2learn --mo snapshot:mo.json   read MO from a snapshot file
   moport --config /etc/moport/plugins.toml --log-format json run plan2learn
 
 Exit codes:
@@ -73,6 +77,9 @@ enum Command {
         /// Compute everything but change nothing (the plugin is told; importers plan only).
         #[arg(long)]
         dry_run: bool,
+        /// Where plugins granted `mo` read MO from: `snapshot:FILE`, a snapshot file.
+        #[arg(long, value_name = "SOURCE")]
+        mo: Option<String>,
     },
 }
 
@@ -113,8 +120,11 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             print!("{}", inspect(&loaded));
             Ok(())
         }
-        Command::Run { plugin, dry_run } => {
-            let host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
+        Command::Run { plugin, dry_run, mo } => {
+            let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
+            if let Some(spec) = mo {
+                host = host.with_mo(mo_source(&spec)?);
+            }
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|err| {
                 RunError::Internal { plugin: plugin.clone(), message: format!("cannot start the async runtime: {err}") }
             })?;
@@ -125,6 +135,18 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             }
             Ok(())
         }
+    }
+}
+
+fn mo_source(spec: &str) -> Result<MoSource, RunError> {
+    match spec.split_once(':') {
+        Some(("snapshot", path)) if !path.is_empty() => {
+            Ok(MoSource::Snapshot(Arc::new(Snapshot::load(std::path::Path::new(path))?)))
+        }
+        _ => Err(RunError::MoSourceSpec {
+            given: spec.to_owned(),
+            problem: "not an MO source; write `snapshot:FILE` for a snapshot file".to_owned(),
+        }),
     }
 }
 

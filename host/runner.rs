@@ -1,10 +1,11 @@
 //! Loading, checking and running one plugin, and what can go wrong on the way.
 
 use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
+use crate::caps::mo::{MoAccess, MoSource};
 use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
 use crate::engine::PluginEngine;
 use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
-use crate::engine::contract::{self, Contract, ContractError};
+use crate::engine::contract::{self, Capability, Contract, ContractError};
 use crate::engine::limits::{LimitExceeded, RunLimiter};
 use crate::manifest::{Manifest, ManifestError, PluginSpec};
 use std::path::PathBuf;
@@ -48,6 +49,12 @@ pub enum RunError {
     BadComponent { plugin: String, path: PathBuf, message: String },
     #[error(transparent)]
     Contract(#[from] ContractError),
+    #[error(transparent)]
+    Snapshot(#[from] crate::caps::mo::snapshot::SnapshotError),
+    #[error("`--mo {given}`: {problem}")]
+    MoSourceSpec { given: String, problem: String },
+    #[error("plugin `{plugin}` reads MO, but no MO source is given: pass `--mo snapshot:FILE`")]
+    NoMoSource { plugin: String },
     #[error("plugin `{plugin}`: cannot use its output folder {}: {source}", path.display())]
     OutputFolder { plugin: String, path: PathBuf, source: std::io::Error },
     #[error("plugin `{plugin}` failed with {kind} error: {message}")]
@@ -66,7 +73,10 @@ impl RunError {
             RunError::Manifest(_)
             | RunError::MissingComponent { .. }
             | RunError::BadComponent { .. }
-            | RunError::Contract(_) => ExitStatus::Config,
+            | RunError::Contract(_)
+            | RunError::NoMoSource { .. }
+            | RunError::Snapshot(_)
+            | RunError::MoSourceSpec { .. } => ExitStatus::Config,
             RunError::OutputFolder { .. } => ExitStatus::Io,
             RunError::Plugin { kind, .. } => match *kind {
                 "config" | "denied" => ExitStatus::Config,
@@ -111,6 +121,7 @@ pub struct Host {
     engine: PluginEngine,
     cache: ComponentCache,
     manifest: Manifest,
+    mo: Option<MoSource>,
 }
 
 impl Host {
@@ -119,7 +130,13 @@ impl Host {
             plugin: "-".into(),
             message: format!("cannot start wasmtime: {err:#}"),
         })?;
-        Ok(Host { engine, cache, manifest })
+        Ok(Host { engine, cache, manifest, mo: None })
+    }
+
+    /// The MO data that plugins granted `mo` read.
+    pub fn with_mo(mut self, source: MoSource) -> Host {
+        self.mo = Some(source);
+        self
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -180,6 +197,12 @@ impl Host {
             }
             None => None,
         };
+        let today = chrono::Local::now().date_naive();
+        let mo = match (&self.mo, loaded.contract.capabilities.contains(&Capability::MoRead)) {
+            (_, false) => None,
+            (Some(source), true) => Some(MoAccess { source: source.clone(), today }),
+            (None, true) => return Err(RunError::NoMoSource { plugin: plugin.into() }),
+        };
         let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
         let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
         let wasi = WasiCtxBuilder::new()
@@ -196,6 +219,7 @@ impl Host {
             log: PluginLog::new(plugin),
             settings: PluginSettings::new(Arc::new(spec.settings.clone())),
             files,
+            mo,
         };
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|state| &mut state.limiter);
@@ -207,7 +231,7 @@ impl Host {
             plugin: plugin.to_owned(),
             dry_run: options.dry_run,
             started_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            today: chrono::Local::now().date_naive().to_string(),
+            today: today.to_string(),
         };
         tracing::info!(plugin, world = %loaded.contract.world, dry_run = options.dry_run, "starting");
         // The epoch deadline stops guest code that never yields; the timeout stops a run that

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod log;
+pub mod mo;
 pub mod settings;
 
 use crate::bindings::moport::host as wit;
@@ -20,6 +21,8 @@ pub struct HostState {
     pub(crate) settings: settings::PluginSettings,
     /// `None` when the plugin has no `files` grant.
     pub(crate) files: Option<files::OutputFolder>,
+    /// `None` when the plugin has no `mo` grant.
+    pub(crate) mo: Option<mo::MoAccess>,
 }
 
 impl WasiView for HostState {
@@ -37,5 +40,6 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::log::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::settings::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::files::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::mo_read::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     Ok(())
 }

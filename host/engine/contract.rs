@@ -64,7 +64,7 @@ impl Capability {
     /// Whether this build of moport provides the capability; the others are declared in WIT
     /// for plugin authors but refused at link time until their host side lands.
     pub fn is_provided(self) -> bool {
-        matches!(self, Capability::Log | Capability::Settings | Capability::Files)
+        matches!(self, Capability::Log | Capability::Settings | Capability::Files | Capability::MoRead)
     }
 
     pub fn is_granted(self, grants: &Grants) -> bool {

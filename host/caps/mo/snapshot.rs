@@ -1,0 +1,231 @@
+//! The `snapshot` backend: one consistent read of MO in a JSON file, loaded and indexed in
+//! memory. The format is documented in docs/snapshot-format.md; its records are the `mo-read`
+//! records of the WIT contract, so a plugin sees exactly what the file holds.
+
+use crate::bindings::moport::host::mo_read::{
+    Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation,
+};
+use crate::bindings::moport::host::types::Validity;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The `format` value every snapshot file carries.
+pub const FORMAT: &str = "moport-snapshot";
+/// The format version this moport reads and writes.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Error)]
+pub enum SnapshotError {
+    #[error("cannot read MO snapshot {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("MO snapshot {}, line {line}, column {column}: {message}", path.display())]
+    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{} is not a moport MO snapshot (its `format` is `{found}`, expected `{FORMAT}`)", path.display())]
+    NotASnapshot { path: PathBuf, found: String },
+    #[error("MO snapshot {} has format version {found}; this moport reads version {VERSION}", path.display())]
+    Version { path: PathBuf, found: u32 },
+    #[error("MO snapshot {}: {collection} {uuid}: {problem}", path.display())]
+    Record { path: PathBuf, collection: &'static str, uuid: String, problem: String },
+}
+
+/// The file as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotFile {
+    pub format: String,
+    pub version: u32,
+    /// When MO was read, RFC 3339.
+    pub taken_at: String,
+    /// Where the data came from (an MO URL, or the generator and its seed).
+    #[serde(default)]
+    pub source: String,
+    pub organisation: Organisation,
+    #[serde(default)]
+    pub facets: Vec<Facet>,
+    #[serde(default)]
+    pub classes: Vec<Class>,
+    #[serde(default)]
+    pub org_units: Vec<OrgUnit>,
+    #[serde(default)]
+    pub employees: Vec<Employee>,
+    #[serde(default)]
+    pub engagements: Vec<Engagement>,
+    #[serde(default)]
+    pub managers: Vec<Manager>,
+    #[serde(default)]
+    pub addresses: Vec<Address>,
+    #[serde(default)]
+    pub it_systems: Vec<ItSystem>,
+    #[serde(default)]
+    pub it_users: Vec<ItUser>,
+}
+
+/// A loaded snapshot: validated, every collection ordered by uuid, then by validity start.
+#[derive(Debug)]
+pub struct Snapshot {
+    file: SnapshotFile,
+}
+
+impl Snapshot {
+    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Read { path: path.to_owned(), source })?;
+        Snapshot::from_json(path, &bytes)
+    }
+
+    /// Parses snapshot JSON; `path` names the file in errors.
+    pub fn from_json(path: &Path, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+        // Read the envelope first, so a file of another format or version is named as such
+        // instead of failing on its first unexpected field.
+        #[derive(Deserialize)]
+        struct Envelope {
+            format: Option<String>,
+            version: Option<u32>,
+        }
+        let parse_error = |err: serde_json::Error| SnapshotError::Parse {
+            path: path.to_owned(),
+            line: err.line(),
+            column: err.column(),
+            message: err.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        };
+        let envelope: Envelope = serde_json::from_slice(bytes).map_err(parse_error)?;
+        let found = envelope.format.unwrap_or_default();
+        if found != FORMAT {
+            return Err(SnapshotError::NotASnapshot { path: path.to_owned(), found });
+        }
+        if let Some(found) = envelope.version.filter(|v| *v != VERSION) {
+            return Err(SnapshotError::Version { path: path.to_owned(), found });
+        }
+        let file: SnapshotFile = serde_json::from_slice(bytes).map_err(parse_error)?;
+        Snapshot::new(path, file)
+    }
+
+    /// Validates and indexes the records of a snapshot file.
+    pub fn new(path: &Path, mut file: SnapshotFile) -> Result<Snapshot, SnapshotError> {
+        let check = |collection: &'static str, uuid: &str, validity: &Validity| {
+            check_validity(validity).map_err(|problem| SnapshotError::Record {
+                path: path.to_owned(),
+                collection,
+                uuid: uuid.to_owned(),
+                problem,
+            })
+        };
+        macro_rules! order {
+            ($($field:ident: $name:literal),*) => {$(
+                for record in &file.$field {
+                    check($name, &record.uuid, &record.validity)?;
+                }
+                file.$field.sort_by(|a, b| (&a.uuid, &a.validity.from).cmp(&(&b.uuid, &b.validity.from)));
+            )*};
+        }
+        order!(
+            facets: "facet", classes: "class", org_units: "org unit", employees: "employee",
+            engagements: "engagement", managers: "manager", addresses: "address",
+            it_systems: "IT system", it_users: "IT user"
+        );
+        Ok(Snapshot { file })
+    }
+
+    pub fn file(&self) -> &SnapshotFile {
+        &self.file
+    }
+
+    pub fn organisation(&self) -> &Organisation {
+        &self.file.organisation
+    }
+
+    pub fn facets(&self) -> &[Facet] {
+        &self.file.facets
+    }
+
+    pub fn classes(&self) -> &[Class] {
+        &self.file.classes
+    }
+
+    pub fn org_units(&self) -> &[OrgUnit] {
+        &self.file.org_units
+    }
+
+    pub fn employees(&self) -> &[Employee] {
+        &self.file.employees
+    }
+
+    pub fn engagements(&self) -> &[Engagement] {
+        &self.file.engagements
+    }
+
+    pub fn managers(&self) -> &[Manager] {
+        &self.file.managers
+    }
+
+    pub fn addresses(&self) -> &[Address] {
+        &self.file.addresses
+    }
+
+    pub fn it_systems(&self) -> &[ItSystem] {
+        &self.file.it_systems
+    }
+
+    pub fn it_users(&self) -> &[ItUser] {
+        &self.file.it_users
+    }
+}
+
+fn check_validity(validity: &Validity) -> Result<(), String> {
+    let parse = |text: &Option<String>| {
+        text.as_deref()
+            .map(|text| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| format!("validity date `{text}` is not a date like 2026-01-31"))
+            })
+            .transpose()
+    };
+    match (parse(&validity.from)?, parse(&validity.to)?) {
+        (Some(from), Some(to)) if from >= to => {
+            Err(format!("validity from {from} to {to} is empty (`to` is exclusive)"))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(json: &str) -> Result<Snapshot, SnapshotError> {
+        Snapshot::from_json(Path::new("mo.json"), json.as_bytes())
+    }
+
+    const MINIMAL: &str = r#"{"format": "moport-snapshot", "version": 1, "taken_at": "2026-11-23T12:00:00Z",
+        "organisation": {"uuid": "o", "name": "Kommune", "user_key": "kommune"},
+        "org_units": [
+          {"uuid": "b", "user_key": "B", "name": "B", "parent": null, "validity": {"from": "2020-01-01", "to": null}},
+          {"uuid": "a", "user_key": "A2", "name": "A", "validity": {"from": "2021-01-01", "to": null}},
+          {"uuid": "a", "user_key": "A1", "name": "A", "validity": {"from": "2020-01-01", "to": "2021-01-01"}}
+        ]}"#;
+
+    #[test]
+    fn records_are_ordered_by_uuid_then_start() {
+        let snapshot = snapshot(MINIMAL).unwrap();
+        let keys: Vec<&str> = snapshot.org_units().iter().map(|u| u.user_key.as_str()).collect();
+        assert_eq!(keys, ["A1", "A2", "B"]);
+        assert_eq!(snapshot.organisation().name, "Kommune");
+        assert!(snapshot.employees().is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_place() {
+        let err =
+            snapshot("{\"format\": \"moport-snapshot\",\n \"version\": 1,\n \"taken_at\": 5}").unwrap_err().to_string();
+        assert!(err.starts_with("MO snapshot mo.json, line 3, column"), "{err}");
+        let err = snapshot(r#"{"format": "something-else"}"#).unwrap_err().to_string();
+        assert!(err.contains("is not a moport MO snapshot") && err.contains("`something-else`"), "{err}");
+        let err = snapshot(&MINIMAL.replace("\"version\": 1", "\"version\": 7")).unwrap_err().to_string();
+        assert!(err.contains("format version 7") && err.contains("reads version 1"), "{err}");
+        let err = snapshot(&MINIMAL.replace("2021-01-01\", \"to\": null", "2021-13-01\", \"to\": null")).unwrap_err();
+        assert!(err.to_string().contains("org unit a: validity date `2021-13-01`"), "{err}");
+        let err = snapshot(&MINIMAL.replace("\"to\": \"2021-01-01\"", "\"to\": \"2020-01-01\"")).unwrap_err();
+        assert!(err.to_string().contains("is empty"), "{err}");
+    }
+}

@@ -1,0 +1,31 @@
+//! Reading MO: whole collections per call, filtered as MO filters them.
+
+pub use crate::bindings::moport::host::mo_read::{
+    Address, Class, DarFields, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
+    addresses, classes, employees, engagements, facets, it_systems, it_users, managers, org_units, root_organisation,
+};
+pub use crate::bindings::moport::host::types::Validity;
+
+impl Query {
+    /// Everything valid today.
+    pub fn today() -> Query {
+        Query { uuids: Vec::new(), window: None, under_org_units: Vec::new(), facet_user_keys: Vec::new() }
+    }
+
+    /// Validities overlapping `[from, to)`; `None` is open-ended.
+    pub fn window(from: Option<&str>, to: Option<&str>) -> Query {
+        Query { window: Some(Validity { from: from.map(Into::into), to: to.map(Into::into) }), ..Query::today() }
+    }
+
+    /// Only records tied to these units or units below them.
+    pub fn under(mut self, org_units: &[&str]) -> Query {
+        self.under_org_units = org_units.iter().map(|u| (*u).to_owned()).collect();
+        self
+    }
+
+    /// Classes only: of the facets with these user keys.
+    pub fn in_facets(mut self, user_keys: &[&str]) -> Query {
+        self.facet_user_keys = user_keys.iter().map(|k| (*k).to_owned()).collect();
+        self
+    }
+}

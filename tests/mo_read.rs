@@ -1,0 +1,93 @@
+//! `mo-read` over the snapshot backend, through the compiled mo-reader plugin and through the CLI.
+
+use moport::caps::mo::MoSource;
+use moport::caps::mo::snapshot::Snapshot;
+use moport::engine::cache::ComponentCache;
+use moport::engine::contract::{Capability, ContractError};
+use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
+use moport::{ExitStatus, Host, RunError, RunOptions};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const SKOLE: &str = "a0000000-0000-4000-8000-00000000000b";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini-mo.json")
+}
+
+fn manifest(dir: &Path, grants: &str) -> PathBuf {
+    let path = dir.join("plugins.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[plugins.reader]\ncomponent = \"mo-reader.wasm\"\n\
+             grants = {{ {grants} }}\nsettings = {{ root = \"{SKOLE}\" }}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn host(dir: &Path, grants: &str) -> Host {
+    let manifest = Manifest::load(&manifest(dir, grants)).unwrap();
+    Host::new(manifest, ComponentCache::new(None)).unwrap()
+}
+
+#[tokio::test]
+async fn a_plugin_reads_mo_from_a_snapshot_with_mo_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = Snapshot::load(&fixture()).unwrap();
+    let host = host(dir.path(), "mo = \"read\"").with_mo(MoSource::Snapshot(Arc::new(snapshot)));
+    let outcome = host.run("reader", &RunOptions::default()).await.unwrap();
+    assert_eq!(outcome.report.summary, "read MO of Testkommune");
+    let counts: BTreeMap<_, _> = outcome.report.counts.into_iter().collect();
+    // Under "Børn og Unge" today: itself and SFO Nord; the closed unit ended in 2020.
+    assert_eq!(counts["units under root"], 2);
+    // The SFO engagement is current; the secretary starts in 2099.
+    assert_eq!(counts["engagements today"], 1);
+    assert_eq!(counts["engagements today and later"], 2);
+    // Every validity of every unit: Børn og Unge was renamed in 2015, so it has two.
+    assert_eq!(counts["unit validities ever"], 6);
+    // "Leder" ended in 2010.
+    assert_eq!(counts["job functions"], 1);
+    assert_eq!(counts["employees"], 2);
+}
+
+#[tokio::test]
+async fn reading_mo_needs_a_grant_and_a_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = host(dir.path(), "").run("reader", &RunOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(&err, RunError::Contract(ContractError::NotGranted { capability: Capability::MoRead, .. })),
+        "{err:?}"
+    );
+    let err = host(dir.path(), "mo = \"read\"").run("reader", &RunOptions::default()).await.unwrap_err();
+    assert!(matches!(&err, RunError::NoMoSource { .. }), "{err:?}");
+    assert!(err.to_string().contains("pass `--mo snapshot:FILE`"), "{err}");
+    assert_eq!(err.exit_status(), ExitStatus::Config);
+}
+
+#[test]
+fn the_cli_reads_the_snapshot_named_by_mo() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = manifest(dir.path(), "mo = \"read\"");
+    let moport = |mo: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
+            .args(["--config", config.to_str().unwrap(), "--no-cache", "run", "reader", "--mo", mo])
+            .output()
+            .unwrap()
+    };
+    let out = moport(&format!("snapshot:{}", fixture().display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("reader: read MO of Testkommune") && stdout.contains("units under root: 2"), "{stdout}");
+
+    let out = moport("snapshot:/nonexistent/mo.json");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr.contains("cannot read MO snapshot /nonexistent/mo.json"), "{stderr}");
+    let out = moport("http://mo.example");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("write `snapshot:FILE`"));
+}
