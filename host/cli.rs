@@ -1,7 +1,7 @@
 //! The `moport` command line.
 
-use crate::caps::mo::MoSource;
-use crate::caps::mo::snapshot::Snapshot;
+use crate::caps::mo::MoSourceSpec;
+use crate::caps::mo::demo::{self, DemoSpec};
 use crate::engine::cache::{CacheOutcome, ComponentCache};
 use crate::engine::contract::{self, Capability};
 use crate::logging::{self, LogFormat};
@@ -11,7 +11,6 @@ use clap::{Parser, Subcommand};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -19,7 +18,9 @@ Examples:
   moport inspect hello                 world, WIT version, grants and limits of a plugin
   moport run hello                     run a plugin
   moport run hello --dry-run           compute everything, change nothing
+  moport run plan2learn --mo demo       read MO from the built-in demo municipality
   moport run plan2learn --mo snapshot:mo.json   read MO from a snapshot file
+  moport demo generate --persons 50000 --out mo-50k.json   a bigger made-up municipality
   moport --config /etc/moport/plugins.toml --log-format json run plan2learn
 
 Exit codes:
@@ -77,9 +78,37 @@ enum Command {
         /// Compute everything but change nothing (the plugin is told; importers plan only).
         #[arg(long)]
         dry_run: bool,
-        /// Where plugins granted `mo` read MO from: `snapshot:FILE`, a snapshot file.
+        /// Where plugins granted `mo` read MO from: `demo` (the built-in demo municipality) or
+        /// `snapshot:FILE`; overrides `[host] mo` in plugins.toml.
         #[arg(long, value_name = "SOURCE")]
         mo: Option<String>,
+    },
+    /// The made-up demo municipality.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// Write a made-up municipality as an MO snapshot file. The same persons, seed and date give
+    /// the same file, byte for byte.
+    #[command(after_help = "Examples:\n  \
+        moport demo generate --out demo/mo-snapshot.json   the built-in demo (300 persons, seed 1)\n  \
+        moport demo generate --persons 100000 --seed 7 --out mo-100k.json\n  \
+        moport run <plugin> --mo snapshot:mo-100k.json")]
+    Generate {
+        /// How many persons.
+        #[arg(long, default_value_t = demo::built_in_spec().persons)]
+        persons: usize,
+        /// Seed of the random choices.
+        #[arg(long, default_value_t = demo::built_in_spec().seed)]
+        seed: u64,
+        /// The date the data is current on: what is ended or future is relative to it.
+        #[arg(long, value_name = "YYYY-MM-DD", default_value_t = demo::built_in_spec().as_of)]
+        as_of: chrono::NaiveDate,
+        /// The snapshot file to write (atomically).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -108,8 +137,15 @@ pub fn main() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> Result<(), RunError> {
+    if let Command::Demo(DemoCommand::Generate { persons, seed, as_of, out }) = &cli.command {
+        let file = demo::generate(&DemoSpec { persons: *persons, seed: *seed, as_of: *as_of });
+        file.save(out)?;
+        tracing::info!(persons, path = %out.display(), "wrote the demo municipality");
+        return Ok(());
+    }
     let manifest = Manifest::load(&cli.config)?;
     match cli.command {
+        Command::Demo(_) => unreachable!("handled before plugins.toml is read"),
         Command::List => {
             print!("{}", list(&manifest));
             Ok(())
@@ -122,8 +158,10 @@ fn execute(cli: Cli) -> Result<(), RunError> {
         }
         Command::Run { plugin, dry_run, mo } => {
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
-            if let Some(spec) = mo {
-                host = host.with_mo(mo_source(&spec)?);
+            if let Some(text) = mo {
+                let spec = MoSourceSpec::parse(&text, std::path::Path::new(""))
+                    .map_err(|problem| RunError::MoSourceSpec { problem })?;
+                host = host.with_mo_spec(spec);
             }
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|err| {
                 RunError::Internal { plugin: plugin.clone(), message: format!("cannot start the async runtime: {err}") }
@@ -135,18 +173,6 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             }
             Ok(())
         }
-    }
-}
-
-fn mo_source(spec: &str) -> Result<MoSource, RunError> {
-    match spec.split_once(':') {
-        Some(("snapshot", path)) if !path.is_empty() => {
-            Ok(MoSource::Snapshot(Arc::new(Snapshot::load(std::path::Path::new(path))?)))
-        }
-        _ => Err(RunError::MoSourceSpec {
-            given: spec.to_owned(),
-            problem: "not an MO source; write `snapshot:FILE` for a snapshot file".to_owned(),
-        }),
     }
 }
 

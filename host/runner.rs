@@ -1,7 +1,7 @@
 //! Loading, checking and running one plugin, and what can go wrong on the way.
 
 use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
-use crate::caps::mo::{MoAccess, MoSource};
+use crate::caps::mo::{MoAccess, MoSource, MoSourceSpec};
 use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
 use crate::engine::PluginEngine;
 use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
@@ -9,7 +9,7 @@ use crate::engine::contract::{self, Capability, Contract, ContractError};
 use crate::engine::limits::{LimitExceeded, RunLimiter};
 use crate::manifest::{Manifest, ManifestError, PluginSpec};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use wasmtime::component::ResourceTable;
@@ -51,9 +51,12 @@ pub enum RunError {
     Contract(#[from] ContractError),
     #[error(transparent)]
     Snapshot(#[from] crate::caps::mo::snapshot::SnapshotError),
-    #[error("`--mo {given}`: {problem}")]
-    MoSourceSpec { given: String, problem: String },
-    #[error("plugin `{plugin}` reads MO, but no MO source is given: pass `--mo snapshot:FILE`")]
+    #[error("--mo: {problem}")]
+    MoSourceSpec { problem: String },
+    #[error(
+        "plugin `{plugin}` reads MO, but no MO source is given: pass `--mo demo` or `--mo snapshot:FILE`, \
+         or set `mo` under [host] in plugins.toml"
+    )]
     NoMoSource { plugin: String },
     #[error("plugin `{plugin}`: cannot use its output folder {}: {source}", path.display())]
     OutputFolder { plugin: String, path: PathBuf, source: std::io::Error },
@@ -70,6 +73,7 @@ pub enum RunError {
 impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
+            RunError::Snapshot(crate::caps::mo::snapshot::SnapshotError::Write { .. }) => ExitStatus::Io,
             RunError::Manifest(_)
             | RunError::MissingComponent { .. }
             | RunError::BadComponent { .. }
@@ -121,7 +125,10 @@ pub struct Host {
     engine: PluginEngine,
     cache: ComponentCache,
     manifest: Manifest,
-    mo: Option<MoSource>,
+    /// Where MO comes from when a plugin reads it; `--mo` over `[host] mo`.
+    mo_spec: Option<MoSourceSpec>,
+    /// The source, opened by the first run that reads MO and shared by the runs after it.
+    mo: OnceLock<MoSource>,
 }
 
 impl Host {
@@ -130,13 +137,31 @@ impl Host {
             plugin: "-".into(),
             message: format!("cannot start wasmtime: {err:#}"),
         })?;
-        Ok(Host { engine, cache, manifest, mo: None })
+        let mo_spec = manifest.mo.clone();
+        Ok(Host { engine, cache, manifest, mo_spec, mo: OnceLock::new() })
     }
 
-    /// The MO data that plugins granted `mo` read.
-    pub fn with_mo(mut self, source: MoSource) -> Host {
-        self.mo = Some(source);
+    /// Reads MO from this source instead of the one plugins.toml names.
+    pub fn with_mo_spec(mut self, spec: MoSourceSpec) -> Host {
+        self.mo_spec = Some(spec);
+        self.mo = OnceLock::new();
         self
+    }
+
+    /// Reads MO from this already open source.
+    pub fn with_mo(self, source: MoSource) -> Host {
+        let _ = self.mo.set(source);
+        self
+    }
+
+    fn mo_source(&self, plugin: &str) -> Result<MoSource, RunError> {
+        if let Some(source) = self.mo.get() {
+            return Ok(source.clone());
+        }
+        let spec = self.mo_spec.as_ref().ok_or_else(|| RunError::NoMoSource { plugin: plugin.into() })?;
+        tracing::info!(source = %spec, "opening MO");
+        let source = spec.open()?;
+        Ok(self.mo.get_or_init(|| source).clone())
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -198,10 +223,9 @@ impl Host {
             None => None,
         };
         let today = chrono::Local::now().date_naive();
-        let mo = match (&self.mo, loaded.contract.capabilities.contains(&Capability::MoRead)) {
-            (_, false) => None,
-            (Some(source), true) => Some(MoAccess { source: source.clone(), today }),
-            (None, true) => return Err(RunError::NoMoSource { plugin: plugin.into() }),
+        let mo = match loaded.contract.capabilities.contains(&Capability::MoRead) {
+            true => Some(MoAccess { source: self.mo_source(plugin)?, today }),
+            false => None,
         };
         let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
         let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);

@@ -1,7 +1,7 @@
 //! `mo-read` over the snapshot backend, through the compiled mo-reader plugin and through the CLI.
 
-use moport::caps::mo::MoSource;
 use moport::caps::mo::snapshot::Snapshot;
+use moport::caps::mo::{MoSource, MoSourceSpec};
 use moport::engine::cache::ComponentCache;
 use moport::engine::contract::{Capability, ContractError};
 use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
@@ -64,7 +64,7 @@ async fn reading_mo_needs_a_grant_and_a_source() {
     );
     let err = host(dir.path(), "mo = \"read\"").run("reader", &RunOptions::default()).await.unwrap_err();
     assert!(matches!(&err, RunError::NoMoSource { .. }), "{err:?}");
-    assert!(err.to_string().contains("pass `--mo snapshot:FILE`"), "{err}");
+    assert!(err.to_string().contains("pass `--mo demo` or `--mo snapshot:FILE`"), "{err}");
     assert_eq!(err.exit_status(), ExitStatus::Config);
 }
 
@@ -89,5 +89,28 @@ fn the_cli_reads_the_snapshot_named_by_mo() {
     assert!(stderr.contains("cannot read MO snapshot /nonexistent/mo.json"), "{stderr}");
     let out = moport("http://mo.example");
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("write `snapshot:FILE`"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--mo: `http://mo.example` is not an MO source; write `demo`"), "{stderr}");
+
+    let out = moport("demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("read MO of Demo Kommune") && stdout.contains("employees: 300"), "{stdout}");
+}
+
+#[tokio::test]
+async fn plugins_toml_names_the_source_relative_to_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture(), dir.path().join("mo.json")).unwrap();
+    let path = manifest(dir.path(), "mo = \"read\"");
+    let text = std::fs::read_to_string(&path).unwrap().replacen("[host]\n", "[host]\nmo = \"snapshot:mo.json\"\n", 1);
+    std::fs::write(&path, text).unwrap();
+    let manifest = Manifest::load(&path).unwrap();
+    assert_eq!(manifest.mo, Some(MoSourceSpec::Snapshot(dir.path().join("mo.json"))));
+    let host = Host::new(manifest, ComponentCache::new(None)).unwrap();
+    let outcome = host.run("reader", &RunOptions::default()).await.unwrap();
+    assert_eq!(outcome.report.summary, "read MO of Testkommune");
+    // The command line wins over plugins.toml.
+    let outcome = host.with_mo_spec(MoSourceSpec::Demo).run("reader", &RunOptions::default()).await.unwrap();
+    assert_eq!(outcome.report.summary, "read MO of Demo Kommune");
 }

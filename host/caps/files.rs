@@ -122,12 +122,19 @@ fn is_partial(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX)
 }
 
-fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
-    let parent = target.parent().expect("a resolved path is below the output folder");
+/// Writes through a hidden temporary file beside the target, synced before it is renamed into
+/// place: a reader, or a crash, never leaves half a file under the target's name.
+pub(crate) fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent)?;
-    let name = target.file_name().expect("a resolved path ends in a name").to_string_lossy();
-    let partial = parent.join(format!(".{name}{PARTIAL_SUFFIX}"));
-    let result = fs::write(&partial, contents).and_then(|()| fs::rename(&partial, target));
+    let name = target.file_name().ok_or_else(|| io::Error::other("the path does not end in a file name"))?;
+    let partial = parent.join(format!(".{}{PARTIAL_SUFFIX}", name.to_string_lossy()));
+    let write = || -> io::Result<()> {
+        let mut file = fs::File::create(&partial)?;
+        io::Write::write_all(&mut file, contents)?;
+        file.sync_all()
+    };
+    let result = write().and_then(|()| fs::rename(&partial, target));
     if result.is_err() {
         let _ = fs::remove_file(&partial);
     }

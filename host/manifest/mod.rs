@@ -5,6 +5,7 @@
 
 pub mod units;
 
+use crate::caps::mo::MoSourceSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub enum ManifestError {
 pub struct Manifest {
     pub path: PathBuf,
     pub components_dir: PathBuf,
+    /// Where plugins that read MO read it from, unless `--mo` says otherwise.
+    pub mo: Option<MoSourceSpec>,
     pub plugins: BTreeMap<String, PluginSpec>,
 }
 
@@ -48,6 +51,8 @@ struct ManifestFile {
 struct HostSection {
     /// Folder that relative `component` paths are taken from.
     components: Option<PathBuf>,
+    /// The MO source: `demo` or `snapshot:FILE`.
+    mo: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +163,9 @@ impl Manifest {
             Some(dir) => base.join(dir),
             None => PathBuf::from(BUILT_PLUGINS_DIR),
         };
+        let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base)).transpose().map_err(|problem| {
+            ManifestError::Parse { path: path.to_owned(), message: format!("[host] mo: {problem}") }
+        })?;
         let defaults = Limits::default();
         let mut plugins = BTreeMap::new();
         for (name, entry) in file.plugins {
@@ -185,7 +193,7 @@ impl Manifest {
             };
             plugins.insert(name, spec);
         }
-        Ok(Manifest { path: path.to_owned(), components_dir, plugins })
+        Ok(Manifest { path: path.to_owned(), components_dir, mo, plugins })
     }
 
     pub fn plugin(&self, name: &str) -> Result<&PluginSpec, ManifestError> {

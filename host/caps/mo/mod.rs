@@ -1,6 +1,7 @@
 //! `mo-read`: MO's collections, filtered as MO filters them. The backends hand out whole
 //! collections; one module per backend.
 
+pub mod demo;
 pub mod filter;
 pub mod snapshot;
 
@@ -10,12 +11,54 @@ use crate::bindings::moport::host::mo_read::{
 };
 use crate::bindings::moport::host::types::CallError;
 use filter::Filter;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Where a run reads MO from.
 #[derive(Clone)]
 pub enum MoSource {
     Snapshot(Arc<snapshot::Snapshot>),
+}
+
+/// An MO source as the operator names it, with `--mo` or `[host] mo` in plugins.toml. There is
+/// deliberately no implicit default: a run that reads MO says where from, so demo data never
+/// ships by accident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoSourceSpec {
+    /// The demo municipality built into moport (docs/demo.md).
+    Demo,
+    /// A snapshot file (docs/snapshot-format.md).
+    Snapshot(PathBuf),
+}
+
+impl MoSourceSpec {
+    pub const SYNTAX: &'static str = "`demo` for the built-in demo municipality or `snapshot:FILE` for a snapshot file";
+
+    /// Reads `demo` or `snapshot:FILE`; a relative FILE is taken from `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<MoSourceSpec, String> {
+        match text.split_once(':') {
+            None if text == "demo" => Ok(MoSourceSpec::Demo),
+            Some(("snapshot", path)) if !path.is_empty() => Ok(MoSourceSpec::Snapshot(base.join(path))),
+            _ => Err(format!("`{text}` is not an MO source; write {}", Self::SYNTAX)),
+        }
+    }
+
+    pub fn open(&self) -> Result<MoSource, snapshot::SnapshotError> {
+        let snapshot = match self {
+            MoSourceSpec::Demo => demo::built_in(),
+            MoSourceSpec::Snapshot(path) => snapshot::Snapshot::load(path)?,
+        };
+        Ok(MoSource::Snapshot(Arc::new(snapshot)))
+    }
+}
+
+impl std::fmt::Display for MoSourceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MoSourceSpec::Demo => f.write_str("demo"),
+            MoSourceSpec::Snapshot(path) => write!(f, "snapshot:{}", path.display()),
+        }
+    }
 }
 
 /// The plugin's read access: the source and the run's date, which "valid today" refers to.

@@ -20,6 +20,8 @@ pub const VERSION: u32 = 1;
 pub enum SnapshotError {
     #[error("cannot read MO snapshot {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write MO snapshot {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
     #[error("MO snapshot {}, line {line}, column {column}: {message}", path.display())]
     Parse { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{} is not a moport MO snapshot (its `format` is `{found}`, expected `{FORMAT}`)", path.display())]
@@ -60,6 +62,21 @@ pub struct SnapshotFile {
     pub it_systems: Vec<ItSystem>,
     #[serde(default)]
     pub it_users: Vec<ItUser>,
+}
+
+impl SnapshotFile {
+    /// The file as moport writes it: indented JSON ending in a newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("snapshot records always serialise");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Writes the file atomically: a reader or a crash never sees half a snapshot.
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        crate::caps::files::write_atomically(path, &self.to_json())
+            .map_err(|source| SnapshotError::Write { path: path.to_owned(), source })
+    }
 }
 
 /// A loaded snapshot: validated, every collection ordered by uuid, then by validity start.
