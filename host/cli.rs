@@ -1,7 +1,8 @@
 //! The `moport` command line.
 
-use crate::caps::mo::MoSourceSpec;
 use crate::caps::mo::demo::{self, DemoSpec};
+use crate::caps::mo::graphql::Mode;
+use crate::caps::mo::{MoError, MoSource, MoSourceSpec};
 use crate::engine::cache::{CacheOutcome, ComponentCache};
 use crate::engine::contract::{self, Capability};
 use crate::logging::{self, LogFormat};
@@ -78,10 +79,29 @@ enum Command {
         /// Compute everything but change nothing (the plugin is told; importers plan only).
         #[arg(long)]
         dry_run: bool,
-        /// Where plugins granted `mo` read MO from: `demo` (the built-in demo municipality) or
-        /// `snapshot:FILE`; overrides `[host] mo` in plugins.toml.
+        /// Where plugins granted `mo` read MO from: `demo` (the built-in demo municipality),
+        /// `snapshot:FILE`, `graphql` (a live MO; settings from the environment) or
+        /// `graphql:SETTINGS_JSON` (DIPEX's settings.json); overrides `[host] mo` in plugins.toml.
         #[arg(long, value_name = "SOURCE")]
         mo: Option<String>,
+        /// With `--mo graphql`: fetch each collection once (`cache`) or query MO on every plugin call
+        /// (`direct`).
+        #[arg(long, value_enum, default_value = "cache")]
+        mo_mode: Mode,
+    },
+    /// Read a live MO whole, consistently, into a snapshot file (written atomically).
+    #[command(after_help = "Examples:\n  \
+        moport snapshot --mo graphql:/opt/dipex/settings/settings.json --out mo.json\n  \
+        MORA_BASE=https://mo.kommune.dk AUTH_SERVER=https://mo.kommune.dk/auth CLIENT_ID=moport \\\n    \
+        CLIENT_SECRET=... moport snapshot --mo graphql --out mo.json\n  \
+        moport run plan2learn --mo snapshot:mo.json")]
+    Snapshot {
+        /// The MO to read: `graphql` or `graphql:SETTINGS_JSON`.
+        #[arg(long, value_name = "SOURCE", default_value = "graphql")]
+        mo: String,
+        /// The snapshot file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// The made-up demo municipality.
     #[command(subcommand)]
@@ -137,15 +157,19 @@ pub fn main() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> Result<(), RunError> {
-    if let Command::Demo(DemoCommand::Generate { persons, seed, as_of, out }) = &cli.command {
-        let file = demo::generate(&DemoSpec { persons: *persons, seed: *seed, as_of: *as_of });
-        file.save(out)?;
-        tracing::info!(persons, path = %out.display(), "wrote the demo municipality");
-        return Ok(());
+    match &cli.command {
+        Command::Demo(DemoCommand::Generate { persons, seed, as_of, out }) => {
+            let file = demo::generate(&DemoSpec { persons: *persons, seed: *seed, as_of: *as_of });
+            file.save(out).map_err(MoError::from)?;
+            tracing::info!(persons, path = %out.display(), "wrote the demo municipality");
+            return Ok(());
+        }
+        Command::Snapshot { mo, out } => return snapshot(mo, out),
+        _ => {}
     }
     let manifest = Manifest::load(&cli.config)?;
     match cli.command {
-        Command::Demo(_) => unreachable!("handled before plugins.toml is read"),
+        Command::Demo(_) | Command::Snapshot { .. } => unreachable!("handled before plugins.toml is read"),
         Command::List => {
             print!("{}", list(&manifest));
             Ok(())
@@ -156,17 +180,14 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             print!("{}", inspect(&loaded));
             Ok(())
         }
-        Command::Run { plugin, dry_run, mo } => {
+        Command::Run { plugin, dry_run, mo, mo_mode } => {
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(text) = mo {
-                let spec = MoSourceSpec::parse(&text, std::path::Path::new(""))
+                let spec = MoSourceSpec::parse(&text, std::path::Path::new(""), mo_mode)
                     .map_err(|problem| RunError::MoSourceSpec { problem })?;
                 host = host.with_mo_spec(spec);
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|err| {
-                RunError::Internal { plugin: plugin.clone(), message: format!("cannot start the async runtime: {err}") }
-            })?;
-            let outcome = runtime.block_on(host.run(&plugin, &RunOptions { dry_run }))?;
+            let outcome = runtime(&plugin)?.block_on(host.run(&plugin, &RunOptions { dry_run }))?;
             match cli.log_format {
                 LogFormat::Human => print!("{}", describe_outcome(&plugin, &outcome)),
                 LogFormat::Json => println!("{}", outcome_json(&plugin, &outcome)),
@@ -174,6 +195,40 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             Ok(())
         }
     }
+}
+
+fn runtime(plugin: &str) -> Result<tokio::runtime::Runtime, RunError> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|err| RunError::Internal {
+        plugin: plugin.to_owned(),
+        message: format!("cannot start the async runtime: {err}"),
+    })
+}
+
+/// `moport snapshot`: the whole MO into one file, or nothing written at all.
+fn snapshot(mo: &str, out: &std::path::Path) -> Result<(), RunError> {
+    let spec = MoSourceSpec::parse(mo, std::path::Path::new(""), Mode::Cache)
+        .map_err(|problem| RunError::MoSourceSpec { problem })?;
+    let MoSource::Graphql(source) = spec.open()? else {
+        return Err(RunError::MoSourceSpec {
+            problem: format!(
+                "`moport snapshot` reads a live MO: write `graphql` or `graphql:SETTINGS_JSON`, not `{mo}`"
+            ),
+        });
+    };
+    let started = std::time::Instant::now();
+    let file = runtime("-")?.block_on(source.snapshot()).map_err(MoError::from)?;
+    file.save(out).map_err(MoError::from)?;
+    let traffic = &source.client().traffic;
+    tracing::info!(
+        path = %out.display(),
+        employees = file.employees.len(),
+        org_units = file.org_units.len(),
+        requests = traffic.requests.load(std::sync::atomic::Ordering::Relaxed),
+        retries = traffic.retries.load(std::sync::atomic::Ordering::Relaxed),
+        seconds = started.elapsed().as_secs_f64(),
+        "wrote the MO snapshot"
+    );
+    Ok(())
 }
 
 fn cache(dir: Option<PathBuf>, disabled: bool) -> ComponentCache {

@@ -48,6 +48,16 @@ pub fn progress_bar(label: &str, total: u64) -> ProgressBar {
     bar
 }
 
+/// A running count for work of unknown length (objects fetched page by page), drawn only where
+/// bars are shown.
+pub fn counter(label: &str) -> ProgressBar {
+    let bar = bars().add(ProgressBar::no_length());
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg:24} {pos} ({per_sec})").expect("the template is valid"));
+    bar.set_message(label.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// Prints on stderr without tearing the progress bars.
 pub fn eprint_around_bars(text: &str) {
     bars().suspend(|| {

@@ -1,7 +1,9 @@
 //! Loading, checking and running one plugin, and what can go wrong on the way.
 
 use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
-use crate::caps::mo::{MoAccess, MoSource, MoSourceSpec};
+use crate::caps::mo::graphql::GraphqlError;
+use crate::caps::mo::snapshot::SnapshotError;
+use crate::caps::mo::{MoAccess, MoError, MoSource, MoSourceSpec};
 use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
 use crate::engine::PluginEngine;
 use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
@@ -50,7 +52,7 @@ pub enum RunError {
     #[error(transparent)]
     Contract(#[from] ContractError),
     #[error(transparent)]
-    Snapshot(#[from] crate::caps::mo::snapshot::SnapshotError),
+    Mo(#[from] MoError),
     #[error("--mo: {problem}")]
     MoSourceSpec { problem: String },
     #[error(
@@ -73,13 +75,19 @@ pub enum RunError {
 impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            RunError::Snapshot(crate::caps::mo::snapshot::SnapshotError::Write { .. }) => ExitStatus::Io,
+            RunError::Mo(MoError::Snapshot(SnapshotError::Write { .. })) => ExitStatus::Io,
+            RunError::Mo(MoError::Graphql(
+                GraphqlError::Unavailable { .. }
+                | GraphqlError::Refused { .. }
+                | GraphqlError::Graphql { .. }
+                | GraphqlError::Decode { .. },
+            )) => ExitStatus::Io,
             RunError::Manifest(_)
             | RunError::MissingComponent { .. }
             | RunError::BadComponent { .. }
             | RunError::Contract(_)
             | RunError::NoMoSource { .. }
-            | RunError::Snapshot(_)
+            | RunError::Mo(_)
             | RunError::MoSourceSpec { .. } => ExitStatus::Config,
             RunError::OutputFolder { .. } => ExitStatus::Io,
             RunError::Plugin { kind, .. } => match *kind {

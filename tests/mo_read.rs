@@ -16,8 +16,10 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini-mo.json")
 }
 
+/// The reader always gets an output folder (it can dump what it read); `grants` adds to it.
 fn manifest(dir: &Path, grants: &str) -> PathBuf {
     let path = dir.join("plugins.toml");
+    let grants = format!("files = {:?}, {grants}", dir.join("out"));
     std::fs::write(
         &path,
         format!(
@@ -57,7 +59,7 @@ async fn a_plugin_reads_mo_from_a_snapshot_with_mo_filters() {
 #[tokio::test]
 async fn reading_mo_needs_a_grant_and_a_source() {
     let dir = tempfile::tempdir().unwrap();
-    let err = host(dir.path(), "").run("reader", &RunOptions::default()).await.unwrap_err();
+    let err = host(dir.path(), "dar = false").run("reader", &RunOptions::default()).await.unwrap_err();
     assert!(
         matches!(&err, RunError::Contract(ContractError::NotGranted { capability: Capability::MoRead, .. })),
         "{err:?}"

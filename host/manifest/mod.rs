@@ -6,6 +6,7 @@
 pub mod units;
 
 use crate::caps::mo::MoSourceSpec;
+use crate::caps::mo::graphql::Mode;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,8 +52,11 @@ struct ManifestFile {
 struct HostSection {
     /// Folder that relative `component` paths are taken from.
     components: Option<PathBuf>,
-    /// The MO source: `demo` or `snapshot:FILE`.
+    /// The MO source: `demo`, `snapshot:FILE`, `graphql` or `graphql:SETTINGS_JSON`.
     mo: Option<String>,
+    /// For `graphql`: `cache` or `direct`.
+    #[serde(default)]
+    mo_mode: Mode,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,9 +167,9 @@ impl Manifest {
             Some(dir) => base.join(dir),
             None => PathBuf::from(BUILT_PLUGINS_DIR),
         };
-        let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base)).transpose().map_err(|problem| {
-            ManifestError::Parse { path: path.to_owned(), message: format!("[host] mo: {problem}") }
-        })?;
+        let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base, file.host.mo_mode)).transpose().map_err(
+            |problem| ManifestError::Parse { path: path.to_owned(), message: format!("[host] mo: {problem}") },
+        )?;
         let defaults = Limits::default();
         let mut plugins = BTreeMap::new();
         for (name, entry) in file.plugins {

@@ -506,7 +506,7 @@ impl<'a> Generator<'a> {
                     job_function: Some(job),
                     engagement_type: Some(self.classes.engagement_types[kind].clone()),
                     is_primary: index == 0,
-                    extensions: vec![Some(title.to_owned()), None, None],
+                    extensions: std::iter::once(Some(title.to_owned())).chain(std::iter::repeat_n(None, 9)).collect(),
                     validity,
                 });
             }

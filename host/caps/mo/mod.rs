@@ -1,8 +1,9 @@
-//! `mo-read`: MO's collections, filtered as MO filters them. The backends hand out whole
-//! collections; one module per backend.
+//! `mo-read`: MO's collections, filtered as MO filters them. One module per backend: a snapshot
+//! file (or the built-in demo) held in memory, or a live MO over GraphQL v30.
 
 pub mod demo;
 pub mod filter;
+pub mod graphql;
 pub mod snapshot;
 
 use super::HostState;
@@ -11,13 +12,25 @@ use crate::bindings::moport::host::mo_read::{
 };
 use crate::bindings::moport::host::types::CallError;
 use filter::Filter;
+use graphql::collections as gql;
+use graphql::{GraphqlError, GraphqlSource, Mode};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum MoError {
+    #[error(transparent)]
+    Snapshot(#[from] snapshot::SnapshotError),
+    #[error(transparent)]
+    Graphql(#[from] GraphqlError),
+}
 
 /// Where a run reads MO from.
 #[derive(Clone)]
 pub enum MoSource {
     Snapshot(Arc<snapshot::Snapshot>),
+    Graphql(Arc<GraphqlSource>),
 }
 
 /// An MO source as the operator names it, with `--mo` or `[host] mo` in plugins.toml. There is
@@ -29,26 +42,38 @@ pub enum MoSourceSpec {
     Demo,
     /// A snapshot file (docs/snapshot-format.md).
     Snapshot(PathBuf),
+    /// A live MO, with DIPEX's settings.json when given (docs/mo-graphql.md).
+    Graphql { settings_json: Option<PathBuf>, mode: Mode },
 }
 
 impl MoSourceSpec {
-    pub const SYNTAX: &'static str = "`demo` for the built-in demo municipality or `snapshot:FILE` for a snapshot file";
+    pub const SYNTAX: &'static str = "`demo` (the built-in demo municipality), `snapshot:FILE` (a snapshot file), \
+        `graphql` (a live MO, settings from the environment) or `graphql:SETTINGS_JSON` (DIPEX's settings.json)";
 
-    /// Reads `demo` or `snapshot:FILE`; a relative FILE is taken from `base`.
-    pub fn parse(text: &str, base: &Path) -> Result<MoSourceSpec, String> {
+    /// Reads `demo`, `snapshot:FILE`, `graphql` or `graphql:FILE`; a relative FILE is taken
+    /// from `base`. `mode` applies to `graphql` only.
+    pub fn parse(text: &str, base: &Path, mode: Mode) -> Result<MoSourceSpec, String> {
         match text.split_once(':') {
             None if text == "demo" => Ok(MoSourceSpec::Demo),
+            None if text == "graphql" => Ok(MoSourceSpec::Graphql { settings_json: None, mode }),
             Some(("snapshot", path)) if !path.is_empty() => Ok(MoSourceSpec::Snapshot(base.join(path))),
+            Some(("graphql", path)) if !path.is_empty() => {
+                Ok(MoSourceSpec::Graphql { settings_json: Some(base.join(path)), mode })
+            }
             _ => Err(format!("`{text}` is not an MO source; write {}", Self::SYNTAX)),
         }
     }
 
-    pub fn open(&self) -> Result<MoSource, snapshot::SnapshotError> {
-        let snapshot = match self {
-            MoSourceSpec::Demo => demo::built_in(),
-            MoSourceSpec::Snapshot(path) => snapshot::Snapshot::load(path)?,
-        };
-        Ok(MoSource::Snapshot(Arc::new(snapshot)))
+    pub fn open(&self) -> Result<MoSource, MoError> {
+        Ok(match self {
+            MoSourceSpec::Demo => MoSource::Snapshot(Arc::new(demo::built_in())),
+            MoSourceSpec::Snapshot(path) => MoSource::Snapshot(Arc::new(snapshot::Snapshot::load(path)?)),
+            MoSourceSpec::Graphql { settings_json, mode } => {
+                let settings =
+                    graphql::settings::GraphqlSettings::load(settings_json.as_deref(), |var| std::env::var(var).ok())?;
+                MoSource::Graphql(Arc::new(GraphqlSource::new(settings, *mode, Default::default())?))
+            }
+        })
     }
 }
 
@@ -57,6 +82,10 @@ impl std::fmt::Display for MoSourceSpec {
         match self {
             MoSourceSpec::Demo => f.write_str("demo"),
             MoSourceSpec::Snapshot(path) => write!(f, "snapshot:{}", path.display()),
+            MoSourceSpec::Graphql { settings_json: None, mode } => write!(f, "graphql ({mode:?} mode)"),
+            MoSourceSpec::Graphql { settings_json: Some(path), mode } => {
+                write!(f, "graphql:{} ({mode:?} mode)", path.display())
+            }
         }
     }
 }
@@ -68,16 +97,30 @@ pub struct MoAccess {
 }
 
 impl MoAccess {
-    fn select<T: filter::Record + Clone>(
+    async fn select<C: graphql::Kept>(
         &self,
         query: &Query,
-        rows: impl Fn(&snapshot::Snapshot) -> &[T],
-    ) -> Result<Vec<T>, CallError> {
-        match &self.source {
+        rows: impl Fn(&snapshot::Snapshot) -> &[C::Record],
+    ) -> Result<Vec<C::Record>, CallError> {
+        let result = match &self.source {
             MoSource::Snapshot(snapshot) => {
-                let filter = Filter::new(query, self.today, snapshot.org_units())?;
-                filter.select(rows(snapshot))
+                Filter::new(query, self.today, snapshot.org_units()).and_then(|filter| filter.select(rows(snapshot)))
             }
+            MoSource::Graphql(mo) => mo.select::<C>(query, self.today).await,
+        };
+        if let Err(CallError::Unavailable(problem)) = &result {
+            tracing::error!("{problem}");
+        }
+        result
+    }
+
+    async fn organisation(&self) -> Result<Organisation, CallError> {
+        match &self.source {
+            MoSource::Snapshot(snapshot) => Ok(snapshot.organisation().clone()),
+            MoSource::Graphql(mo) => mo.organisation().await.map_err(|err| {
+                tracing::error!("{err}");
+                CallError::from(err)
+            }),
         }
     }
 }
@@ -87,10 +130,10 @@ fn not_granted() -> CallError {
 }
 
 macro_rules! collection {
-    ($($method:ident -> $ty:ty;)*) => {$(
+    ($($method:ident -> $ty:ty, $collection:ty;)*) => {$(
         async fn $method(&mut self, query: Query) -> wasmtime::Result<Result<Vec<$ty>, CallError>> {
             Ok(match &self.mo {
-                Some(access) => access.select(&query, |snapshot| snapshot.$method()),
+                Some(access) => access.select::<$collection>(&query, |snapshot| snapshot.$method()).await,
                 None => Err(not_granted()),
             })
         }
@@ -100,20 +143,20 @@ macro_rules! collection {
 impl Host for HostState {
     async fn root_organisation(&mut self) -> wasmtime::Result<Result<Organisation, CallError>> {
         Ok(match &self.mo {
-            Some(MoAccess { source: MoSource::Snapshot(snapshot), .. }) => Ok(snapshot.organisation().clone()),
+            Some(access) => access.organisation().await,
             None => Err(not_granted()),
         })
     }
 
     collection! {
-        facets -> Facet;
-        classes -> Class;
-        org_units -> OrgUnit;
-        employees -> Employee;
-        engagements -> Engagement;
-        managers -> Manager;
-        addresses -> Address;
-        it_systems -> ItSystem;
-        it_users -> ItUser;
+        facets -> Facet, gql::Facets;
+        classes -> Class, gql::Classes;
+        org_units -> OrgUnit, gql::OrgUnits;
+        employees -> Employee, gql::Employees;
+        engagements -> Engagement, gql::Engagements;
+        managers -> Manager, gql::Managers;
+        addresses -> Address, gql::Addresses;
+        it_systems -> ItSystem, gql::ItSystems;
+        it_users -> ItUser, gql::ItUsers;
     }
 }

@@ -15,6 +15,8 @@ use thiserror::Error;
 pub const FORMAT: &str = "moport-snapshot";
 /// The format version this moport reads and writes.
 pub const VERSION: u32 = 1;
+/// An engagement's `extension_1` .. `extension_10`.
+pub const EXTENSIONS: usize = 10;
 
 #[derive(Debug, Error)]
 pub enum SnapshotError {
@@ -135,6 +137,22 @@ impl Snapshot {
                 }
                 file.$field.sort_by(|a, b| (&a.uuid, &a.validity.from).cmp(&(&b.uuid, &b.validity.from)));
             )*};
+        }
+        // MO has exactly ten extension fields; a file may leave out the unset ones at the end.
+        for engagement in &mut file.engagements {
+            if engagement.extensions.len() > EXTENSIONS {
+                return Err(SnapshotError::Record {
+                    path: path.to_owned(),
+                    collection: "engagement",
+                    uuid: engagement.uuid.clone(),
+                    problem: format!("{} extensions; MO has {EXTENSIONS}", engagement.extensions.len()),
+                });
+            }
+            engagement.extensions.resize(EXTENSIONS, None);
+        }
+        // A set of classes in MO; keep one order so every backend hands out the same list.
+        for manager in &mut file.managers {
+            manager.responsibilities.sort();
         }
         order!(
             facets: "facet", classes: "class", org_units: "org unit", employees: "employee",

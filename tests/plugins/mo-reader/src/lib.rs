@@ -1,7 +1,8 @@
 //! A test plugin that reads MO through `mo-read`: the units under the `root` setting and what
-//! hangs on them, with several windows and filters. Never listed in plugins.toml.
+//! hangs on them, with several windows and filters. With `dump = true` it also writes all it
+//! read to `mo.txt`, so tests can compare backends record by record. Never listed in plugins.toml.
 
-use moport_sdk::{Plugin, PluginError, Report, RunContext, mo, settings};
+use moport_sdk::{Plugin, PluginError, Report, RunContext, files, mo, settings};
 
 struct MoReader;
 
@@ -16,6 +17,19 @@ impl Plugin for MoReader {
         let history = mo::org_units(&mo::Query::window(None, None))?;
         let job_functions = mo::classes(&mo::Query::today().in_facets(&["engagement_job_function"]))?;
         let employees = mo::employees(&mo::Query::today())?;
+        if settings::get_bool("dump")?.unwrap_or(false) {
+            let everything = mo::Query::window(None, None);
+            let dump = format!(
+                "{organisation:#?}\n{units:#?}\n{engagements:#?}\n{current_and_future:#?}\n{history:#?}\n\
+                 {job_functions:#?}\n{employees:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n",
+                mo::managers(&everything)?,
+                mo::addresses(&everything)?,
+                mo::facets(&everything)?,
+                mo::it_systems(&everything)?,
+                mo::it_users(&everything)?,
+            );
+            files::write("mo.txt", dump.as_bytes())?;
+        }
         Ok(Report::new(format!("read MO of {}", organisation.name))
             .count("units under root", units.len() as u64)
             .count("engagements today", engagements.len() as u64)

@@ -1,0 +1,326 @@
+//! The transport to MO's GraphQL v30: a Keycloak client-credentials token renewed before it
+//! expires, retries with backoff on what can pass (5xx, timeouts, lost connections, a garbled
+//! body), GraphQL `errors` read even on HTTP 200, and cursor paging.
+
+use super::GraphqlError;
+use super::settings::GraphqlSettings;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How hard the client tries before it gives up on a request.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Tries per request, the first included.
+    pub attempts: u32,
+    /// The wait after the first failure; it doubles after each further one.
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// How long one request may take. MO cancels its own statements after 5 minutes.
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Objects per page. MO's keyset pages are cheap to serve, and fewer round trips matter more
+/// than page size over a municipal WAN.
+pub const PAGE_SIZE: usize = 1000;
+
+/// What the client did, for the run's log and for benchmarks.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub tokens: AtomicU64,
+}
+
+struct Token {
+    bearer: String,
+    renew_at: Instant,
+}
+
+pub struct MoClient {
+    http: reqwest::Client,
+    settings: GraphqlSettings,
+    retry: RetryPolicy,
+    token: tokio::sync::Mutex<Option<Token>>,
+    pub traffic: Traffic,
+}
+
+/// One object of a paged collection with its validities.
+#[derive(Debug, Deserialize)]
+pub struct Object<T> {
+    pub uuid: String,
+    pub validities: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    objects: Vec<Object<T>>,
+    page_info: PageInfo,
+}
+
+#[derive(Deserialize)]
+struct PageInfo {
+    next_cursor: Option<String>,
+}
+
+/// Why one try failed, and whether another may succeed.
+enum Failure {
+    Transient(String),
+    /// The token was refused: fetch a new one and try again.
+    Unauthorized,
+    Fatal(GraphqlError),
+}
+
+impl MoClient {
+    pub fn new(settings: GraphqlSettings, retry: RetryPolicy) -> Result<MoClient, GraphqlError> {
+        let http = reqwest::Client::builder()
+            .timeout(retry.request_timeout)
+            .connect_timeout(Duration::from_secs(20))
+            .user_agent(concat!("moport/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| GraphqlError::Settings { problem: format!("cannot set up HTTPS: {err}") })?;
+        Ok(MoClient { http, settings, retry, token: Default::default(), traffic: Traffic::default() })
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.settings.endpoint()
+    }
+
+    /// Runs one GraphQL operation and returns its `data`.
+    pub async fn execute(&self, operation: &str, document: &str, variables: Value) -> Result<Value, GraphqlError> {
+        let body = json!({"query": document, "variables": variables, "operationName": operation});
+        let mut last = String::new();
+        for attempt in 1..=self.retry.attempts {
+            if attempt > 1 {
+                self.traffic.retries.fetch_add(1, Ordering::Relaxed);
+                let delay = self.retry.first_delay.saturating_mul(1 << (attempt - 2).min(16)).min(self.retry.max_delay);
+                tracing::warn!(operation, attempt, "MO request failed ({last}); trying again in {delay:?}");
+                tokio::time::sleep(delay).await;
+            }
+            match self.try_once(operation, &body).await {
+                Ok(data) => return Ok(data),
+                Err(Failure::Fatal(err)) => return Err(err),
+                Err(Failure::Unauthorized) => {
+                    *self.token.lock().await = None;
+                    last = "MO refused the token".to_owned();
+                }
+                Err(Failure::Transient(problem)) => last = problem,
+            }
+        }
+        Err(GraphqlError::Unavailable {
+            url: self.settings.endpoint(),
+            operation: operation.to_owned(),
+            attempts: self.retry.attempts,
+            last,
+        })
+    }
+
+    async fn try_once(&self, operation: &str, body: &Value) -> Result<Value, Failure> {
+        let bearer = self.bearer().await?;
+        self.traffic.requests.fetch_add(1, Ordering::Relaxed);
+        let response =
+            self.http.post(self.settings.endpoint()).bearer_auth(bearer).json(body).send().await.map_err(transient)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transient)?;
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(Failure::Unauthorized);
+        }
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(Failure::Transient(format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            return Err(Failure::Fatal(GraphqlError::Refused {
+                url: self.settings.endpoint(),
+                operation: operation.to_owned(),
+                status: status.as_u16(),
+                body: excerpt(&bytes),
+            }));
+        }
+        // A proxy or a restarting MO can garble a body; the next try usually gets a good one.
+        let reply: Value = serde_json::from_slice(&bytes)
+            .map_err(|err| Failure::Transient(format!("malformed JSON from MO ({err}): {}", excerpt(&bytes))))?;
+        if let Some(errors) = reply.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+            return Err(Failure::Fatal(GraphqlError::Graphql {
+                operation: operation.to_owned(),
+                messages: errors.iter().map(describe_graphql_error).collect::<Vec<_>>().join("; "),
+            }));
+        }
+        match reply.get("data") {
+            Some(data) if !data.is_null() => Ok(data.clone()),
+            _ => Err(Failure::Fatal(GraphqlError::Decode {
+                operation: operation.to_owned(),
+                problem: "the reply has neither `data` nor `errors`".to_owned(),
+            })),
+        }
+    }
+
+    /// The current token, fetched anew when it is missing or about to expire.
+    async fn bearer(&self) -> Result<String, Failure> {
+        let mut token = self.token.lock().await;
+        if let Some(current) = token.as_ref().filter(|t| Instant::now() < t.renew_at) {
+            return Ok(current.bearer.clone());
+        }
+        let fresh = self.fetch_token().await?;
+        let bearer = fresh.bearer.clone();
+        *token = Some(fresh);
+        Ok(bearer)
+    }
+
+    async fn fetch_token(&self) -> Result<Token, Failure> {
+        #[derive(Deserialize)]
+        struct Grant {
+            access_token: String,
+            expires_in: u64,
+        }
+        let url = self.settings.token_url();
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            form_encode(&self.settings.client_id),
+            form_encode(self.settings.client_secret.expose())
+        );
+        self.traffic.tokens.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .map_err(|err| Failure::Transient(format!("token request to {url}: {}", transport_problem(&err))))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transient)?;
+        if status.is_server_error() {
+            return Err(Failure::Transient(format!("token request to {url}: HTTP {status}")));
+        }
+        let auth = |problem: String| Failure::Fatal(GraphqlError::Auth { url: url.clone(), problem });
+        if !status.is_success() {
+            return Err(auth(format!(
+                "HTTP {status}: {}; check crontab.CLIENT_ID and crontab.CLIENT_SECRET",
+                excerpt(&bytes)
+            )));
+        }
+        let grant: Grant = serde_json::from_slice(&bytes)
+            .map_err(|err| auth(format!("the reply is not a token ({err}): {}", excerpt(&bytes))))?;
+        // Renew with a margin, so a token never expires in the middle of a request.
+        let lifetime = Duration::from_secs(grant.expires_in);
+        let renew_after = lifetime.saturating_sub(Duration::from_secs(30)).max(lifetime / 2);
+        tracing::debug!(expires_in = grant.expires_in, "got an MO token");
+        Ok(Token { bearer: grant.access_token, renew_at: Instant::now() + renew_after })
+    }
+
+    /// Every object of a collection, page by page. `variables` hold the filter and validity
+    /// window; `on_page` hears the running count.
+    pub async fn fetch_all<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        document: &str,
+        mut variables: Value,
+        mut on_page: impl FnMut(usize),
+    ) -> Result<Vec<Object<T>>, GraphqlError> {
+        let mut objects = Vec::new();
+        let mut cursor = Value::Null;
+        loop {
+            variables["limit"] = json!(PAGE_SIZE);
+            variables["cursor"] = cursor;
+            let data = self.execute(operation, document, variables.clone()).await?;
+            let page: Page<T> = serde_json::from_value(data.get("page").cloned().unwrap_or(Value::Null))
+                .map_err(|err| GraphqlError::Decode { operation: operation.to_owned(), problem: err.to_string() })?;
+            objects.extend(page.objects);
+            on_page(objects.len());
+            match page.page_info.next_cursor {
+                Some(next) => cursor = Value::String(next),
+                None => return Ok(objects),
+            }
+        }
+    }
+}
+
+fn transient(err: reqwest::Error) -> Failure {
+    Failure::Transient(transport_problem(&err))
+}
+
+fn transport_problem(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        "no answer in time".to_owned()
+    } else if err.is_connect() {
+        format!("cannot connect: {}", root_cause(err))
+    } else {
+        root_cause(err)
+    }
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+/// MO puts its machine-readable error key in `extensions.error_key` (e.g. `E_ORG_UNIT_NOT_FOUND`).
+fn describe_graphql_error(error: &Value) -> String {
+    let message = error.get("message").and_then(Value::as_str).unwrap_or("(no message)");
+    let path = error.get("path").and_then(Value::as_array).map(|path| {
+        path.iter().map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned)).collect::<Vec<_>>().join(".")
+    });
+    let key = error.pointer("/extensions/error_key").and_then(Value::as_str);
+    let mut text = message.to_owned();
+    if let Some(key) = key {
+        text = format!("{key}: {text}");
+    }
+    if let Some(path) = path.filter(|p| !p.is_empty()) {
+        text.push_str(&format!(" (at {path})"));
+    }
+    text
+}
+
+fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None if text.is_empty() => "(empty body)".to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// `application/x-www-form-urlencoded` for one value.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graphql_errors_show_mos_error_key_and_path() {
+        let error = json!({"message": "Org unit not found", "path": ["org_units", 0],
+                           "extensions": {"error_key": "E_ORG_UNIT_NOT_FOUND"}});
+        assert_eq!(describe_graphql_error(&error), "E_ORG_UNIT_NOT_FOUND: Org unit not found (at org_units.0)");
+    }
+
+    #[test]
+    fn form_values_are_escaped() {
+        assert_eq!(form_encode("a b&c=d/æ"), "a%20b%26c%3Dd%2F%C3%A6");
+    }
+}

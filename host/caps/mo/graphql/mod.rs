@@ -1,0 +1,312 @@
+//! The `graphql` backend: MO v30 over HTTPS. In `cache` mode (the default) each collection a
+//! plugin asks for is fetched whole once, indexed and filtered in memory like a snapshot; in
+//! `direct` mode every plugin call becomes its own filtered query, as the original's two modes
+//! did, so the two can be cross-checked against one MO.
+
+pub mod client;
+pub mod collections;
+pub mod settings;
+
+use super::filter::{Filter, Record};
+use super::snapshot::{FORMAT, SnapshotFile, VERSION};
+use crate::bindings::moport::host::mo_read::{
+    Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
+};
+use crate::bindings::moport::host::types::CallError;
+use crate::logging;
+use client::{MoClient, RetryPolicy};
+use collections::{Collection, UnitFilter};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use settings::GraphqlSettings;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::sync::OnceCell;
+
+#[derive(Debug, Error)]
+pub enum GraphqlError {
+    #[error("MO settings: {problem}")]
+    Settings { problem: String },
+    #[error("MO's Keycloak at {url} gave no token: {problem}")]
+    Auth { url: String, problem: String },
+    #[error("MO at {url} did not answer {operation} after {attempts} tries; the last failure: {last}")]
+    Unavailable { url: String, operation: String, attempts: u32, last: String },
+    #[error("MO at {url} refused {operation} with HTTP {status}: {body}")]
+    Refused { url: String, operation: String, status: u16, body: String },
+    #[error("MO reported errors for {operation}: {messages}")]
+    Graphql { operation: String, messages: String },
+    #[error("MO's reply to {operation} is not what moport expects: {problem}")]
+    Decode { operation: String, problem: String },
+}
+
+impl From<GraphqlError> for CallError {
+    fn from(err: GraphqlError) -> CallError {
+        CallError::Unavailable(err.to_string())
+    }
+}
+
+/// How plugin calls reach MO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Each collection fetched whole once, then filtered in memory.
+    #[default]
+    Cache,
+    /// One filtered query per plugin call.
+    Direct,
+}
+
+/// Collections fetched whole, kept for the rest of the process.
+#[derive(Default)]
+pub struct Fetched {
+    facets: OnceCell<Arc<Vec<Facet>>>,
+    classes: OnceCell<Arc<Vec<Class>>>,
+    org_units: OnceCell<Arc<Vec<OrgUnit>>>,
+    employees: OnceCell<Arc<Vec<Employee>>>,
+    engagements: OnceCell<Arc<Vec<Engagement>>>,
+    managers: OnceCell<Arc<Vec<Manager>>>,
+    addresses: OnceCell<Arc<Vec<Address>>>,
+    it_systems: OnceCell<Arc<Vec<ItSystem>>>,
+    it_users: OnceCell<Arc<Vec<ItUser>>>,
+    organisation: OnceCell<Organisation>,
+}
+
+/// Boxed, because completing classes fetches facets through the same generic code: an unboxed
+/// future would contain itself.
+pub type Completing<'a, T> = Pin<Box<dyn Future<Output = Result<Vec<T>, GraphqlError>> + Send + 'a>>;
+
+/// A collection that the backend can fetch whole and keep.
+pub trait Kept: Collection<Record: Record + Clone + Send + Sync + 'static> {
+    fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Self::Record>>>;
+    /// Fills in what MO's reply leaves to joins (a class's facet key, an address's scope).
+    fn complete(
+        source: &GraphqlSource,
+        records: Vec<Self::Record>,
+    ) -> Completing<'_, Self::Record> {
+        let _ = source;
+        Box::pin(async move { Ok(records) })
+    }
+}
+
+macro_rules! kept {
+    ($($collection:ident => $field:ident;)*) => {$(
+        impl Kept for collections::$collection {
+            fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Self::Record>>> {
+                &fetched.$field
+            }
+        }
+    )*};
+}
+kept! {
+    Facets => facets;
+    OrgUnits => org_units;
+    Employees => employees;
+    Engagements => engagements;
+    Managers => managers;
+    ItSystems => it_systems;
+    ItUsers => it_users;
+}
+
+impl Kept for collections::Classes {
+    fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Class>>> {
+        &fetched.classes
+    }
+
+    fn complete(
+        source: &GraphqlSource,
+        mut records: Vec<Class>,
+    ) -> Completing<'_, Class> {
+        Box::pin(async move {
+            let facets = source.all::<collections::Facets>().await?;
+            let keys: HashMap<&str, &str> = facets.iter().map(|f| (f.uuid.as_str(), f.user_key.as_str())).collect();
+            for class in &mut records {
+                class.facet_user_key = keys.get(class.facet.as_str()).copied().unwrap_or_default().to_owned();
+            }
+            Ok(records)
+        })
+    }
+}
+
+impl Kept for collections::Addresses {
+    fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Self::Record>>> {
+        &fetched.addresses
+    }
+
+    fn complete(
+        source: &GraphqlSource,
+        mut records: Vec<Self::Record>,
+    ) -> Completing<'_, Self::Record> {
+        Box::pin(async move {
+            let classes = source.all::<collections::Classes>().await?;
+            let scopes: HashMap<&str, &str> =
+                classes.iter().map(|c| (c.uuid.as_str(), c.scope.as_deref().unwrap_or(""))).collect();
+            for address in &mut records {
+                address.scope = scopes.get(address.address_type.as_str()).copied().unwrap_or_default().to_owned();
+            }
+            Ok(records)
+        })
+    }
+}
+
+/// MO read over GraphQL v30.
+pub struct GraphqlSource {
+    client: MoClient,
+    mode: Mode,
+    /// The registration time every query of this process reads at, so pages fetched minutes
+    /// apart still see one state of MO.
+    registration_time: String,
+    fetched: Fetched,
+}
+
+impl GraphqlSource {
+    pub fn new(settings: GraphqlSettings, mode: Mode, retry: RetryPolicy) -> Result<GraphqlSource, GraphqlError> {
+        let registration_time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Ok(GraphqlSource {
+            client: MoClient::new(settings, retry)?,
+            mode,
+            registration_time,
+            fetched: Fetched::default(),
+        })
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn client(&self) -> &MoClient {
+        &self.client
+    }
+
+    pub async fn organisation(&self) -> Result<Organisation, GraphqlError> {
+        let organisation = self.fetched.organisation.get_or_try_init(|| async {
+            let data = self.client.execute("Organisation", collections::ORGANISATION, json!({})).await?;
+            serde_json::from_value(data.get("org").cloned().unwrap_or(Value::Null))
+                .map_err(|err| GraphqlError::Decode { operation: "Organisation".to_owned(), problem: err.to_string() })
+        });
+        Ok(organisation.await?.clone())
+    }
+
+    /// Every record of a collection, in every validity, fetched once per process.
+    pub async fn all<C: Kept>(&self) -> Result<Arc<Vec<C::Record>>, GraphqlError> {
+        let records = C::cell(&self.fetched).get_or_try_init(|| async {
+            let filter = json!({"from_date": null, "to_date": null, "registration_time": self.registration_time});
+            let records = self.fetch::<C>(filter, Value::Null, Value::Null).await?;
+            Ok::<_, GraphqlError>(Arc::new(C::complete(self, records).await?))
+        });
+        Ok(records.await?.clone())
+    }
+
+    /// The records a plugin call asks for.
+    pub async fn select<C: Kept>(&self, query: &Query, today: chrono::NaiveDate) -> Result<Vec<C::Record>, CallError> {
+        match self.mode {
+            Mode::Cache => {
+                let records = self.all::<C>().await?;
+                let units = match query.under_org_units.is_empty() {
+                    true => Arc::default(),
+                    false => self.all::<collections::OrgUnits>().await?,
+                };
+                Filter::new(query, today, &units)?.select(&records)
+            }
+            Mode::Direct => {
+                // Checked with the same rules as the other backends, so a bad query fails alike.
+                Filter::new(query, today, &[])?;
+                let (start, end) = window(query, today);
+                let mut filter =
+                    json!({"from_date": start, "to_date": end, "registration_time": self.registration_time});
+                if !query.uuids.is_empty() {
+                    filter["uuids"] = json!(query.uuids);
+                }
+                if !query.under_org_units.is_empty() {
+                    let ancestor =
+                        json!({"ancestor": {"uuids": query.under_org_units, "from_date": start, "to_date": end}});
+                    match C::UNIT_FILTER {
+                        UnitFilter::Ancestor => filter["ancestor"] = ancestor["ancestor"].clone(),
+                        UnitFilter::OrgUnitAncestor => filter["org_unit"] = ancestor,
+                        UnitFilter::None => {
+                            return Err(CallError::Invalid(format!(
+                                "`under-org-units` does not apply to {}",
+                                C::OPERATION
+                            )));
+                        }
+                    }
+                }
+                if !query.facet_user_keys.is_empty() {
+                    filter["facet"] = json!({"user_keys": query.facet_user_keys});
+                }
+                let records = self.fetch::<C>(filter, start, end).await?;
+                let mut records = C::complete(self, records).await?;
+                records.sort_by(|a, b| (a.uuid(), &a.validity().from).cmp(&(b.uuid(), &b.validity().from)));
+                Ok(records)
+            }
+        }
+    }
+
+    async fn fetch<C: Collection>(
+        &self,
+        filter: Value,
+        start: Value,
+        end: Value,
+    ) -> Result<Vec<C::Record>, GraphqlError> {
+        let bar = logging::counter(&format!("MO {}", C::OPERATION));
+        let variables = json!({"filter": filter, "start": start, "end": end, "rt": self.registration_time});
+        let objects = self
+            .client
+            .fetch_all::<C::Row>(C::OPERATION, C::DOCUMENT, variables, |count| bar.set_position(count as u64))
+            .await;
+        bar.finish_and_clear();
+        let objects = objects?;
+        tracing::debug!(operation = C::OPERATION, objects = objects.len(), "fetched from MO");
+        let mut records = Vec::new();
+        for object in objects {
+            records.extend(object.validities.into_iter().map(|row| C::record(&object.uuid, row)));
+        }
+        Ok(records)
+    }
+
+    /// Everything, as one snapshot file: what `moport snapshot` writes.
+    pub async fn snapshot(&self) -> Result<SnapshotFile, GraphqlError> {
+        use collections::*;
+        let (organisation, facets, classes, org_units, employees) = tokio::try_join!(
+            self.organisation(),
+            self.all::<Facets>(),
+            self.all::<Classes>(),
+            self.all::<OrgUnits>(),
+            self.all::<Employees>()
+        )?;
+        let (engagements, managers, addresses, it_systems, it_users) = tokio::try_join!(
+            self.all::<Engagements>(),
+            self.all::<Managers>(),
+            self.all::<Addresses>(),
+            self.all::<ItSystems>(),
+            self.all::<ItUsers>()
+        )?;
+        Ok(SnapshotFile {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            taken_at: self.registration_time.clone(),
+            source: self.client.endpoint(),
+            organisation,
+            facets: facets.to_vec(),
+            classes: classes.to_vec(),
+            org_units: org_units.to_vec(),
+            employees: employees.to_vec(),
+            engagements: engagements.to_vec(),
+            managers: managers.to_vec(),
+            addresses: addresses.to_vec(),
+            it_systems: it_systems.to_vec(),
+            it_users: it_users.to_vec(),
+        })
+    }
+}
+
+/// The query's window as MO's `from_date`/`to_date` (and `start`/`end`): always both, since an
+/// omitted one means "now" to MO, while moport's "today" is the run's date.
+fn window(query: &Query, today: chrono::NaiveDate) -> (Value, Value) {
+    match &query.window {
+        None => (json!(today.to_string()), json!(today.succ_opt().unwrap_or(today).to_string())),
+        Some(window) => (json!(window.from), json!(window.to)),
+    }
+}

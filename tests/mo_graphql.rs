@@ -1,0 +1,208 @@
+//! The `graphql` backend against the MO stand-in: the same plugin output as from a snapshot in
+//! both modes, retries, token renewal, MO's errors, and `moport snapshot`.
+
+#[path = "support/mo_standin.rs"]
+mod mo_standin;
+
+use mo_standin::{CLIENT_SECRET, Fault, MoStandin};
+use moport::caps::mo::MoSource;
+use moport::caps::mo::demo;
+use moport::caps::mo::graphql::client::RetryPolicy;
+use moport::caps::mo::graphql::{GraphqlSource, Mode};
+use moport::caps::mo::snapshot::Snapshot;
+use moport::engine::cache::ComponentCache;
+use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
+use moport::{ExitStatus, Host, RunError, RunOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Quick retries, so a test of five failures takes milliseconds.
+fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 5,
+        first_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        request_timeout: Duration::from_secs(2),
+    }
+}
+
+/// An administration of the demo municipality: a subtree with areas and departments below it.
+fn demo_root() -> String {
+    let demo = demo::built_in();
+    demo.org_units().iter().find(|unit| unit.user_key == "F1").expect("the demo has administration F1").uuid.clone()
+}
+
+fn manifest(dir: &Path) -> PathBuf {
+    let path = dir.join("plugins.toml");
+    let out = dir.join("out");
+    std::fs::write(
+        &path,
+        format!(
+            "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[plugins.reader]\ncomponent = \"mo-reader.wasm\"\n\
+             grants = {{ mo = \"read\", files = {out:?} }}\nsettings = {{ root = \"{}\", dump = true }}\n",
+            demo_root()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Runs the reader over `source`; returns what it dumped and its report.
+async fn read_all(source: MoSource) -> Result<(String, Vec<(String, u64)>), RunError> {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Host::new(Manifest::load(&manifest(dir.path())).unwrap(), ComponentCache::new(None))?.with_mo(source);
+    let outcome = host.run("reader", &RunOptions::default()).await?;
+    let dump = std::fs::read_to_string(dir.path().join("out/mo.txt")).unwrap();
+    Ok((dump, outcome.report.counts))
+}
+
+fn graphql(standin: &MoStandin, mode: Mode) -> (Arc<GraphqlSource>, MoSource) {
+    let source = Arc::new(GraphqlSource::new(standin.settings(), mode, quick_retries()).unwrap());
+    (source.clone(), MoSource::Graphql(source))
+}
+
+#[tokio::test]
+async fn snapshot_graphql_cache_and_graphql_direct_give_the_same_plugin_output() {
+    let demo = demo::built_in();
+    let (expected, counts) = read_all(MoSource::Snapshot(Arc::new(demo::built_in()))).await.unwrap();
+    assert!(counts.iter().any(|(name, n)| name == "units under root" && *n > 3), "{counts:?}");
+
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    let (_, source) = graphql(&standin, Mode::Cache);
+    let (cached, cached_counts) = read_all(source).await.unwrap();
+    assert_eq!(cached_counts, counts);
+    assert!(cached == expected, "graphql cache differs from the snapshot");
+    // Cache mode reads each collection once, however often the plugin asks (engagements: twice).
+    let operations = standin.operations();
+    assert_eq!(operations["Engagements"], 1, "{operations:?}");
+    assert_eq!(operations["OrgUnits"], 1, "{operations:?}");
+
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    let (_, source) = graphql(&standin, Mode::Direct);
+    let (direct, direct_counts) = read_all(source).await.unwrap();
+    assert_eq!(direct_counts, counts);
+    assert!(direct == expected, "graphql direct differs from the snapshot");
+    // Direct mode asks MO on every call.
+    assert_eq!(standin.operations()["Engagements"], 2);
+}
+
+#[tokio::test]
+async fn failing_requests_are_retried_and_the_output_is_unchanged() {
+    let demo = demo::built_in();
+    let (expected, _) = read_all(MoSource::Snapshot(Arc::new(demo::built_in()))).await.unwrap();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    standin.faults.next.lock().unwrap().extend([Fault::Status(502), Fault::Garbled, Fault::Hang, Fault::Status(503)]);
+    let (source, mo) = graphql(&standin, Mode::Cache);
+    let (dump, _) = read_all(mo).await.unwrap();
+    assert!(dump == expected, "the output after retries differs");
+    assert_eq!(source.client().traffic.retries.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_persistent_failure_ends_the_run_with_the_cause() {
+    let demo = demo::built_in();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    *standin.faults.always.lock().unwrap() = Some(Fault::Status(503));
+    let (_, mo) = graphql(&standin, Mode::Cache);
+    let err = read_all(mo).await.unwrap_err();
+    assert_eq!(err.exit_status(), ExitStatus::Io);
+    let message = err.to_string();
+    assert!(
+        message.contains("did not answer") && message.contains("after 5 tries") && message.contains("HTTP 503"),
+        "{message}"
+    );
+    assert_eq!(standin.counters.graphql_requests.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn graphql_errors_on_http_200_fail_with_mos_error_key() {
+    let demo = demo::built_in();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    standin
+        .faults
+        .next
+        .lock()
+        .unwrap()
+        .push_back(Fault::GraphqlError { key: "E_INVALID_INPUT", message: "Invalid filter" });
+    let (source, mo) = graphql(&standin, Mode::Cache);
+    let message = read_all(mo).await.unwrap_err().to_string();
+    assert!(
+        message.contains("MO reported errors for") && message.contains("E_INVALID_INPUT: Invalid filter"),
+        "{message}"
+    );
+    assert_eq!(source.client().traffic.retries.load(Ordering::SeqCst), 0, "a GraphQL error is not retried");
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_before_they_expire() {
+    let demo = demo::built_in();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(1)).await;
+    *standin.faults.latency.lock().unwrap() = Duration::from_millis(150);
+    let (_, mo) = graphql(&standin, Mode::Direct);
+    read_all(mo).await.unwrap();
+    assert!(standin.counters.token_requests.load(Ordering::SeqCst) >= 2);
+    assert_eq!(standin.counters.refused_tokens.load(Ordering::SeqCst), 0, "no request went out with a stale token");
+}
+
+#[tokio::test]
+async fn wrong_credentials_name_keycloak_and_the_settings() {
+    let demo = demo::built_in();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    let mut settings = standin.settings();
+    settings.client_secret = moport::caps::mo::graphql::settings::Secret::new("forkert");
+    let source = GraphqlSource::new(settings, Mode::Cache, quick_retries()).unwrap();
+    let message = read_all(MoSource::Graphql(Arc::new(source))).await.unwrap_err().to_string();
+    assert!(message.contains("/auth/realms/mo/protocol/openid-connect/token gave no token"), "{message}");
+    assert!(message.contains("check crontab.CLIENT_ID and crontab.CLIENT_SECRET"), "{message}");
+    assert_eq!(standin.counters.token_requests.load(Ordering::SeqCst), 1, "refused credentials are not retried");
+}
+
+fn moport(args: &[&str], env: &[(&'static str, String)], dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
+        .current_dir(dir)
+        .env_remove("MOPORT_LOG")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn moport_snapshot_writes_what_mo_holds_or_nothing() {
+    let demo = demo::built_in();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (env, path) = (standin.env(), dir.path().to_owned());
+    let out =
+        tokio::task::spawn_blocking(move || moport(&["snapshot", "--mo", "graphql", "--out", "mo.json"], &env, &path))
+            .await
+            .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains(CLIENT_SECRET), "the secret leaked: {stderr}");
+    let taken = Snapshot::load(&dir.path().join("mo.json")).unwrap();
+    let records = |snapshot: &Snapshot| {
+        let mut value = serde_json::to_value(snapshot.file()).unwrap();
+        for envelope in ["taken_at", "source"] {
+            value.as_object_mut().unwrap().remove(envelope);
+        }
+        value
+    };
+    assert!(records(&taken) == records(&demo), "the snapshot of the stand-in differs from the data it serves");
+
+    // A persistent failure leaves no file behind, not even a partial one.
+    *standin.faults.always.lock().unwrap() = Some(Fault::Status(500));
+    let (env, path) = (standin.env(), dir.path().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        moport(&["snapshot", "--mo", "graphql", "--out", "again.json"], &env, &path)
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("did not answer") && stderr.contains("HTTP 500"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("mo.json")]);
+}

@@ -1,0 +1,462 @@
+//! An MO stand-in on 127.0.0.1: a Keycloak token endpoint and the GraphQL v30 operations the
+//! host sends, served from a snapshot file with MO's paging and filters, with faults on demand
+//! (latency, HTTP errors, hung requests, garbled bodies, GraphQL errors).
+//!
+//! It speaks MO's wire format (datetimes with a Copenhagen offset, `*_response { uuid }`
+//! references, `resolve` for DAR), written here from the MO API notes and independent of the
+//! host's decoding, so the tests check one against the other.
+
+#![allow(dead_code)] // each test binary uses its own part of it
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use moport::caps::mo::snapshot::SnapshotFile;
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const CLIENT_ID: &str = "moport";
+pub const CLIENT_SECRET: &str = "hemmelig-klient-hemmelighed";
+
+/// What a request can be made to suffer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Status(u16),
+    /// Never answers (until the client gives up).
+    Hang,
+    /// HTTP 200 with a body that is not JSON.
+    Garbled,
+    /// HTTP 200 with a GraphQL `errors` entry carrying MO's error key.
+    GraphqlError {
+        key: &'static str,
+        message: &'static str,
+    },
+}
+
+#[derive(Default)]
+pub struct Faults {
+    /// Applied to the next GraphQL requests, one each, in order.
+    pub next: Mutex<VecDeque<Fault>>,
+    /// Applied to every GraphQL request while set.
+    pub always: Mutex<Option<Fault>>,
+    /// Added before every answer.
+    pub latency: Mutex<Duration>,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub graphql_requests: AtomicU64,
+    pub token_requests: AtomicU64,
+    /// Requests that came with a missing, unknown or expired token.
+    pub refused_tokens: AtomicU64,
+    /// GraphQL operations answered, by name.
+    pub operations: Mutex<HashMap<String, u64>>,
+}
+
+pub struct MoStandin {
+    pub addr: SocketAddr,
+    pub faults: Arc<Faults>,
+    pub counters: Arc<Counters>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MoStandin {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct State {
+    /// Collections by GraphQL field name, each ordered by uuid, records as the snapshot holds them.
+    collections: HashMap<&'static str, Vec<Value>>,
+    organisation: Value,
+    facet_keys: HashMap<String, String>,
+    token_lifetime: Duration,
+    tokens: Mutex<HashMap<String, Instant>>,
+    faults: Arc<Faults>,
+    counters: Arc<Counters>,
+}
+
+impl MoStandin {
+    /// Serves `snapshot`; tokens live `token_lifetime`.
+    pub async fn start(snapshot: &SnapshotFile, token_lifetime: Duration) -> MoStandin {
+        let file = serde_json::to_value(snapshot).unwrap();
+        let mut collections = HashMap::new();
+        for (field, key) in [
+            ("facets", "facets"),
+            ("classes", "classes"),
+            ("org_units", "org_units"),
+            ("persons", "employees"),
+            ("engagements", "engagements"),
+            ("managers", "managers"),
+            ("addresses", "addresses"),
+            ("itsystems", "it_systems"),
+            ("itusers", "it_users"),
+        ] {
+            let mut records = file[key].as_array().cloned().unwrap_or_default();
+            records.sort_by(|a, b| a["uuid"].as_str().cmp(&b["uuid"].as_str()));
+            collections.insert(field, records);
+        }
+        let facet_keys = collections["facets"]
+            .iter()
+            .map(|f| (f["uuid"].as_str().unwrap().to_owned(), f["user_key"].as_str().unwrap().to_owned()))
+            .collect();
+        let faults = Arc::new(Faults::default());
+        let counters = Arc::new(Counters::default());
+        let state = Arc::new(State {
+            collections,
+            organisation: file["organisation"].clone(),
+            facet_keys,
+            token_lifetime,
+            tokens: Mutex::default(),
+            faults: faults.clone(),
+            counters: counters.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| serve(state.clone(), request));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        MoStandin { addr, faults, counters, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The environment `--mo graphql` reads its settings from.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("MORA_BASE", self.url()),
+            ("AUTH_SERVER", format!("{}/auth", self.url())),
+            ("CLIENT_ID", CLIENT_ID.to_owned()),
+            ("CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ]
+    }
+
+    pub fn settings(&self) -> moport::caps::mo::graphql::settings::GraphqlSettings {
+        let env: HashMap<_, _> = self.env().into_iter().collect();
+        moport::caps::mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap()
+    }
+
+    pub fn operations(&self) -> HashMap<String, u64> {
+        self.counters.operations.lock().unwrap().clone()
+    }
+}
+
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
+    Response::builder().status(status).header("content-type", "application/json").body(Full::new(body.into())).unwrap()
+}
+
+async fn serve(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, std::convert::Infallible> {
+    let path = request.uri().path().to_owned();
+    let bearer = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let latency = *state.faults.latency.lock().unwrap();
+    tokio::time::sleep(latency).await;
+    Ok(match path.as_str() {
+        "/auth/realms/mo/protocol/openid-connect/token" => token(&state, &body),
+        "/graphql/v30" => graphql(&state, bearer, &body).await,
+        _ => reply(StatusCode::NOT_FOUND, "{\"detail\": \"Not Found\"}"),
+    })
+}
+
+fn token(state: &State, body: &[u8]) -> Reply {
+    let n = state.counters.token_requests.fetch_add(1, Ordering::SeqCst);
+    let form: HashMap<String, String> = String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+        .collect();
+    let valid = form.get("grant_type").map(String::as_str) == Some("client_credentials")
+        && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+        && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
+    if !valid {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            r#"{"error": "unauthorized_client", "error_description": "Invalid client or Invalid client credentials"}"#,
+        );
+    }
+    let access_token = format!("token-{n}");
+    state.tokens.lock().unwrap().insert(access_token.clone(), Instant::now() + state.token_lifetime);
+    let grant = json!({"access_token": access_token, "expires_in": state.token_lifetime.as_secs(),
+                       "refresh_expires_in": 0, "token_type": "Bearer", "scope": "email profile"});
+    reply(StatusCode::OK, grant.to_string())
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
+    state.counters.graphql_requests.fetch_add(1, Ordering::SeqCst);
+    let token_valid = bearer
+        .and_then(|t| state.tokens.lock().unwrap().get(&t).copied())
+        .is_some_and(|expires| Instant::now() < expires);
+    if !token_valid {
+        // As MO: an unauthenticated GraphQL request gets HTTP 401 from the bearer scheme.
+        state.counters.refused_tokens.fetch_add(1, Ordering::SeqCst);
+        return reply(StatusCode::UNAUTHORIZED, r#"{"detail": "Not authenticated"}"#);
+    }
+    let fault = state.faults.next.lock().unwrap().pop_front().or_else(|| state.faults.always.lock().unwrap().clone());
+    match fault {
+        Some(Fault::Status(code)) => {
+            return reply(StatusCode::from_u16(code).unwrap(), "<html><body>Bad Gateway</body></html>");
+        }
+        Some(Fault::Hang) => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Some(Fault::Garbled) => return reply(StatusCode::OK, "{\"data\": {\"page\": {\"objects\": [{\"uu"),
+        Some(Fault::GraphqlError { key, message }) => {
+            let body = json!({"data": null, "errors": [{"message": message, "path": ["page"],
+                               "extensions": {"error_key": key}}]});
+            return reply(StatusCode::OK, body.to_string());
+        }
+        None => {}
+    }
+    let request: Value = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(err) => return reply(StatusCode::BAD_REQUEST, json!({"detail": err.to_string()}).to_string()),
+    };
+    let operation = request["operationName"].as_str().unwrap_or_default().to_owned();
+    *state.counters.operations.lock().unwrap().entry(operation.clone()).or_default() += 1;
+    let variables = &request["variables"];
+    let data = match operation.as_str() {
+        "Organisation" => Ok(json!({"org": state.organisation})),
+        "Facets" => page(state, "facets", variables, facet_row),
+        "Classes" => page(state, "classes", variables, class_row),
+        "OrgUnits" => page(state, "org_units", variables, org_unit_row),
+        "Employees" => page(state, "persons", variables, employee_row),
+        "Engagements" => page(state, "engagements", variables, engagement_row),
+        "Managers" => page(state, "managers", variables, manager_row),
+        "Addresses" => page(state, "addresses", variables, address_row),
+        "ITSystems" => page(state, "itsystems", variables, it_system_row),
+        "ITUsers" => page(state, "itusers", variables, it_user_row),
+        other => Err(format!("Unknown operation named \"{other}\".")),
+    };
+    let body = match data {
+        Ok(data) => json!({"data": data}),
+        Err(message) => json!({"data": null, "errors": [{"message": message}]}),
+    };
+    reply(StatusCode::OK, body.to_string())
+}
+
+/// A window `[from, to)` of ISO dates; `None` is unbounded.
+#[derive(Clone, Copy)]
+struct Window<'a> {
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+}
+
+impl<'a> Window<'a> {
+    fn of(from: &'a Value, to: &'a Value) -> Window<'a> {
+        Window { from: from.as_str(), to: to.as_str() }
+    }
+
+    fn overlaps(&self, record: &Value) -> bool {
+        let (from, to) = (record["validity"]["from"].as_str(), record["validity"]["to"].as_str());
+        let starts_before_end = match (from, self.to) {
+            (Some(from), Some(end)) => from < end,
+            _ => true,
+        };
+        let ends_after_start = match (to, self.from) {
+            (Some(to), Some(start)) => to > start,
+            _ => true,
+        };
+        starts_before_end && ends_after_start
+    }
+}
+
+fn strings(value: &Value) -> Option<HashSet<String>> {
+    value.as_array().map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+}
+
+/// The units in the subtrees of an `ancestor` filter, the roots included.
+fn subtree(state: &State, ancestor: &Value) -> HashSet<String> {
+    let window = Window::of(&ancestor["from_date"], &ancestor["to_date"]);
+    let mut found = strings(&ancestor["uuids"]).unwrap_or_default();
+    loop {
+        let before = found.len();
+        for unit in state.collections["org_units"].iter().filter(|u| window.overlaps(u)) {
+            if unit["parent"].as_str().is_some_and(|p| found.contains(p)) {
+                found.insert(unit["uuid"].as_str().unwrap().to_owned());
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
+    }
+}
+
+fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value) -> Result<Value, String> {
+    let filter = &variables["filter"];
+    for key in filter.as_object().map(Map::keys).into_iter().flatten() {
+        if !["uuids", "from_date", "to_date", "registration_time", "ancestor", "org_unit", "facet"]
+            .contains(&key.as_str())
+        {
+            return Err(format!("the stand-in does not know the filter `{key}`"));
+        }
+    }
+    let objects_window = Window::of(&filter["from_date"], &filter["to_date"]);
+    let validities_window = Window::of(&variables["start"], &variables["end"]);
+    let uuids = strings(&filter["uuids"]);
+    let units = match (&filter["ancestor"], &filter["org_unit"]["ancestor"]) {
+        (Value::Object(_), _) => Some(subtree(state, &filter["ancestor"])),
+        (_, Value::Object(_)) => Some(subtree(state, &filter["org_unit"]["ancestor"])),
+        _ => None,
+    };
+    let unit_key = if field == "org_units" { "uuid" } else { "org_unit" };
+    let facet_keys = strings(&filter["facet"]["user_keys"]);
+    let limit = variables["limit"].as_u64().map_or(usize::MAX, |l| l as usize);
+    let after = variables["cursor"].as_str().map(|c| c.strip_prefix("cursor:").unwrap_or(c).to_owned());
+
+    // Group the validities of each object; records are ordered by uuid.
+    let mut objects: Vec<(&str, Vec<&Value>)> = Vec::new();
+    for record in &state.collections[field] {
+        let uuid = record["uuid"].as_str().unwrap();
+        match objects.last_mut() {
+            Some((last, records)) if *last == uuid => records.push(record),
+            _ => objects.push((uuid, vec![record])),
+        }
+    }
+    let passes = |records: &Vec<&Value>| {
+        records.iter().any(|r| objects_window.overlaps(r))
+            && units
+                .as_ref()
+                .is_none_or(|units| records.iter().any(|r| r[unit_key].as_str().is_some_and(|u| units.contains(u))))
+            && facet_keys.as_ref().is_none_or(|keys| {
+                records.iter().any(|r| {
+                    r["facet"].as_str().and_then(|f| state.facet_keys.get(f)).is_some_and(|k| keys.contains(k))
+                })
+            })
+    };
+    let selected: Vec<_> = objects
+        .into_iter()
+        .filter(|(uuid, _)| after.as_deref().is_none_or(|after| *uuid > after))
+        .filter(|(uuid, _)| uuids.as_ref().is_none_or(|uuids| uuids.contains(*uuid)))
+        .filter(|(_, records)| passes(records))
+        .take(limit)
+        .collect();
+    let next_cursor = (selected.len() == limit).then(|| format!("cursor:{}", selected.last().unwrap().0));
+    let objects: Vec<Value> = selected
+        .iter()
+        .map(|(uuid, records)| {
+            let validities: Vec<Value> =
+                records.iter().filter(|r| validities_window.overlaps(r)).map(|r| row(r)).collect();
+            json!({"uuid": uuid, "validities": validities})
+        })
+        .collect();
+    Ok(json!({"page": {"objects": objects, "page_info": {"next_cursor": next_cursor}}}))
+}
+
+/// MO writes validity bounds as midnight in Copenhagen.
+fn mo_validity(record: &Value) -> Value {
+    let at_midnight = |v: &Value| v.as_str().map(|d| format!("{d}T00:00:00+01:00"));
+    json!({"from": at_midnight(&record["validity"]["from"]), "to": at_midnight(&record["validity"]["to"])})
+}
+
+fn reference(value: &Value) -> Value {
+    match value.as_str() {
+        Some(uuid) => json!({"uuid": uuid}),
+        None => Value::Null,
+    }
+}
+
+fn facet_row(r: &Value) -> Value {
+    json!({"user_key": r["user_key"], "validity": mo_validity(r)})
+}
+
+fn class_row(r: &Value) -> Value {
+    json!({"user_key": r["user_key"], "name": r["name"], "scope": r["scope"], "facet_response": reference(&r["facet"]),
+           "parent_response": reference(&r["parent"]), "validity": mo_validity(r)})
+}
+
+fn org_unit_row(r: &Value) -> Value {
+    json!({"user_key": r["user_key"], "name": r["name"], "parent_response": reference(&r["parent"]),
+           "unit_type_response": reference(&r["unit_type"]), "unit_level_response": reference(&r["unit_level"]),
+           "validity": mo_validity(r)})
+}
+
+fn employee_row(r: &Value) -> Value {
+    // MO answers "" for unset nickname parts.
+    let or_empty = |v: &Value| if v.is_null() { json!("") } else { v.clone() };
+    json!({"cpr_number": r["cpr_number"], "given_name": r["given_name"], "surname": r["surname"],
+           "nickname_given_name": or_empty(&r["nickname_given_name"]), "nickname_surname": or_empty(&r["nickname_surname"]),
+           "validity": mo_validity(r)})
+}
+
+fn engagement_row(r: &Value) -> Value {
+    let mut row = json!({"user_key": r["user_key"], "person_response": reference(&r["person"]),
+        "org_unit_response": reference(&r["org_unit"]), "job_function_response": reference(&r["job_function"]),
+        "engagement_type_response": reference(&r["engagement_type"]), "is_primary": r["is_primary"],
+        "validity": mo_validity(r)});
+    for n in 1..=10 {
+        row[format!("extension_{n}")] = r["extensions"].get(n - 1).cloned().unwrap_or(Value::Null);
+    }
+    row
+}
+
+fn manager_row(r: &Value) -> Value {
+    let responsibilities: Vec<Value> =
+        r["responsibilities"].as_array().into_iter().flatten().map(|uuid| json!({"uuid": uuid})).collect();
+    json!({"person_response": reference(&r["person"]), "org_unit_response": reference(&r["org_unit"]),
+           "manager_type_response": reference(&r["manager_type"]), "manager_level_response": reference(&r["manager_level"]),
+           "responsibilities_response": {"objects": responsibilities}, "validity": mo_validity(r)})
+}
+
+fn address_row(r: &Value) -> Value {
+    let resolve = match r["dar"].as_object() {
+        Some(dar) => {
+            let street = dar["street"].as_str().unwrap_or_default();
+            let (road, number) = street.rsplit_once(' ').unwrap_or((street, ""));
+            json!({"__typename": "DARAddress", "value": r["value"], "road_name": road, "house_number": number,
+                   "floor": null, "door": null, "zip_code": dar["postcode"], "zip_code_name": dar["city"]})
+        }
+        None => json!({"__typename": "DefaultAddress", "value": r["value"]}),
+    };
+    json!({"value": r["value"], "name": r["name"], "address_type_response": reference(&r["address_type"]),
+           "visibility_response": reference(&r["visibility"]), "person_response": reference(&r["person"]),
+           "org_unit_response": reference(&r["org_unit"]), "engagement_response": reference(&r["engagement"]),
+           "resolve": resolve, "validity": mo_validity(r)})
+}
+
+fn it_system_row(r: &Value) -> Value {
+    json!({"user_key": r["user_key"], "name": r["name"], "validity": mo_validity(r)})
+}
+
+fn it_user_row(r: &Value) -> Value {
+    json!({"user_key": r["user_key"], "itsystem_response": reference(&r["it_system"]),
+           "person_response": reference(&r["person"]), "validity": mo_validity(r)})
+}
