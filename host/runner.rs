@@ -232,7 +232,13 @@ impl Host {
         };
         let today = chrono::Local::now().date_naive();
         let mo = match loaded.contract.capabilities.contains(&Capability::MoRead) {
-            true => Some(MoAccess { source: self.mo_source(plugin)?, today }),
+            true => Some(MoAccess {
+                source: self.mo_source(plugin)?,
+                today,
+                write: loaded.contract.capabilities.contains(&Capability::MoWrite)
+                    && spec.grants.mo == Some(crate::manifest::MoAccess::Write),
+                dry_run: options.dry_run,
+            }),
             false => None,
         };
         let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);

@@ -66,7 +66,7 @@ fn graphql(standin: &MoStandin, mode: Mode) -> (Arc<GraphqlSource>, MoSource) {
 #[tokio::test]
 async fn snapshot_graphql_cache_and_graphql_direct_give_the_same_plugin_output() {
     let demo = demo::built_in();
-    let (expected, counts) = read_all(MoSource::Snapshot(Arc::new(demo::built_in()))).await.unwrap();
+    let (expected, counts) = read_all(MoSource::in_memory(demo::built_in())).await.unwrap();
     assert!(counts.iter().any(|(name, n)| name == "units under root" && *n > 3), "{counts:?}");
 
     let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
@@ -91,7 +91,7 @@ async fn snapshot_graphql_cache_and_graphql_direct_give_the_same_plugin_output()
 #[tokio::test]
 async fn failing_requests_are_retried_and_the_output_is_unchanged() {
     let demo = demo::built_in();
-    let (expected, _) = read_all(MoSource::Snapshot(Arc::new(demo::built_in()))).await.unwrap();
+    let (expected, _) = read_all(MoSource::in_memory(demo::built_in())).await.unwrap();
     let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
     standin.faults.next.lock().unwrap().extend([Fault::Status(502), Fault::Garbled, Fault::Hang, Fault::Status(503)]);
     let (source, mo) = graphql(&standin, Mode::Cache);
@@ -129,7 +129,8 @@ async fn graphql_errors_on_http_200_fail_with_mos_error_key() {
     let (source, mo) = graphql(&standin, Mode::Cache);
     let message = read_all(mo).await.unwrap_err().to_string();
     assert!(
-        message.contains("MO reported errors for") && message.contains("E_INVALID_INPUT: Invalid filter"),
+        message.contains("MO reported errors for")
+            && message.contains("ErrorCodes.E_INVALID_INPUT: Invalid filter (at page)"),
         "{message}"
     );
     assert_eq!(source.client().traffic.retries.load(Ordering::SeqCst), 0, "a GraphQL error is not retried");

@@ -8,7 +8,6 @@ use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{ExitStatus, Host, RunError, RunOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 const SKOLE: &str = "a0000000-0000-4000-8000-00000000000b";
 
@@ -40,7 +39,7 @@ fn host(dir: &Path, grants: &str) -> Host {
 async fn a_plugin_reads_mo_from_a_snapshot_with_mo_filters() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = Snapshot::load(&fixture()).unwrap();
-    let host = host(dir.path(), "mo = \"read\"").with_mo(MoSource::Snapshot(Arc::new(snapshot)));
+    let host = host(dir.path(), "mo = \"read\"").with_mo(MoSource::in_memory(snapshot));
     let outcome = host.run("reader", &RunOptions::default()).await.unwrap();
     assert_eq!(outcome.report.summary, "read MO of Testkommune");
     let counts: BTreeMap<_, _> = outcome.report.counts.into_iter().collect();

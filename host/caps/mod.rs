@@ -41,5 +41,6 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::settings::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::files::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::mo_read::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::mo_write::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     Ok(())
 }

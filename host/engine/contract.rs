@@ -64,7 +64,10 @@ impl Capability {
     /// Whether this build of moport provides the capability; the others are declared in WIT
     /// for plugin authors but refused at link time until their host side lands.
     pub fn is_provided(self) -> bool {
-        matches!(self, Capability::Log | Capability::Settings | Capability::Files | Capability::MoRead)
+        matches!(
+            self,
+            Capability::Log | Capability::Settings | Capability::Files | Capability::MoRead | Capability::MoWrite
+        )
     }
 
     pub fn is_granted(self, grants: &Grants) -> bool {
@@ -260,21 +263,25 @@ mod tests {
 
     #[test]
     fn grants_are_checked_capability_by_capability() {
-        let contract = Contract {
+        let importer = Contract {
             world: World::Importer,
             wit_version: v("0.1.0"),
             capabilities: [Capability::Log, Capability::MoWrite].into(),
         };
         let read_only = Grants { mo: Some(MoAccess::Read), ..Grants::default() };
-        let err = check_grants("los", &contract, &read_only).unwrap_err();
+        let err = check_grants("los", &importer, &read_only).unwrap_err();
         assert_eq!(
             err,
             ContractError::NotGranted { plugin: "los".into(), capability: Capability::MoWrite, line: "mo = \"write\"" }
         );
         let write = Grants { mo: Some(MoAccess::Write), ..Grants::default() };
+        assert_eq!(check_grants("los", &importer, &write), Ok(()));
+        let stateful = Contract { capabilities: [Capability::Log, Capability::State].into(), ..importer };
+        let state = Grants { state: true, ..Grants::default() };
         assert_eq!(
-            check_grants("los", &contract, &write).unwrap_err(),
-            ContractError::NotProvided { plugin: "los".into(), capability: Capability::MoWrite }
+            check_grants("los", &stateful, &state).unwrap_err(),
+            ContractError::NotProvided { plugin: "los".into(), capability: Capability::State }
         );
     }
+
 }

@@ -45,6 +45,8 @@ pub struct Faults {
     pub always: Mutex<Option<Fault>>,
     /// Added before every answer.
     pub latency: Mutex<Duration>,
+    /// Makes every mutation request fail (a `GraphqlError`), changing nothing.
+    pub mutations: Mutex<Option<Fault>>,
 }
 
 #[derive(Default)]
@@ -56,6 +58,19 @@ pub struct Counters {
     /// GraphQL operations answered, by name.
     pub operations: Mutex<HashMap<String, u64>>,
 }
+
+/// GraphQL collection fields and the snapshot collections they serve.
+const FIELDS: [(&str, &str); 9] = [
+    ("facets", "facets"),
+    ("classes", "classes"),
+    ("org_units", "org_units"),
+    ("persons", "employees"),
+    ("engagements", "engagements"),
+    ("managers", "managers"),
+    ("addresses", "addresses"),
+    ("itsystems", "it_systems"),
+    ("itusers", "it_users"),
+];
 
 pub struct MoStandin {
     pub addr: SocketAddr,
@@ -72,9 +87,8 @@ impl Drop for MoStandin {
 
 struct State {
     /// Collections by GraphQL field name, each ordered by uuid, records as the snapshot holds them.
-    collections: HashMap<&'static str, Vec<Value>>,
+    collections: Mutex<HashMap<&'static str, Vec<Value>>>,
     organisation: Value,
-    facet_keys: HashMap<String, String>,
     token_lifetime: Duration,
     tokens: Mutex<HashMap<String, Instant>>,
     faults: Arc<Faults>,
@@ -86,31 +100,16 @@ impl MoStandin {
     pub async fn start(snapshot: &SnapshotFile, token_lifetime: Duration) -> MoStandin {
         let file = serde_json::to_value(snapshot).unwrap();
         let mut collections = HashMap::new();
-        for (field, key) in [
-            ("facets", "facets"),
-            ("classes", "classes"),
-            ("org_units", "org_units"),
-            ("persons", "employees"),
-            ("engagements", "engagements"),
-            ("managers", "managers"),
-            ("addresses", "addresses"),
-            ("itsystems", "it_systems"),
-            ("itusers", "it_users"),
-        ] {
+        for (field, key) in FIELDS {
             let mut records = file[key].as_array().cloned().unwrap_or_default();
             records.sort_by(|a, b| a["uuid"].as_str().cmp(&b["uuid"].as_str()));
             collections.insert(field, records);
         }
-        let facet_keys = collections["facets"]
-            .iter()
-            .map(|f| (f["uuid"].as_str().unwrap().to_owned(), f["user_key"].as_str().unwrap().to_owned()))
-            .collect();
         let faults = Arc::new(Faults::default());
         let counters = Arc::new(Counters::default());
         let state = Arc::new(State {
-            collections,
+            collections: Mutex::new(collections),
             organisation: file["organisation"].clone(),
-            facet_keys,
             token_lifetime,
             tokens: Mutex::default(),
             faults: faults.clone(),
@@ -240,8 +239,8 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
         }
         Some(Fault::Garbled) => return reply(StatusCode::OK, "{\"data\": {\"page\": {\"objects\": [{\"uu"),
         Some(Fault::GraphqlError { key, message }) => {
-            let body = json!({"data": null, "errors": [{"message": message, "path": ["page"],
-                               "extensions": {"error_key": key}}]});
+            let body = json!({"data": null, "errors": [{"message": format!("ErrorCodes.{key}"), "path": ["page"],
+                "extensions": {"error_context": {"error": true, "error_key": key, "status": 400, "description": message}}}]});
             return reply(StatusCode::OK, body.to_string());
         }
         None => {}
@@ -253,6 +252,17 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
     let operation = request["operationName"].as_str().unwrap_or_default().to_owned();
     *state.counters.operations.lock().unwrap().entry(operation.clone()).or_default() += 1;
     let variables = &request["variables"];
+    if request["query"].as_str().unwrap_or_default().starts_with("mutation") {
+        let fault = state.faults.mutations.lock().unwrap().clone();
+        let body = match fault.map(Err).unwrap_or_else(|| mutate(state, &request)) {
+            Ok(data) => json!({"data": data}),
+            Err(Fault::GraphqlError { key, message }) => json!({"data": null, "errors": [{
+                "message": format!("ErrorCodes.{key}"),
+                "extensions": {"error_context": {"error": true, "error_key": key, "status": 400, "description": message}}}]}),
+            Err(other) => panic!("mutations fail with GraphQL errors only, not {other:?}"),
+        };
+        return reply(StatusCode::OK, body.to_string());
+    }
     let data = match operation.as_str() {
         "Organisation" => Ok(json!({"org": state.organisation})),
         "Facets" => page(state, "facets", variables, facet_row),
@@ -304,12 +314,12 @@ fn strings(value: &Value) -> Option<HashSet<String>> {
 }
 
 /// The units in the subtrees of an `ancestor` filter, the roots included.
-fn subtree(state: &State, ancestor: &Value) -> HashSet<String> {
+fn subtree(collections: &HashMap<&'static str, Vec<Value>>, ancestor: &Value) -> HashSet<String> {
     let window = Window::of(&ancestor["from_date"], &ancestor["to_date"]);
     let mut found = strings(&ancestor["uuids"]).unwrap_or_default();
     loop {
         let before = found.len();
-        for unit in state.collections["org_units"].iter().filter(|u| window.overlaps(u)) {
+        for unit in collections["org_units"].iter().filter(|u| window.overlaps(u)) {
             if unit["parent"].as_str().is_some_and(|p| found.contains(p)) {
                 found.insert(unit["uuid"].as_str().unwrap().to_owned());
             }
@@ -321,6 +331,9 @@ fn subtree(state: &State, ancestor: &Value) -> HashSet<String> {
 }
 
 fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value) -> Result<Value, String> {
+    let collections = state.collections.lock().unwrap();
+    let facet_key_of: HashMap<&str, &str> =
+        collections["facets"].iter().map(|f| (f["uuid"].as_str().unwrap(), f["user_key"].as_str().unwrap())).collect();
     let filter = &variables["filter"];
     for key in filter.as_object().map(Map::keys).into_iter().flatten() {
         if !["uuids", "from_date", "to_date", "registration_time", "ancestor", "org_unit", "facet"]
@@ -333,8 +346,8 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
     let validities_window = Window::of(&variables["start"], &variables["end"]);
     let uuids = strings(&filter["uuids"]);
     let units = match (&filter["ancestor"], &filter["org_unit"]["ancestor"]) {
-        (Value::Object(_), _) => Some(subtree(state, &filter["ancestor"])),
-        (_, Value::Object(_)) => Some(subtree(state, &filter["org_unit"]["ancestor"])),
+        (Value::Object(_), _) => Some(subtree(&collections, &filter["ancestor"])),
+        (_, Value::Object(_)) => Some(subtree(&collections, &filter["org_unit"]["ancestor"])),
         _ => None,
     };
     let unit_key = if field == "org_units" { "uuid" } else { "org_unit" };
@@ -344,7 +357,7 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
 
     // Group the validities of each object; records are ordered by uuid.
     let mut objects: Vec<(&str, Vec<&Value>)> = Vec::new();
-    for record in &state.collections[field] {
+    for record in &collections[field] {
         let uuid = record["uuid"].as_str().unwrap();
         match objects.last_mut() {
             Some((last, records)) if *last == uuid => records.push(record),
@@ -357,9 +370,9 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
                 .as_ref()
                 .is_none_or(|units| records.iter().any(|r| r[unit_key].as_str().is_some_and(|u| units.contains(u))))
             && facet_keys.as_ref().is_none_or(|keys| {
-                records.iter().any(|r| {
-                    r["facet"].as_str().and_then(|f| state.facet_keys.get(f)).is_some_and(|k| keys.contains(k))
-                })
+                records
+                    .iter()
+                    .any(|r| r["facet"].as_str().and_then(|f| facet_key_of.get(f)).is_some_and(|k| keys.contains(*k)))
             })
     };
     let selected: Vec<_> = objects
@@ -459,4 +472,132 @@ fn it_system_row(r: &Value) -> Value {
 fn it_user_row(r: &Value) -> Value {
     json!({"user_key": r["user_key"], "itsystem_response": reference(&r["it_system"]),
            "person_response": reference(&r["person"]), "validity": mo_validity(r)})
+}
+
+/// A mutation request: aliased mutators run in order on a copy, kept only when all succeed,
+/// as MO runs one request in one transaction.
+fn mutate(state: &State, request: &Value) -> Result<Value, Fault> {
+    let document = request["query"].as_str().unwrap_or_default();
+    let mut collections = state.collections.lock().unwrap().clone();
+    let mut data = serde_json::Map::new();
+    // Lines like `  m0: org_unit_create(input: $v0) { uuid }`.
+    for (alias, call) in document.lines().filter_map(|line| line.trim().split_once(": ")) {
+        let Some((mutator, rest)) = call.split_once("(input: $") else { continue };
+        let variable = rest.split(')').next().unwrap_or_default();
+        let input = &request["variables"][variable];
+        let (kind, verb) = mutator.rsplit_once('_').unwrap();
+        let (field, record) = match kind {
+            "facet" => ("facets", json!({"uuid": input["uuid"], "user_key": input["user_key"]})),
+            "class" => (
+                "classes",
+                json!({"uuid": input["uuid"], "user_key": input["user_key"], "name": input["name"],
+                "facet": input["facet_uuid"], "facet_user_key": "", "scope": input["scope"], "parent": input["parent_uuid"]}),
+            ),
+            "itsystem" => {
+                ("itsystems", json!({"uuid": input["uuid"], "user_key": input["user_key"], "name": input["name"]}))
+            }
+            "org_unit" => (
+                "org_units",
+                json!({"uuid": input["uuid"], "user_key": input["user_key"], "name": input["name"],
+                "parent": input["parent"], "unit_type": input["org_unit_type"], "unit_level": input["org_unit_level"]}),
+            ),
+            "employee" => (
+                "persons",
+                json!({"uuid": input["uuid"], "cpr_number": input["cpr_number"],
+                "given_name": input["given_name"], "surname": input["surname"],
+                "nickname_given_name": input["nickname_given_name"], "nickname_surname": input["nickname_surname"]}),
+            ),
+            "engagement" => {
+                let extensions: Vec<Value> = (1..=10).map(|n| input[format!("extension_{n}")].clone()).collect();
+                (
+                    "engagements",
+                    json!({"uuid": input["uuid"], "user_key": input["user_key"], "person": input["person"],
+                    "org_unit": input["org_unit"], "job_function": input["job_function"],
+                    "engagement_type": input["engagement_type"], "is_primary": false, "extensions": extensions}),
+                )
+            }
+            "manager" => (
+                "managers",
+                json!({"uuid": input["uuid"], "person": input["person"], "org_unit": input["org_unit"],
+                "manager_type": input["manager_type"], "manager_level": input["manager_level"],
+                "responsibilities": input["responsibility"]}),
+            ),
+            "address" => (
+                "addresses",
+                json!({"uuid": input["uuid"], "value": input["value"], "name": input["value"],
+                "address_type": input["address_type"], "scope": "", "visibility": input["visibility"],
+                "person": input["person"], "org_unit": input["org_unit"], "engagement": input["engagement"], "dar": null}),
+            ),
+            "ituser" => (
+                "itusers",
+                json!({"uuid": input["uuid"], "user_key": input["user_key"], "it_system": input["itsystem"],
+                "person": input["person"], "engagement": input["engagement"]}),
+            ),
+            other => panic!("the stand-in does not know mutator kind `{other}`"),
+        };
+        let uuid = input["uuid"].as_str().unwrap().to_owned();
+        let rows = collections.get_mut(field).unwrap();
+        let exists = rows.iter().any(|r| r["uuid"] == uuid.as_str());
+        match verb {
+            "create" => {
+                let mut record = record;
+                // MO derives a new person's validity from the birth date in the CPR number.
+                record["validity"] =
+                    if kind == "employee" { birth_validity(&input["cpr_number"]) } else { input["validity"].clone() };
+                // As MO: a create with an existing uuid overwrites the object, history and all.
+                rows.retain(|r| r["uuid"] != uuid.as_str());
+                rows.push(record);
+            }
+            "update" if !exists => return Err(Fault::GraphqlError { key: "E_NOT_FOUND", message: "no such object" }),
+            "update" => {
+                let mut record = record;
+                record["validity"] = input["validity"].clone();
+                clip(rows, &uuid, record["validity"]["from"].as_str(), record["validity"]["to"].as_str());
+                rows.push(record);
+            }
+            "terminate" => clip(rows, &uuid, input["to"].as_str(), None),
+            other => panic!("the stand-in does not know mutator verb `{other}`"),
+        }
+        rows.sort_by(|a, b| {
+            (a["uuid"].as_str(), a["validity"]["from"].as_str())
+                .cmp(&(b["uuid"].as_str(), b["validity"]["from"].as_str()))
+        });
+        data.insert(alias.to_owned(), json!({"uuid": uuid}));
+    }
+    *state.collections.lock().unwrap() = collections;
+    Ok(Value::Object(data))
+}
+
+/// Cuts the validities of `uuid` out of `[from, to)` (`None` unbounded), keeping what lies outside.
+fn clip(rows: &mut Vec<Value>, uuid: &str, from: Option<&str>, to: Option<&str>) {
+    let mut kept = Vec::new();
+    for row in rows.iter().filter(|r| r["uuid"] == uuid) {
+        let (start, end) = (row["validity"]["from"].as_str(), row["validity"]["to"].as_str());
+        if let Some(from) = from
+            && start.is_none_or(|start| start < from)
+        {
+            let mut before = row.clone();
+            before["validity"]["to"] = json!(end.map_or(from, |end| end.min(from)));
+            kept.push(before);
+        }
+        if let Some(to) = to
+            && end.is_none_or(|end| end > to)
+        {
+            let mut after = row.clone();
+            after["validity"]["from"] = json!(start.map_or(to, |start| start.max(to)));
+            kept.push(after);
+        }
+    }
+    rows.retain(|r| r["uuid"] != uuid);
+    rows.extend(kept);
+}
+
+/// The birth date in a CPR number, as MO sets a new person's validity from it.
+fn birth_validity(cpr: &Value) -> Value {
+    let from = cpr.as_str().filter(|c| c.len() == 10).map(|c| {
+        let year: u32 = c[4..6].parse().unwrap();
+        let century = if year > 30 { 1900 } else { 2000 };
+        format!("{}-{}-{}", century + year, &c[2..4], &c[0..2])
+    });
+    json!({"from": from, "to": null})
 }

@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 pub trait Record {
     /// The collection's name in errors.
     const COLLECTION: &'static str;
+    /// One object of the collection, in messages ("org unit").
+    const KIND: &'static str;
     /// Whether records can be tied to an org unit, so `under-org-units` applies.
     const TIED_TO_UNITS: bool;
 
@@ -124,9 +126,10 @@ fn date(text: Option<&str>) -> Result<Option<String>, CallError> {
 }
 
 macro_rules! record {
-    ($ty:ty, $collection:literal, tied_to_units: $tied:literal, org_unit: $unit:expr, facet: $facet:expr) => {
+    ($ty:ty, $collection:literal, $kind:literal, tied_to_units: $tied:literal, org_unit: $unit:expr, facet: $facet:expr) => {
         impl Record for $ty {
             const COLLECTION: &'static str = $collection;
+            const KIND: &'static str = $kind;
             const TIED_TO_UNITS: bool = $tied;
             fn uuid(&self) -> &str {
                 &self.uuid
@@ -146,15 +149,15 @@ macro_rules! record {
     };
 }
 
-record!(Facet, "facets", tied_to_units: false, org_unit: |_| None, facet: |_| None);
-record!(Class, "classes", tied_to_units: false, org_unit: |_| None, facet: |c| Some(c.facet_user_key.as_str()));
-record!(OrgUnit, "org units", tied_to_units: true, org_unit: |u| Some(u.uuid.as_str()), facet: |_| None);
-record!(Employee, "employees", tied_to_units: false, org_unit: |_| None, facet: |_| None);
-record!(Engagement, "engagements", tied_to_units: true, org_unit: |e| Some(e.org_unit.as_str()), facet: |_| None);
-record!(Manager, "managers", tied_to_units: true, org_unit: |m| Some(m.org_unit.as_str()), facet: |_| None);
-record!(Address, "addresses", tied_to_units: true, org_unit: |a| a.org_unit.as_deref(), facet: |_| None);
-record!(ItSystem, "IT systems", tied_to_units: false, org_unit: |_| None, facet: |_| None);
-record!(ItUser, "IT users", tied_to_units: false, org_unit: |_| None, facet: |_| None);
+record!(Facet, "facets", "facet", tied_to_units: false, org_unit: |_| None, facet: |_| None);
+record!(Class, "classes", "class", tied_to_units: false, org_unit: |_| None, facet: |c| Some(c.facet_user_key.as_str()));
+record!(OrgUnit, "org units", "org unit", tied_to_units: true, org_unit: |u| Some(u.uuid.as_str()), facet: |_| None);
+record!(Employee, "employees", "employee", tied_to_units: false, org_unit: |_| None, facet: |_| None);
+record!(Engagement, "engagements", "engagement", tied_to_units: true, org_unit: |e| Some(e.org_unit.as_str()), facet: |_| None);
+record!(Manager, "managers", "manager", tied_to_units: true, org_unit: |m| Some(m.org_unit.as_str()), facet: |_| None);
+record!(Address, "addresses", "address", tied_to_units: true, org_unit: |a| a.org_unit.as_deref(), facet: |_| None);
+record!(ItSystem, "IT systems", "IT system", tied_to_units: false, org_unit: |_| None, facet: |_| None);
+record!(ItUser, "IT users", "IT user", tied_to_units: false, org_unit: |_| None, facet: |_| None);
 
 #[cfg(test)]
 mod tests {

@@ -5,11 +5,13 @@ pub mod demo;
 pub mod filter;
 pub mod graphql;
 pub mod snapshot;
+pub mod write;
 
 use super::HostState;
 use crate::bindings::moport::host::mo_read::{
     Address, Class, Employee, Engagement, Facet, Host, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
 };
+use crate::bindings::moport::host::mo_write::{self, Change, Outcome};
 use crate::bindings::moport::host::types::CallError;
 use filter::Filter;
 use graphql::collections as gql;
@@ -29,8 +31,15 @@ pub enum MoError {
 /// Where a run reads MO from.
 #[derive(Clone)]
 pub enum MoSource {
-    Snapshot(Arc<snapshot::Snapshot>),
+    Snapshot(Arc<snapshot::SnapshotStore>),
     Graphql(Arc<GraphqlSource>),
+}
+
+impl MoSource {
+    /// A snapshot held in memory only: writes last as long as the source.
+    pub fn in_memory(snapshot: snapshot::Snapshot) -> MoSource {
+        MoSource::Snapshot(Arc::new(snapshot::SnapshotStore::new(snapshot, None)))
+    }
 }
 
 /// An MO source as the operator names it, with `--mo` or `[host] mo` in plugins.toml. There is
@@ -66,8 +75,11 @@ impl MoSourceSpec {
 
     pub fn open(&self) -> Result<MoSource, MoError> {
         Ok(match self {
-            MoSourceSpec::Demo => MoSource::Snapshot(Arc::new(demo::built_in())),
-            MoSourceSpec::Snapshot(path) => MoSource::Snapshot(Arc::new(snapshot::Snapshot::load(path)?)),
+            MoSourceSpec::Demo => MoSource::in_memory(demo::built_in()),
+            MoSourceSpec::Snapshot(path) => MoSource::Snapshot(Arc::new(snapshot::SnapshotStore::new(
+                snapshot::Snapshot::load(path)?,
+                Some(path.clone()),
+            ))),
             MoSourceSpec::Graphql { settings_json, mode } => {
                 let settings =
                     graphql::settings::GraphqlSettings::load(settings_json.as_deref(), |var| std::env::var(var).ok())?;
@@ -90,10 +102,15 @@ impl std::fmt::Display for MoSourceSpec {
     }
 }
 
-/// The plugin's read access: the source and the run's date, which "valid today" refers to.
+/// A plugin's access to MO in one run.
 pub struct MoAccess {
     pub source: MoSource,
+    /// The run's date, which "valid today" refers to.
     pub today: chrono::NaiveDate,
+    /// Granted `mo = "write"`.
+    pub write: bool,
+    /// `--dry-run`: writes are worked out and logged, not made.
+    pub dry_run: bool,
 }
 
 impl MoAccess {
@@ -103,8 +120,9 @@ impl MoAccess {
         rows: impl Fn(&snapshot::Snapshot) -> &[C::Record],
     ) -> Result<Vec<C::Record>, CallError> {
         let result = match &self.source {
-            MoSource::Snapshot(snapshot) => {
-                Filter::new(query, self.today, snapshot.org_units()).and_then(|filter| filter.select(rows(snapshot)))
+            MoSource::Snapshot(store) => {
+                let snapshot = store.current();
+                Filter::new(query, self.today, snapshot.org_units()).and_then(|filter| filter.select(rows(&snapshot)))
             }
             MoSource::Graphql(mo) => mo.select::<C>(query, self.today).await,
         };
@@ -116,12 +134,39 @@ impl MoAccess {
 
     async fn organisation(&self) -> Result<Organisation, CallError> {
         match &self.source {
-            MoSource::Snapshot(snapshot) => Ok(snapshot.organisation().clone()),
+            MoSource::Snapshot(store) => Ok(store.current().organisation().clone()),
             MoSource::Graphql(mo) => mo.organisation().await.map_err(|err| {
                 tracing::error!("{err}");
                 CallError::from(err)
             }),
         }
+    }
+}
+
+impl MoAccess {
+    async fn apply(&self, changes: Vec<Change>) -> Result<Vec<Outcome>, CallError> {
+        let result = match &self.source {
+            MoSource::Snapshot(store) => store.apply(&changes, self.dry_run),
+            MoSource::Graphql(mo) => graphql::mutations::apply(mo, &changes, self.dry_run).await,
+        };
+        match &result {
+            Ok(outcomes) => {
+                let count = |wanted: Outcome| outcomes.iter().filter(|o| **o == wanted).count();
+                tracing::info!(
+                    dry_run = self.dry_run,
+                    created = count(Outcome::Created),
+                    updated = count(Outcome::Updated),
+                    terminated = count(Outcome::Terminated),
+                    unchanged = count(Outcome::Unchanged),
+                    missing = count(Outcome::Missing),
+                    "{} {} changes to MO",
+                    if self.dry_run { "worked out (dry run, nothing written)" } else { "applied" },
+                    changes.len()
+                );
+            }
+            Err(err) => tracing::error!("MO refused a batch of {} changes: {err:?}", changes.len()),
+        }
+        result
     }
 }
 
@@ -138,6 +183,17 @@ macro_rules! collection {
             })
         }
     )*};
+}
+
+impl mo_write::Host for HostState {
+    async fn apply(&mut self, changes: Vec<Change>) -> wasmtime::Result<Result<Vec<Outcome>, CallError>> {
+        Ok(match &self.mo {
+            Some(access) if access.write => access.apply(changes).await,
+            _ => Err(CallError::Denied(
+                "writing MO is not granted: set `mo = \"write\"` under the plugin's [grants]".into(),
+            )),
+        })
+    }
 }
 
 impl Host for HostState {

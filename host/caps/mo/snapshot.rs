@@ -5,10 +5,13 @@
 use crate::bindings::moport::host::mo_read::{
     Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation,
 };
+use crate::bindings::moport::host::mo_write::{Change, Outcome};
+use crate::bindings::moport::host::types::CallError;
 use crate::bindings::moport::host::types::Validity;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 use thiserror::Error;
 
 /// The `format` value every snapshot file carries.
@@ -204,6 +207,47 @@ impl Snapshot {
 
     pub fn it_users(&self) -> &[ItUser] {
         &self.file.it_users
+    }
+}
+
+/// A snapshot that `mo-write` can change: each batch is applied to a copy, checked, saved
+/// atomically (when the snapshot has a file) and only then handed to readers.
+pub struct SnapshotStore {
+    /// Where writes are saved; `None` keeps them in memory (the built-in demo).
+    path: Option<PathBuf>,
+    current: RwLock<Arc<Snapshot>>,
+    /// One batch at a time, so two never interleave.
+    writer: Mutex<()>,
+}
+
+impl SnapshotStore {
+    /// A snapshot whose writes are saved to `path`, or kept in memory when it is `None`.
+    pub fn new(snapshot: Snapshot, path: Option<PathBuf>) -> SnapshotStore {
+        SnapshotStore { path, current: RwLock::new(Arc::new(snapshot)), writer: Mutex::new(()) }
+    }
+
+    /// What readers see now.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Works out what `changes` do and, unless `dry_run`, makes them: all or nothing.
+    pub fn apply(&self, changes: &[Change], dry_run: bool) -> Result<Vec<Outcome>, CallError> {
+        let _writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self.current().file().clone();
+        let outcomes = super::write::apply_all(&mut file, changes)?;
+        let changed = outcomes.iter().any(|o| matches!(o, Outcome::Created | Outcome::Updated | Outcome::Terminated));
+        if dry_run || !changed {
+            return Ok(outcomes);
+        }
+        let label = self.path.clone().unwrap_or_else(|| PathBuf::from("the built-in demo"));
+        let snapshot = Snapshot::new(&label, file).map_err(|err| CallError::Invalid(err.to_string()))?;
+        match &self.path {
+            Some(path) => snapshot.file().save(path).map_err(|err| CallError::Unavailable(err.to_string()))?,
+            None => tracing::warn!("the built-in demo is not saved: its changes last until moport exits"),
+        }
+        *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
+        Ok(outcomes)
     }
 }
 

@@ -29,3 +29,10 @@ impl Query {
         self
     }
 }
+
+/// Writing MO: importers only, with `mo = "write"` granted. One [`write::apply`] call is one
+/// batch: the host works out what each change really does, sends only what changes MO, and
+/// makes the batch all or nothing.
+pub mod write {
+    pub use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcome, Termination, apply};
+}

@@ -270,15 +270,23 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
-/// MO puts its machine-readable error key in `extensions.error_key` (e.g. `E_ORG_UNIT_NOT_FOUND`).
+/// MO puts its machine-readable error key (e.g. `V_EXISTING_CPR`) and a description in
+/// `extensions.error_context`; outside mutators, some errors carry `extensions.error_key`.
 fn describe_graphql_error(error: &Value) -> String {
     let message = error.get("message").and_then(Value::as_str).unwrap_or("(no message)");
     let path = error.get("path").and_then(Value::as_array).map(|path| {
         path.iter().map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned)).collect::<Vec<_>>().join(".")
     });
-    let key = error.pointer("/extensions/error_key").and_then(Value::as_str);
-    let mut text = message.to_owned();
-    if let Some(key) = key {
+    let key = error
+        .pointer("/extensions/error_context/error_key")
+        .or_else(|| error.pointer("/extensions/error_key"))
+        .and_then(Value::as_str);
+    let description = error.pointer("/extensions/error_context/description").and_then(Value::as_str);
+    let mut text = match description {
+        Some(description) if description != message => format!("{message}: {description}"),
+        _ => message.to_owned(),
+    };
+    if let Some(key) = key.filter(|key| !message.contains(key)) {
         text = format!("{key}: {text}");
     }
     if let Some(path) = path.filter(|p| !p.is_empty()) {
@@ -317,6 +325,14 @@ mod tests {
         let error = json!({"message": "Org unit not found", "path": ["org_units", 0],
                            "extensions": {"error_key": "E_ORG_UNIT_NOT_FOUND"}});
         assert_eq!(describe_graphql_error(&error), "E_ORG_UNIT_NOT_FOUND: Org unit not found (at org_units.0)");
+        // A mutator's business-rule error, as MO sends it.
+        let error = json!({"message": "ErrorCodes.V_MISSING_REQUIRED_VALUE", "path": ["address_update"],
+                           "extensions": {"error_context": {"error": true, "error_key": "V_MISSING_REQUIRED_VALUE",
+                                          "status": 400, "description": "Missing address_type"}}});
+        assert_eq!(
+            describe_graphql_error(&error),
+            "ErrorCodes.V_MISSING_REQUIRED_VALUE: Missing address_type (at address_update)"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod collections;
+pub mod mutations;
 pub mod settings;
 
 use super::filter::{Filter, Record};
@@ -82,10 +83,7 @@ pub type Completing<'a, T> = Pin<Box<dyn Future<Output = Result<Vec<T>, GraphqlE
 pub trait Kept: Collection<Record: Record + Clone + Send + Sync + 'static> {
     fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Self::Record>>>;
     /// Fills in what MO's reply leaves to joins (a class's facet key, an address's scope).
-    fn complete(
-        source: &GraphqlSource,
-        records: Vec<Self::Record>,
-    ) -> Completing<'_, Self::Record> {
+    fn complete(source: &GraphqlSource, records: Vec<Self::Record>) -> Completing<'_, Self::Record> {
         let _ = source;
         Box::pin(async move { Ok(records) })
     }
@@ -115,10 +113,7 @@ impl Kept for collections::Classes {
         &fetched.classes
     }
 
-    fn complete(
-        source: &GraphqlSource,
-        mut records: Vec<Class>,
-    ) -> Completing<'_, Class> {
+    fn complete(source: &GraphqlSource, mut records: Vec<Class>) -> Completing<'_, Class> {
         Box::pin(async move {
             let facets = source.all::<collections::Facets>().await?;
             let keys: HashMap<&str, &str> = facets.iter().map(|f| (f.uuid.as_str(), f.user_key.as_str())).collect();
@@ -135,10 +130,7 @@ impl Kept for collections::Addresses {
         &fetched.addresses
     }
 
-    fn complete(
-        source: &GraphqlSource,
-        mut records: Vec<Self::Record>,
-    ) -> Completing<'_, Self::Record> {
+    fn complete(source: &GraphqlSource, mut records: Vec<Self::Record>) -> Completing<'_, Self::Record> {
         Box::pin(async move {
             let classes = source.all::<collections::Classes>().await?;
             let scopes: HashMap<&str, &str> =
@@ -250,8 +242,19 @@ impl GraphqlSource {
         start: Value,
         end: Value,
     ) -> Result<Vec<C::Record>, GraphqlError> {
+        self.fetch_with::<C>(filter, start, end, json!(self.registration_time)).await
+    }
+
+    /// `fetch` at registration time `rt` (`null` is now).
+    async fn fetch_with<C: Collection>(
+        &self,
+        filter: Value,
+        start: Value,
+        end: Value,
+        rt: Value,
+    ) -> Result<Vec<C::Record>, GraphqlError> {
         let bar = logging::counter(&format!("MO {}", C::OPERATION));
-        let variables = json!({"filter": filter, "start": start, "end": end, "rt": self.registration_time});
+        let variables = json!({"filter": filter, "start": start, "end": end, "rt": rt});
         let objects = self
             .client
             .fetch_all::<C::Row>(C::OPERATION, C::DOCUMENT, variables, |count| bar.set_position(count as u64))

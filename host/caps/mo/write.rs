@@ -1,0 +1,304 @@
+//! `mo-write` changes worked out against the validities of MO objects, as MO v30 applies them:
+//! an update replaces the fields in `[from, to)` and keeps the history around it, a termination
+//! ends every validity at `to`. Both backends use this: the snapshot applies it to its file, the
+//! GraphQL backend to the objects it read from MO, to learn what to send.
+
+use super::filter::Record;
+use super::snapshot::SnapshotFile;
+use crate::bindings::moport::host::mo_read::{
+    Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit,
+};
+use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcome, Termination};
+use crate::bindings::moport::host::types::{CallError, Validity};
+use serde::Serialize;
+use std::cmp::Ordering;
+
+/// A record whose validity a write can move.
+pub trait Writable: Record + Clone + Serialize {
+    fn validity_mut(&mut self) -> &mut Validity;
+}
+
+macro_rules! writable {
+    ($($ty:ty),*) => {$(
+        impl Writable for $ty {
+            fn validity_mut(&mut self) -> &mut Validity {
+                &mut self.validity
+            }
+        }
+    )*};
+}
+writable!(Facet, Class, ItSystem, OrgUnit, Employee, Engagement, Manager, Address, ItUser);
+
+/// One change to the validities of one object.
+pub enum Step<T> {
+    Create(T),
+    Update(T),
+    Terminate { uuid: String, to: String },
+}
+
+/// Applies each change in order to the collections of `file`; the outcomes say what each did.
+/// Stops at the first change that cannot be applied, naming it by its place in the batch.
+pub fn apply_all(file: &mut SnapshotFile, changes: &[Change]) -> Result<Vec<Outcome>, CallError> {
+    changes
+        .iter()
+        .enumerate()
+        .map(|(index, change)| {
+            apply(file, change.clone()).map_err(|err| match err {
+                CallError::NotFound(m) => CallError::NotFound(format!("change {}: {m}", index + 1)),
+                CallError::Invalid(m) => CallError::Invalid(format!("change {}: {m}", index + 1)),
+                other => other,
+            })
+        })
+        .collect()
+}
+
+fn apply(file: &mut SnapshotFile, change: Change) -> Result<Outcome, CallError> {
+    macro_rules! on_object {
+        ($object:expr, $step:ident, $($variant:ident => $field:ident),*) => {
+            match $object {
+                $(Object::$variant(record) => step(&mut file.$field, Step::$step(record)),)*
+            }
+        };
+    }
+    macro_rules! on_kind {
+        ($termination:expr, $($variant:ident => $field:ident),*) => {{
+            let Termination { kind, uuid, to } = $termination;
+            match kind {
+                $(ObjectKind::$variant => step(&mut file.$field, Step::Terminate { uuid, to }),)*
+            }
+        }};
+    }
+    match change {
+        Change::Create(object) => on_object!(object, Create,
+            Facet => facets, Class => classes, ItSystem => it_systems, OrgUnit => org_units, Employee => employees,
+            Engagement => engagements, Manager => managers, Address => addresses, ItUser => it_users),
+        Change::Update(object) => on_object!(object, Update,
+            Facet => facets, Class => classes, ItSystem => it_systems, OrgUnit => org_units, Employee => employees,
+            Engagement => engagements, Manager => managers, Address => addresses, ItUser => it_users),
+        Change::Terminate(termination) => on_kind!(termination,
+            Facet => facets, Class => classes, ItSystem => it_systems, OrgUnit => org_units, Employee => employees,
+            Engagement => engagements, Manager => managers, Address => addresses, ItUser => it_users),
+    }
+}
+
+/// Applies one step to the records of a collection (in any order; the caller re-sorts).
+pub fn step<T: Writable>(rows: &mut Vec<T>, step: Step<T>) -> Result<Outcome, CallError> {
+    let kind = T::KIND;
+    match step {
+        Step::Create(record) | Step::Update(record) if empty(record.validity()) => Err(CallError::Invalid(format!(
+            "{kind} {}: validity from {} to {} is empty (`to` is exclusive)",
+            record.uuid(),
+            show(&record.validity().from),
+            show(&record.validity().to)
+        ))),
+        Step::Create(record) => {
+            if !rows.iter().any(|row| row.uuid() == record.uuid()) {
+                rows.push(record);
+                return Ok(Outcome::Created);
+            }
+            replace(rows, record)
+        }
+        Step::Update(record) => {
+            if !rows.iter().any(|row| row.uuid() == record.uuid()) {
+                return Err(CallError::NotFound(format!(
+                    "{kind} {} does not exist, so it cannot be updated; create it instead",
+                    record.uuid()
+                )));
+            }
+            replace(rows, record)
+        }
+        Step::Terminate { uuid, to } => {
+            let to = Some(to);
+            let mine = |row: &T| row.uuid() == uuid;
+            if !rows.iter().any(mine) {
+                return Ok(Outcome::Missing);
+            }
+            if !rows.iter().any(|row| mine(row) && end_cmp(&row.validity().to, &to) == Ordering::Greater) {
+                return Ok(Outcome::Unchanged);
+            }
+            let mut kept = Vec::new();
+            for mut row in take(rows, &uuid) {
+                if start_cmp(&row.validity().from, &to) == Ordering::Less {
+                    if end_cmp(&row.validity().to, &to) == Ordering::Greater {
+                        row.validity_mut().to = to.clone();
+                    }
+                    kept.push(row);
+                }
+            }
+            rows.extend(kept);
+            Ok(Outcome::Terminated)
+        }
+    }
+}
+
+/// Puts `record` in its window, cutting the validities it overlaps; unchanged when one
+/// validity with the same fields already covers the window.
+fn replace<T: Writable>(rows: &mut Vec<T>, record: T) -> Result<Outcome, CallError> {
+    let (from, to) = (record.validity().from.clone(), record.validity().to.clone());
+    let fields = fields_of(&record);
+    let covered = rows.iter().any(|row| {
+        row.uuid() == record.uuid()
+            && start_cmp(&row.validity().from, &from) != Ordering::Greater
+            && end_cmp(&row.validity().to, &to) != Ordering::Less
+            && fields_of(row) == fields
+    });
+    if covered {
+        return Ok(Outcome::Unchanged);
+    }
+    let mut kept = Vec::new();
+    for row in take(rows, record.uuid()) {
+        let overlaps = start_vs_end(&row.validity().from, &to) == Ordering::Less
+            && start_vs_end(&from, &row.validity().to) == Ordering::Less;
+        if !overlaps {
+            kept.push(row);
+            continue;
+        }
+        if start_cmp(&row.validity().from, &from) == Ordering::Less {
+            let mut before = row.clone();
+            before.validity_mut().to = from.clone();
+            kept.push(before);
+        }
+        if to.is_some() && end_cmp(&row.validity().to, &to) == Ordering::Greater {
+            let mut after = row;
+            after.validity_mut().from = to.clone();
+            kept.push(after);
+        }
+    }
+    rows.extend(kept);
+    rows.push(record);
+    Ok(Outcome::Updated)
+}
+
+/// Removes and returns the validities of one object.
+fn take<T: Record>(rows: &mut Vec<T>, uuid: &str) -> Vec<T> {
+    let (mine, others): (Vec<T>, Vec<T>) = std::mem::take(rows).into_iter().partition(|row| row.uuid() == uuid);
+    *rows = others;
+    mine
+}
+
+/// Everything but the validity, to tell whether a write would change anything.
+fn fields_of<T: Serialize>(record: &T) -> serde_json::Value {
+    let mut value = serde_json::to_value(record).expect("records always serialise");
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("validity");
+    }
+    value
+}
+
+/// Starts compare with `None` as the beginning of time.
+fn start_cmp(a: &Option<String>, b: &Option<String>) -> Ordering {
+    a.cmp(b)
+}
+
+/// Ends compare with `None` as the end of time.
+fn end_cmp(a: &Option<String>, b: &Option<String>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(a), Some(b)) => a.cmp(b),
+    }
+}
+
+/// A start against an end: `None` is minus infinity on the left, plus infinity on the right.
+fn start_vs_end(start: &Option<String>, end: &Option<String>) -> Ordering {
+    match (start, end) {
+        (_, None) | (None, _) => Ordering::Less,
+        (Some(start), Some(end)) => start.cmp(end),
+    }
+}
+
+fn empty(validity: &Validity) -> bool {
+    start_vs_end(&validity.from, &validity.to) != Ordering::Less
+}
+
+fn show(date: &Option<String>) -> &str {
+    date.as_deref().unwrap_or("(open)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(name: &str, from: Option<&str>, to: Option<&str>) -> OrgUnit {
+        OrgUnit {
+            uuid: "u".into(),
+            user_key: "U".into(),
+            name: name.into(),
+            parent: None,
+            unit_type: None,
+            unit_level: None,
+            validity: Validity { from: from.map(Into::into), to: to.map(Into::into) },
+        }
+    }
+
+    fn periods(rows: &[OrgUnit]) -> Vec<(String, Option<String>, Option<String>)> {
+        let mut periods: Vec<_> =
+            rows.iter().map(|r| (r.name.clone(), r.validity.from.clone(), r.validity.to.clone())).collect();
+        periods.sort_by(|a, b| a.1.cmp(&b.1));
+        periods
+    }
+
+    fn p(name: &str, from: Option<&str>, to: Option<&str>) -> (String, Option<String>, Option<String>) {
+        (name.into(), from.map(Into::into), to.map(Into::into))
+    }
+
+    #[test]
+    fn create_then_the_same_create_again_changes_nothing() {
+        let mut rows = Vec::new();
+        assert_eq!(step(&mut rows, Step::Create(unit("Skole", Some("2020-01-01"), None))).unwrap(), Outcome::Created);
+        assert_eq!(step(&mut rows, Step::Create(unit("Skole", Some("2020-01-01"), None))).unwrap(), Outcome::Unchanged);
+        // A later window inside an unchanged validity is covered too.
+        assert_eq!(step(&mut rows, Step::Update(unit("Skole", Some("2024-01-01"), None))).unwrap(), Outcome::Unchanged);
+        assert_eq!(rows.len(), 1);
+    }
+
+    #[test]
+    fn an_update_keeps_the_history_around_its_window() {
+        let mut rows = vec![unit("Skole", Some("2020-01-01"), None)];
+        let outcome = step(&mut rows, Step::Update(unit("Skolen", Some("2022-01-01"), Some("2023-01-01")))).unwrap();
+        assert_eq!(outcome, Outcome::Updated);
+        assert_eq!(
+            periods(&rows),
+            [
+                p("Skole", Some("2020-01-01"), Some("2022-01-01")),
+                p("Skolen", Some("2022-01-01"), Some("2023-01-01")),
+                p("Skole", Some("2023-01-01"), None)
+            ]
+        );
+        // An open-ended update replaces everything from its start.
+        step(&mut rows, Step::Update(unit("Den nye skole", Some("2021-06-01"), None))).unwrap();
+        assert_eq!(
+            periods(&rows),
+            [p("Skole", Some("2020-01-01"), Some("2021-06-01")), p("Den nye skole", Some("2021-06-01"), None)]
+        );
+    }
+
+    #[test]
+    fn creating_an_existing_object_with_other_fields_updates_it() {
+        let mut rows = vec![unit("Skole", Some("2020-01-01"), None)];
+        assert_eq!(step(&mut rows, Step::Create(unit("Skolen", Some("2020-01-01"), None))).unwrap(), Outcome::Updated);
+        assert_eq!(periods(&rows), [p("Skolen", Some("2020-01-01"), None)]);
+    }
+
+    #[test]
+    fn terminate_ends_every_validity_and_is_idempotent() {
+        let mut rows =
+            vec![unit("Skole", Some("2020-01-01"), Some("2022-01-01")), unit("Skolen", Some("2022-01-01"), None)];
+        let end = |to: &str| Step::Terminate { uuid: "u".into(), to: to.into() };
+        assert_eq!(step(&mut rows, end("2021-01-01")).unwrap(), Outcome::Terminated);
+        assert_eq!(periods(&rows), [p("Skole", Some("2020-01-01"), Some("2021-01-01"))]);
+        assert_eq!(step(&mut rows, end("2021-01-01")).unwrap(), Outcome::Unchanged);
+        assert_eq!(step(&mut rows, end("2025-01-01")).unwrap(), Outcome::Unchanged);
+        assert_eq!(step(&mut Vec::<OrgUnit>::new(), end("2025-01-01")).unwrap(), Outcome::Missing);
+    }
+
+    #[test]
+    fn refusals_name_the_object() {
+        let err = step(&mut Vec::new(), Step::Update(unit("Skole", Some("2020-01-01"), None))).unwrap_err();
+        assert!(matches!(&err, CallError::NotFound(m) if m.contains("org unit u does not exist")), "{err:?}");
+        let err =
+            step(&mut Vec::new(), Step::Create(unit("Skole", Some("2020-01-01"), Some("2020-01-01")))).unwrap_err();
+        assert!(matches!(&err, CallError::Invalid(m) if m.contains("is empty")), "{err:?}");
+    }
+}

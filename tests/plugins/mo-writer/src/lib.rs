@@ -1,0 +1,123 @@
+//! A test importer that writes MO through `mo-write`, in the batch the `phase` setting names:
+//! `create` (a new unit under `root` with a person, an engagement and an e-mail address),
+//! `change` (a rename of the unit, the end of the engagement, and the end of a manager that never
+//! existed) or `bad` (a batch whose second change cannot be applied). Never listed in plugins.toml.
+
+use moport_sdk::mo::write::{Change, Object, ObjectKind, Outcome, Termination, apply};
+use moport_sdk::mo::{self, Address, Employee, Engagement, OrgUnit, Query, Validity};
+use moport_sdk::{Plugin, PluginError, Report, RunContext, settings};
+
+const UNIT: &str = "5e1f0000-0000-4000-8000-000000000001";
+const PERSON: &str = "5e1f0000-0000-4000-8000-000000000002";
+const ENGAGEMENT: &str = "5e1f0000-0000-4000-8000-000000000003";
+const EMAIL: &str = "5e1f0000-0000-4000-8000-000000000004";
+const NEVER_CREATED: &str = "5e1f0000-0000-4000-8000-0000000000ff";
+
+struct MoWriter;
+
+fn since(from: &str, to: Option<&str>) -> Validity {
+    Validity { from: Some(from.to_owned()), to: to.map(str::to_owned) }
+}
+
+/// The uuid of the class with this user key in this facet.
+fn class(facet: &str, user_key: &str) -> Result<String, PluginError> {
+    mo::classes(&Query::window(None, None).in_facets(&[facet]))?
+        .into_iter()
+        .find(|class| class.user_key == user_key)
+        .map(|class| class.uuid)
+        .ok_or_else(|| PluginError::Data(format!("MO has no class `{user_key}` in facet `{facet}`")))
+}
+
+fn unit(root: &str, unit_type: &str, name: &str, from: &str) -> OrgUnit {
+    OrgUnit {
+        uuid: UNIT.into(),
+        user_key: "TEST-1".into(),
+        name: name.into(),
+        parent: Some(root.into()),
+        unit_type: Some(unit_type.into()),
+        unit_level: None,
+        validity: since(from, None),
+    }
+}
+
+impl Plugin for MoWriter {
+    fn run(_ctx: RunContext) -> Result<Report, PluginError> {
+        let root = settings::require_str("root")?;
+        let unit_type = class("org_unit_type", "enhed")?;
+        let phase = settings::require_str("phase")?;
+        if phase == "bad" {
+            apply(&[
+                Change::Create(Object::OrgUnit(unit(&root, &unit_type, "Ny afdeling", "2026-01-01"))),
+                Change::Update(Object::OrgUnit(OrgUnit {
+                    uuid: NEVER_CREATED.into(),
+                    ..unit(&root, &unit_type, "X", "2026-01-01")
+                })),
+            ])?;
+            return Ok(Report::new("the bad batch went through"));
+        }
+        let person = Employee {
+            uuid: PERSON.into(),
+            cpr_number: Some("0101901234".into()),
+            given_name: "Testa".into(),
+            surname: "Testesen".into(),
+            nickname_given_name: None,
+            nickname_surname: None,
+            validity: Validity { from: Some("1990-01-01".into()), to: None },
+        };
+        let engagement = Engagement {
+            uuid: ENGAGEMENT.into(),
+            user_key: "T-0001".into(),
+            person: PERSON.into(),
+            org_unit: UNIT.into(),
+            job_function: Some(class("engagement_job_function", "pædagog")?),
+            engagement_type: Some(class("engagement_type", "ansat")?),
+            is_primary: false,
+            extensions: std::iter::once(Some("Pædagog".to_owned())).chain(std::iter::repeat_n(None, 9)).collect(),
+            validity: since("2026-02-01", None),
+        };
+        let email = Address {
+            uuid: EMAIL.into(),
+            value: "testa@demo-kommune.dk".into(),
+            name: "testa@demo-kommune.dk".into(),
+            address_type: class("employee_address_type", "EmailEmployee")?,
+            scope: "EMAIL".into(),
+            visibility: None,
+            person: Some(PERSON.into()),
+            org_unit: None,
+            engagement: None,
+            dar: None,
+            validity: since("2026-02-01", None),
+        };
+        let outcomes = match phase.as_str() {
+            "create" => apply(&[
+                Change::Create(Object::OrgUnit(unit(&root, &unit_type, "Ny afdeling", "2026-01-01"))),
+                Change::Create(Object::Employee(person)),
+                Change::Create(Object::Engagement(engagement)),
+                Change::Create(Object::Address(email)),
+            ])?,
+            "change" => apply(&[
+                Change::Update(Object::OrgUnit(unit(&root, &unit_type, "Ny afdeling (omdøbt)", "2026-06-01"))),
+                Change::Terminate(Termination {
+                    kind: ObjectKind::Engagement,
+                    uuid: ENGAGEMENT.into(),
+                    to: "2026-12-01".into(),
+                }),
+                Change::Terminate(Termination {
+                    kind: ObjectKind::Manager,
+                    uuid: NEVER_CREATED.into(),
+                    to: "2026-12-01".into(),
+                }),
+            ])?,
+            other => return Err(PluginError::Config(format!("`phase` is `{other}`; write create, change or bad"))),
+        };
+        let count = |wanted: Outcome| outcomes.iter().filter(|o| **o == wanted).count() as u64;
+        Ok(Report::new("wrote MO")
+            .count("created", count(Outcome::Created))
+            .count("updated", count(Outcome::Updated))
+            .count("terminated", count(Outcome::Terminated))
+            .count("unchanged", count(Outcome::Unchanged))
+            .count("missing", count(Outcome::Missing)))
+    }
+}
+
+moport_sdk::export_plugin!(MoWriter);
