@@ -5,10 +5,14 @@
 //! probe plugin in its `ok` mode (one small file write): what an operator waits for besides the
 //! plugin's own work.
 
+#[path = "support/stats.rs"]
+mod stats;
+
 use moport::engine::cache::ComponentCache;
 use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{Host, RunOptions};
-use std::time::{Duration, Instant};
+use stats::{median, ms, sample, stats};
+use std::time::Instant;
 
 const ROUNDS: usize = 5;
 const CALLS: u64 = 1_000_000;
@@ -38,10 +42,10 @@ fn main() {
     };
 
     run(&cached, "start"); // fills the cache
-    let without_cache = sample(|| run(&uncached, "start"));
-    let with_cache = sample(|| run(&cached, "start"));
-    let idle = sample(|| run(&cached, "idle"));
-    let calls = sample(|| run(&cached, "calls"));
+    let without_cache = sample(ROUNDS, || run(&uncached, "start"));
+    let with_cache = sample(ROUNDS, || run(&cached, "start"));
+    let idle = sample(ROUNDS, || run(&cached, "idle"));
+    let calls = sample(ROUNDS, || run(&cached, "calls"));
 
     println!("moport host figures ({ROUNDS} rounds each; median [min .. max])");
     println!("plugin start, no cache (compile)  {}", ms(&without_cache));
@@ -52,25 +56,4 @@ fn main() {
         "guest -> host call (log.enabled)  {} ns per call ({CALLS} calls, idle run subtracted)",
         stats(&per_call, 0)
     );
-}
-
-/// `ROUNDS` timings in milliseconds.
-fn sample(mut once: impl FnMut() -> Duration) -> Vec<f64> {
-    (0..ROUNDS).map(|_| once().as_secs_f64() * 1000.0).collect()
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
-}
-
-fn stats(values: &[f64], decimals: usize) -> String {
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!("{:.decimals$} [{min:.decimals$} .. {max:.decimals$}]", median(values))
-}
-
-fn ms(values: &[f64]) -> String {
-    format!("{} ms", stats(values, 1))
 }

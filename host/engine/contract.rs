@@ -283,5 +283,4 @@ mod tests {
             ContractError::NotProvided { plugin: "los".into(), capability: Capability::State }
         );
     }
-
 }

@@ -355,16 +355,7 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
     let limit = variables["limit"].as_u64().map_or(usize::MAX, |l| l as usize);
     let after = variables["cursor"].as_str().map(|c| c.strip_prefix("cursor:").unwrap_or(c).to_owned());
 
-    // Group the validities of each object; records are ordered by uuid.
-    let mut objects: Vec<(&str, Vec<&Value>)> = Vec::new();
-    for record in &collections[field] {
-        let uuid = record["uuid"].as_str().unwrap();
-        match objects.last_mut() {
-            Some((last, records)) if *last == uuid => records.push(record),
-            _ => objects.push((uuid, vec![record])),
-        }
-    }
-    let passes = |records: &Vec<&Value>| {
+    let passes = |records: &[&Value]| {
         records.iter().any(|r| objects_window.overlaps(r))
             && units
                 .as_ref()
@@ -375,13 +366,30 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
                     .any(|r| r["facet"].as_str().and_then(|f| facet_key_of.get(f)).is_some_and(|k| keys.contains(*k)))
             })
     };
-    let selected: Vec<_> = objects
-        .into_iter()
-        .filter(|(uuid, _)| after.as_deref().is_none_or(|after| *uuid > after))
-        .filter(|(uuid, _)| uuids.as_ref().is_none_or(|uuids| uuids.contains(*uuid)))
-        .filter(|(_, records)| passes(records))
-        .take(limit)
-        .collect();
+    // Records are ordered by uuid: start after the cursor and group the validities of each
+    // object until the page is full, as MO's keyset paging does.
+    let records = &collections[field];
+    let start = after.as_deref().map_or(0, |after| records.partition_point(|r| r["uuid"].as_str().unwrap() <= after));
+    let mut selected: Vec<(&str, Vec<&Value>)> = Vec::new();
+    let mut group: Vec<&Value> = Vec::new();
+    for record in records[start..].iter().chain(std::iter::once(&Value::Null)) {
+        let uuid = record["uuid"].as_str();
+        if let Some(first) = group.first()
+            && uuid != first["uuid"].as_str()
+        {
+            let object = first["uuid"].as_str().unwrap();
+            if uuids.as_ref().is_none_or(|uuids| uuids.contains(object)) && passes(&group) {
+                selected.push((object, std::mem::take(&mut group)));
+                if selected.len() == limit {
+                    break;
+                }
+            }
+            group.clear();
+        }
+        if uuid.is_some() {
+            group.push(record);
+        }
+    }
     let next_cursor = (selected.len() == limit).then(|| format!("cursor:{}", selected.last().unwrap().0));
     let objects: Vec<Value> = selected
         .iter()

@@ -10,7 +10,7 @@ use crate::bindings::moport::host::mo_read::{
     Address, Class, DarFields, Employee, Engagement, Facet, Manager, OrgUnit, Organisation,
 };
 use crate::bindings::moport::host::types::Validity;
-use crate::caps::mo::snapshot::{FORMAT, Snapshot, SnapshotFile, VERSION};
+use crate::caps::mo::snapshot::{Snapshot, SnapshotFile};
 use chrono::{Datelike, Duration, NaiveDate};
 use std::path::Path;
 
@@ -265,25 +265,11 @@ impl<'a> Generator<'a> {
     fn new(spec: &'a DemoSpec) -> Self {
         let mut rng = Rng(spec.seed);
         let organisation = Organisation { uuid: rng.uuid(), name: "Demo Kommune".into(), user_key: "demo".into() };
-        let file = SnapshotFile {
-            format: FORMAT.into(),
-            version: VERSION,
-            taken_at: format!("{}T06:00:00Z", spec.as_of),
-            source: format!(
-                "moport demo generate --persons {} --seed {} --as-of {}",
-                spec.persons, spec.seed, spec.as_of
-            ),
+        let file = SnapshotFile::empty(
             organisation,
-            facets: vec![],
-            classes: vec![],
-            org_units: vec![],
-            employees: vec![],
-            engagements: vec![],
-            managers: vec![],
-            addresses: vec![],
-            it_systems: vec![],
-            it_users: vec![],
-        };
+            format!("{}T06:00:00Z", spec.as_of),
+            format!("moport demo generate --persons {} --seed {} --as-of {}", spec.persons, spec.seed, spec.as_of),
+        );
         Generator { spec, rng, file, classes: Classes::default() }
     }
 

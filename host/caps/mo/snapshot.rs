@@ -70,6 +70,26 @@ pub struct SnapshotFile {
 }
 
 impl SnapshotFile {
+    /// A snapshot with no records yet.
+    pub fn empty(organisation: Organisation, taken_at: String, source: String) -> SnapshotFile {
+        SnapshotFile {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            taken_at,
+            source,
+            organisation,
+            facets: vec![],
+            classes: vec![],
+            org_units: vec![],
+            employees: vec![],
+            engagements: vec![],
+            managers: vec![],
+            addresses: vec![],
+            it_systems: vec![],
+            it_users: vec![],
+        }
+    }
+
     /// The file as moport writes it: indented JSON ending in a newline.
     pub fn to_json(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("snapshot records always serialise");

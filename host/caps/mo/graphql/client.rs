@@ -66,6 +66,11 @@ pub struct Object<T> {
 }
 
 #[derive(Deserialize)]
+struct PageData<T> {
+    page: Page<T>,
+}
+
+#[derive(Deserialize)]
 struct Page<T> {
     objects: Vec<Object<T>>,
     page_info: PageInfo,
@@ -99,8 +104,13 @@ impl MoClient {
         self.settings.endpoint()
     }
 
-    /// Runs one GraphQL operation and returns its `data`.
-    pub async fn execute(&self, operation: &str, document: &str, variables: Value) -> Result<Value, GraphqlError> {
+    /// Runs one GraphQL operation and returns its `data`, decoded straight from the body.
+    pub async fn execute<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        document: &str,
+        variables: Value,
+    ) -> Result<T, GraphqlError> {
         let body = json!({"query": document, "variables": variables, "operationName": operation});
         let mut last = String::new();
         for attempt in 1..=self.retry.attempts {
@@ -128,7 +138,7 @@ impl MoClient {
         })
     }
 
-    async fn try_once(&self, operation: &str, body: &Value) -> Result<Value, Failure> {
+    async fn try_once<T: DeserializeOwned>(&self, operation: &str, body: &Value) -> Result<T, Failure> {
         let bearer = self.bearer().await?;
         self.traffic.requests.fetch_add(1, Ordering::Relaxed);
         let response =
@@ -149,21 +159,33 @@ impl MoClient {
                 body: excerpt(&bytes),
             }));
         }
-        // A proxy or a restarting MO can garble a body; the next try usually gets a good one.
-        let reply: Value = serde_json::from_slice(&bytes)
-            .map_err(|err| Failure::Transient(format!("malformed JSON from MO ({err}): {}", excerpt(&bytes))))?;
-        if let Some(errors) = reply.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
-            return Err(Failure::Fatal(GraphqlError::Graphql {
+        #[derive(Deserialize)]
+        struct Reply<T> {
+            data: Option<T>,
+            #[serde(default)]
+            errors: Vec<Value>,
+        }
+        let graphql_errors = |errors: &[Value]| {
+            Failure::Fatal(GraphqlError::Graphql {
                 operation: operation.to_owned(),
                 messages: errors.iter().map(describe_graphql_error).collect::<Vec<_>>().join("; "),
-            }));
-        }
-        match reply.get("data") {
-            Some(data) if !data.is_null() => Ok(data.clone()),
-            _ => Err(Failure::Fatal(GraphqlError::Decode {
-                operation: operation.to_owned(),
-                problem: "the reply has neither `data` nor `errors`".to_owned(),
-            })),
+            })
+        };
+        let decode_error =
+            |problem: String| Failure::Fatal(GraphqlError::Decode { operation: operation.to_owned(), problem });
+        match serde_json::from_slice::<Reply<T>>(&bytes) {
+            Ok(reply) if !reply.errors.is_empty() => Err(graphql_errors(&reply.errors)),
+            Ok(Reply { data: Some(data), .. }) => Ok(data),
+            Ok(_) => Err(decode_error("the reply has neither `data` nor `errors`".to_owned())),
+            // Not the expected shape: errors next to partial data, something else entirely, or a
+            // body a proxy or a restarting MO garbled (the next try usually gets a good one).
+            Err(shape) => match serde_json::from_slice::<Value>(&bytes) {
+                Err(err) => Err(Failure::Transient(format!("malformed JSON from MO ({err}): {}", excerpt(&bytes)))),
+                Ok(reply) => match reply.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+                    Some(errors) => Err(graphql_errors(errors)),
+                    None => Err(decode_error(shape.to_string())),
+                },
+            },
         }
     }
 
@@ -235,9 +257,7 @@ impl MoClient {
         loop {
             variables["limit"] = json!(PAGE_SIZE);
             variables["cursor"] = cursor;
-            let data = self.execute(operation, document, variables.clone()).await?;
-            let page: Page<T> = serde_json::from_value(data.get("page").cloned().unwrap_or(Value::Null))
-                .map_err(|err| GraphqlError::Decode { operation: operation.to_owned(), problem: err.to_string() })?;
+            let PageData { page } = self.execute::<PageData<T>>(operation, document, variables.clone()).await?;
             objects.extend(page.objects);
             on_page(objects.len());
             match page.page_info.next_cursor {

@@ -173,10 +173,13 @@ impl GraphqlSource {
     }
 
     pub async fn organisation(&self) -> Result<Organisation, GraphqlError> {
+        #[derive(Deserialize)]
+        struct Org {
+            org: Organisation,
+        }
         let organisation = self.fetched.organisation.get_or_try_init(|| async {
-            let data = self.client.execute("Organisation", collections::ORGANISATION, json!({})).await?;
-            serde_json::from_value(data.get("org").cloned().unwrap_or(Value::Null))
-                .map_err(|err| GraphqlError::Decode { operation: "Organisation".to_owned(), problem: err.to_string() })
+            let reply: Org = self.client.execute("Organisation", collections::ORGANISATION, json!({})).await?;
+            Ok::<_, GraphqlError>(reply.org)
         });
         Ok(organisation.await?.clone())
     }
@@ -272,19 +275,31 @@ impl GraphqlSource {
     /// Everything, as one snapshot file: what `moport snapshot` writes.
     pub async fn snapshot(&self) -> Result<SnapshotFile, GraphqlError> {
         use collections::*;
-        let (organisation, facets, classes, org_units, employees) = tokio::try_join!(
-            self.organisation(),
-            self.all::<Facets>(),
-            self.all::<Classes>(),
-            self.all::<OrgUnits>(),
-            self.all::<Employees>()
-        )?;
-        let (engagements, managers, addresses, it_systems, it_users) = tokio::try_join!(
-            self.all::<Engagements>(),
-            self.all::<Managers>(),
-            self.all::<Addresses>(),
-            self.all::<ItSystems>(),
-            self.all::<ItUsers>()
+        // Paging is sequential within a collection, so the time is that of the longest chain
+        // of pages: start the big collections first and let a few run at once.
+        let gate = tokio::sync::Semaphore::new(PARALLEL_COLLECTIONS);
+        let (
+            addresses,
+            engagements,
+            employees,
+            org_units,
+            managers,
+            classes,
+            facets,
+            it_users,
+            it_systems,
+            organisation,
+        ) = tokio::try_join!(
+            gated(&gate, self.all::<Addresses>()),
+            gated(&gate, self.all::<Engagements>()),
+            gated(&gate, self.all::<Employees>()),
+            gated(&gate, self.all::<OrgUnits>()),
+            gated(&gate, self.all::<Managers>()),
+            gated(&gate, self.all::<Classes>()),
+            gated(&gate, self.all::<Facets>()),
+            gated(&gate, self.all::<ItUsers>()),
+            gated(&gate, self.all::<ItSystems>()),
+            gated(&gate, self.organisation()),
         )?;
         Ok(SnapshotFile {
             format: FORMAT.to_owned(),
@@ -303,6 +318,15 @@ impl GraphqlSource {
             it_users: it_users.to_vec(),
         })
     }
+}
+
+/// Collections fetched at once by `snapshot`: enough to hide round trips, few enough to be
+/// gentle with MO's database.
+const PARALLEL_COLLECTIONS: usize = 4;
+
+async fn gated<T>(gate: &tokio::sync::Semaphore, work: impl Future<Output = T>) -> T {
+    let _permit = gate.acquire().await.expect("the gate is never closed");
+    work.await
 }
 
 /// The query's window as MO's `from_date`/`to_date` (and `start`/`end`): always both, since an

@@ -7,7 +7,7 @@ use super::collections as gql;
 use super::{GraphqlError, GraphqlSource, Kept};
 use crate::bindings::moport::host::mo_read::Organisation;
 use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcome};
-use crate::caps::mo::snapshot::{FORMAT, SnapshotFile, VERSION};
+use crate::caps::mo::snapshot::SnapshotFile;
 use crate::caps::mo::write;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -36,7 +36,7 @@ pub async fn apply(
     let document = format!("mutation Apply({}) {{\n{}\n}}\n", declarations.join(", "), selections.join("\n"));
     // Creates, updates and terminations all say what the object should be, so a retry after a
     // lost answer writes the same state again.
-    source.client.execute("Apply", &document, Value::Object(variables)).await?;
+    source.client.execute::<Value>("Apply", &document, Value::Object(variables)).await?;
     Ok(outcomes)
 }
 
@@ -55,22 +55,8 @@ async fn existing(source: &GraphqlSource, changes: &[Change]) -> Result<Snapshot
             None => uuids.push((kind, BTreeSet::from([uuid.to_owned()]))),
         }
     }
-    let mut file = SnapshotFile {
-        format: FORMAT.to_owned(),
-        version: VERSION,
-        taken_at: String::new(),
-        source: source.client.endpoint(),
-        organisation: Organisation { uuid: String::new(), name: String::new(), user_key: String::new() },
-        facets: vec![],
-        classes: vec![],
-        org_units: vec![],
-        employees: vec![],
-        engagements: vec![],
-        managers: vec![],
-        addresses: vec![],
-        it_systems: vec![],
-        it_users: vec![],
-    };
+    let nobody = Organisation { uuid: String::new(), name: String::new(), user_key: String::new() };
+    let mut file = SnapshotFile::empty(nobody, String::new(), source.client.endpoint());
     for (kind, uuids) in uuids {
         let uuids: Vec<String> = uuids.into_iter().collect();
         match kind {

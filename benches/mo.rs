@@ -1,0 +1,124 @@
+//! MO figures at benchmark size: a generated municipality (50,000 persons unless
+//! MOPORT_BENCH_PERSONS says otherwise), loading its snapshot file (time and peak memory, each
+//! load in a fresh process), and a full `graphql cache` read of the same data through the MO
+//! stand-in, as is and with 20 ms added to every answer (requests and time). Run with
+//! `cargo bench --bench mo`; it prints medians with min and max.
+
+#[path = "../tests/support/mo_standin.rs"]
+mod mo_standin;
+#[path = "support/stats.rs"]
+mod stats;
+
+use moport::caps::mo::demo::{self, DemoSpec};
+use moport::caps::mo::graphql::{GraphqlSource, Mode};
+use moport::caps::mo::snapshot::Snapshot;
+use stats::{ms, sample, stats};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Set in the child process that loads one snapshot and reports.
+const LOAD_ONLY: &str = "MOPORT_BENCH_LOAD_ONLY";
+const LOAD_ROUNDS: usize = 5;
+const FETCH_ROUNDS: usize = 3;
+const LATENCY: Duration = Duration::from_millis(20);
+
+fn main() {
+    if let Ok(path) = std::env::var(LOAD_ONLY) {
+        return load_and_report(&path);
+    }
+    let persons: usize = std::env::var("MOPORT_BENCH_PERSONS").ok().and_then(|p| p.parse().ok()).unwrap_or(50_000);
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let path = work.path().join("mo.json");
+    let spec = DemoSpec { persons, ..demo::built_in_spec() };
+    let started = Instant::now();
+    let file = demo::generate(&spec);
+    file.save(&path).expect("the snapshot is written");
+    let generated = started.elapsed();
+    let bytes = std::fs::metadata(&path).expect("the snapshot exists").len();
+    println!("moport MO figures, {persons} persons (median [min .. max])");
+    println!(
+        "generated municipality            {} org units, {} engagements, {} addresses; {:.1} MB; generate+save {:.0} ms",
+        file.org_units.len(),
+        file.engagements.len(),
+        file.addresses.len(),
+        bytes as f64 / 1e6,
+        generated.as_secs_f64() * 1000.0
+    );
+
+    let mut peaks = Vec::new();
+    let mut baselines = Vec::new();
+    let loads = sample(LOAD_ROUNDS, || {
+        let child = std::process::Command::new(std::env::current_exe().expect("the bench binary"))
+            .env(LOAD_ONLY, &path)
+            .output()
+            .expect("the load child runs");
+        let report = String::from_utf8_lossy(&child.stdout).into_owned();
+        let field = |name: &str| -> f64 {
+            report
+                .split_whitespace()
+                .find_map(|pair| pair.strip_prefix(name))
+                .and_then(|value| value.parse().ok())
+                .unwrap_or_else(|| panic!("the load child reported no {name}: {report}"))
+        };
+        peaks.push(field("peak_rss_mib="));
+        baselines.push(field("baseline_rss_mib="));
+        Duration::from_secs_f64(field("load_ms=") / 1000.0)
+    });
+    println!("snapshot load (parse, check, sort) {}", ms(&loads));
+    println!(
+        "  peak RSS of the loading process {} MiB (before loading: {} MiB)",
+        stats(&peaks, 0),
+        stats(&baselines, 0)
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let standin = runtime.block_on(mo_standin::MoStandin::start(&file, Duration::from_secs(300)));
+    // Without latency the figure is the work of the stand-in and the host; the injected
+    // latency shows what round trips to a distant MO add on top.
+    for latency in [Duration::ZERO, LATENCY] {
+        *standin.faults.latency.lock().unwrap() = latency;
+        let mut requests = Vec::new();
+        let fetches = sample(FETCH_ROUNDS, || {
+            let count = || {
+                standin.counters.graphql_requests.load(Ordering::SeqCst)
+                    + standin.counters.token_requests.load(Ordering::SeqCst)
+            };
+            let before = count();
+            let source = GraphqlSource::new(standin.settings(), Mode::Cache, Default::default()).expect("a source");
+            let started = Instant::now();
+            let fetched = runtime.block_on(source.snapshot()).expect("the stand-in answers");
+            let elapsed = started.elapsed();
+            assert_eq!(fetched.employees.len(), file.employees.len(), "the fetch is complete");
+            requests.push((count() - before) as f64);
+            elapsed
+        });
+        println!("graphql cache, full fetch, {:>2} ms latency  {}", latency.as_millis(), ms(&fetches));
+        println!("  HTTP requests per fetch (token included)  {}", stats(&requests, 0));
+    }
+}
+
+/// The child: loads the snapshot once and prints its time and memory.
+fn load_and_report(path: &str) {
+    let baseline = rss_mib("VmRSS:");
+    let started = Instant::now();
+    let snapshot = Snapshot::load(std::path::Path::new(path)).expect("the snapshot loads");
+    let elapsed = started.elapsed();
+    println!(
+        "load_ms={} peak_rss_mib={} baseline_rss_mib={} employees={}",
+        elapsed.as_secs_f64() * 1000.0,
+        rss_mib("VmHWM:"),
+        baseline,
+        snapshot.employees().len()
+    );
+}
+
+/// A memory figure of this process from /proc, in MiB.
+fn rss_mib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim().trim_end_matches(" kB").trim().parse().ok())
+        .expect("the field is in /proc/self/status");
+    kib / 1024
+}
