@@ -207,3 +207,43 @@ async fn moport_snapshot_writes_what_mo_holds_or_nothing() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, [std::ffi::OsString::from("mo.json")]);
 }
+
+#[tokio::test]
+async fn an_mo_that_is_not_there_is_named_with_the_cause() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let env: std::collections::HashMap<_, _> = [
+        ("MORA_BASE", format!("http://{closed}")),
+        ("AUTH_SERVER", format!("http://{closed}/auth")),
+        ("CLIENT_ID", "moport".to_owned()),
+        ("CLIENT_SECRET", "x".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let settings =
+        moport::caps::mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap();
+    let source = GraphqlSource::new(settings, Mode::Cache, quick_retries()).unwrap();
+    let message = source.snapshot().await.unwrap_err().to_string();
+    assert!(message.contains(&format!("MO at http://{closed}/graphql/v30 did not answer")), "{message}");
+    assert!(message.contains("after 5 tries") && message.contains("cannot connect"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_reads_a_live_mo_in_both_modes() {
+    let standin = MoStandin::start(demo::built_in().file(), Duration::from_secs(300)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = manifest(dir.path());
+    for mode in ["cache", "direct"] {
+        let (env, path, config) = (standin.env(), dir.path().to_owned(), config.clone());
+        let args =
+            ["--config", config.to_str().unwrap(), "--no-cache", "run", "reader", "--mo", "graphql", "--mo-mode", mode]
+                .map(str::to_owned);
+        let out = tokio::task::spawn_blocking(move || {
+            moport(&args.iter().map(String::as_str).collect::<Vec<_>>(), &env, &path)
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("reader: read MO of Demo Kommune") && stdout.contains("employees: 300"), "{stdout}");
+    }
+}

@@ -68,14 +68,14 @@ async fn a_snapshot_file_takes_writes_atomically_and_reruns_change_nothing() {
     let host = host(dir.path()).with_mo_spec(MoSourceSpec::Snapshot(path.clone()));
     let before = std::fs::read(&path).unwrap();
 
-    assert_eq!(run(&host, "create", true).await.unwrap(), counts(&[("created", 4)]));
+    assert_eq!(run(&host, "create", true).await.unwrap(), counts(&[("created", 9)]));
     assert!(std::fs::read(&path).unwrap() == before, "a dry run changed the file");
 
-    assert_eq!(run(&host, "create", false).await.unwrap(), counts(&[("created", 4)]));
+    assert_eq!(run(&host, "create", false).await.unwrap(), counts(&[("created", 9)]));
     let created = std::fs::read(&path).unwrap();
     let snapshot = Snapshot::load(&path).unwrap();
     assert!(snapshot.engagements().iter().any(|e| e.user_key == "T-0001"));
-    assert_eq!(run(&host, "create", false).await.unwrap(), counts(&[("unchanged", 4)]));
+    assert_eq!(run(&host, "create", false).await.unwrap(), counts(&[("unchanged", 9)]));
     assert!(std::fs::read(&path).unwrap() == created, "an unchanged batch rewrote the file");
 
     let refused = run(&host, "bad", false).await.unwrap_err().to_string();
@@ -128,12 +128,12 @@ async fn mo_over_graphql_ends_up_as_the_snapshot_does_and_is_sent_only_what_chan
 
     let standin = MoStandin::start(demo::built_in().file(), Duration::from_secs(300)).await;
     let on_mo = host(dir.path()).with_mo(graphql(&standin));
-    assert_eq!(run(&on_mo, "create", true).await.unwrap(), counts(&[("created", 4)]));
+    assert_eq!(run(&on_mo, "create", true).await.unwrap(), counts(&[("created", 9)]));
     assert_eq!(applied(&standin), 0, "a dry run sent mutations");
 
-    assert_eq!(run(&on_mo, "create", false).await.unwrap(), counts(&[("created", 4)]));
+    assert_eq!(run(&on_mo, "create", false).await.unwrap(), counts(&[("created", 9)]));
     assert_eq!(applied(&standin), 1, "one batch, one request");
-    assert_eq!(run(&on_mo, "create", false).await.unwrap(), counts(&[("unchanged", 4)]));
+    assert_eq!(run(&on_mo, "create", false).await.unwrap(), counts(&[("unchanged", 9)]));
     assert_eq!(applied(&standin), 1, "an unchanged batch sent mutations");
 
     let refused = run(&on_mo, "bad", false).await.unwrap_err();

@@ -147,21 +147,34 @@ impl Kept for collections::Addresses {
 pub struct GraphqlSource {
     client: MoClient,
     mode: Mode,
-    /// The registration time every query of this process reads at, so pages fetched minutes
-    /// apart still see one state of MO.
-    registration_time: String,
-    fetched: Fetched,
+    reads: std::sync::Mutex<Reads>,
+}
+
+/// What reads see. Until the first write, every query reads at the registration time the source
+/// was opened at, so pages fetched minutes apart see one state of MO. A write moves reads on to
+/// MO's present and drops what was fetched, so a plugin reads what it wrote.
+#[derive(Clone)]
+struct Reads {
+    /// `None` reads MO's present.
+    registration_time: Option<String>,
+    fetched: Arc<Fetched>,
 }
 
 impl GraphqlSource {
     pub fn new(settings: GraphqlSettings, mode: Mode, retry: RetryPolicy) -> Result<GraphqlSource, GraphqlError> {
         let registration_time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        Ok(GraphqlSource {
-            client: MoClient::new(settings, retry)?,
-            mode,
-            registration_time,
-            fetched: Fetched::default(),
-        })
+        let reads = Reads { registration_time: Some(registration_time), fetched: Arc::default() };
+        Ok(GraphqlSource { client: MoClient::new(settings, retry)?, mode, reads: std::sync::Mutex::new(reads) })
+    }
+
+    fn reads(&self) -> Reads {
+        self.reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// After a write: later reads see MO as it is now.
+    fn wrote(&self) {
+        *self.reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Reads { registration_time: None, fetched: Arc::default() };
     }
 
     pub fn mode(&self) -> Mode {
@@ -177,18 +190,20 @@ impl GraphqlSource {
         struct Org {
             org: Organisation,
         }
-        let organisation = self.fetched.organisation.get_or_try_init(|| async {
+        let fetched = self.reads().fetched;
+        let organisation = fetched.organisation.get_or_try_init(|| async {
             let reply: Org = self.client.execute("Organisation", collections::ORGANISATION, json!({})).await?;
             Ok::<_, GraphqlError>(reply.org)
         });
         Ok(organisation.await?.clone())
     }
 
-    /// Every record of a collection, in every validity, fetched once per process.
+    /// Every record of a collection, in every validity, fetched once (until the next write).
     pub async fn all<C: Kept>(&self) -> Result<Arc<Vec<C::Record>>, GraphqlError> {
-        let records = C::cell(&self.fetched).get_or_try_init(|| async {
-            let filter = json!({"from_date": null, "to_date": null, "registration_time": self.registration_time});
-            let records = self.fetch::<C>(filter, Value::Null, Value::Null).await?;
+        let Reads { registration_time, fetched } = self.reads();
+        let records = C::cell(&fetched).get_or_try_init(|| async {
+            let filter = json!({"from_date": null, "to_date": null, "registration_time": registration_time});
+            let records = self.fetch_with::<C>(filter, Value::Null, Value::Null, json!(registration_time)).await?;
             Ok::<_, GraphqlError>(Arc::new(C::complete(self, records).await?))
         });
         Ok(records.await?.clone())
@@ -209,8 +224,8 @@ impl GraphqlSource {
                 // Checked with the same rules as the other backends, so a bad query fails alike.
                 Filter::new(query, today, &[])?;
                 let (start, end) = window(query, today);
-                let mut filter =
-                    json!({"from_date": start, "to_date": end, "registration_time": self.registration_time});
+                let registration_time = self.reads().registration_time;
+                let mut filter = json!({"from_date": start, "to_date": end, "registration_time": registration_time});
                 if !query.uuids.is_empty() {
                     filter["uuids"] = json!(query.uuids);
                 }
@@ -231,21 +246,12 @@ impl GraphqlSource {
                 if !query.facet_user_keys.is_empty() {
                     filter["facet"] = json!({"user_keys": query.facet_user_keys});
                 }
-                let records = self.fetch::<C>(filter, start, end).await?;
+                let records = self.fetch_with::<C>(filter, start, end, json!(registration_time)).await?;
                 let mut records = C::complete(self, records).await?;
                 records.sort_by(|a, b| (a.uuid(), &a.validity().from).cmp(&(b.uuid(), &b.validity().from)));
                 Ok(records)
             }
         }
-    }
-
-    async fn fetch<C: Collection>(
-        &self,
-        filter: Value,
-        start: Value,
-        end: Value,
-    ) -> Result<Vec<C::Record>, GraphqlError> {
-        self.fetch_with::<C>(filter, start, end, json!(self.registration_time)).await
     }
 
     /// `fetch` at registration time `rt` (`null` is now).
@@ -304,7 +310,7 @@ impl GraphqlSource {
         Ok(SnapshotFile {
             format: FORMAT.to_owned(),
             version: VERSION,
-            taken_at: self.registration_time.clone(),
+            taken_at: self.reads().registration_time.unwrap_or_else(|| chrono::Utc::now().to_rfc3339()),
             source: self.client.endpoint(),
             organisation,
             facets: facets.to_vec(),

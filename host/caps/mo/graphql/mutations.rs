@@ -36,7 +36,10 @@ pub async fn apply(
     let document = format!("mutation Apply({}) {{\n{}\n}}\n", declarations.join(", "), selections.join("\n"));
     // Creates, updates and terminations all say what the object should be, so a retry after a
     // lost answer writes the same state again.
-    source.client.execute::<Value>("Apply", &document, Value::Object(variables)).await?;
+    let sent = source.client.execute::<Value>("Apply", &document, Value::Object(variables)).await;
+    // Even a failed request may have reached MO; either way, what was fetched may be stale.
+    source.wrote();
+    sent?;
     Ok(outcomes)
 }
 

@@ -1,16 +1,24 @@
 //! A test importer that writes MO through `mo-write`, in the batch the `phase` setting names:
-//! `create` (a new unit under `root` with a person, an engagement and an e-mail address),
+//! `create` (a new unit under `root` with a person, an engagement, an e-mail address, a manager,
+//! an IT account, and a new facet, class and IT system: every kind of object),
 //! `change` (a rename of the unit, the end of the engagement, and the end of a manager that never
 //! existed) or `bad` (a batch whose second change cannot be applied). Never listed in plugins.toml.
 
 use moport_sdk::mo::write::{Change, Object, ObjectKind, Outcome, Termination, apply};
-use moport_sdk::mo::{self, Address, Employee, Engagement, OrgUnit, Query, Validity};
+use moport_sdk::mo::{
+    self, Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Query, Validity,
+};
 use moport_sdk::{Plugin, PluginError, Report, RunContext, settings};
 
 const UNIT: &str = "5e1f0000-0000-4000-8000-000000000001";
 const PERSON: &str = "5e1f0000-0000-4000-8000-000000000002";
 const ENGAGEMENT: &str = "5e1f0000-0000-4000-8000-000000000003";
 const EMAIL: &str = "5e1f0000-0000-4000-8000-000000000004";
+const FACET: &str = "5e1f0000-0000-4000-8000-000000000005";
+const CLASS: &str = "5e1f0000-0000-4000-8000-000000000006";
+const IT_SYSTEM: &str = "5e1f0000-0000-4000-8000-000000000007";
+const IT_USER: &str = "5e1f0000-0000-4000-8000-000000000008";
+const MANAGER: &str = "5e1f0000-0000-4000-8000-000000000009";
 const NEVER_CREATED: &str = "5e1f0000-0000-4000-8000-0000000000ff";
 
 struct MoWriter;
@@ -88,12 +96,52 @@ impl Plugin for MoWriter {
             dar: None,
             validity: since("2026-02-01", None),
         };
+        let always = Validity { from: None, to: None };
+        let facet = Facet { uuid: FACET.into(), user_key: "test_facet".into(), validity: always.clone() };
+        let new_class = Class {
+            uuid: CLASS.into(),
+            user_key: "test_class".into(),
+            name: "Testklasse".into(),
+            facet: FACET.into(),
+            facet_user_key: "test_facet".into(),
+            scope: Some("TEXT".into()),
+            parent: None,
+            validity: always.clone(),
+        };
+        let it_system = ItSystem {
+            uuid: IT_SYSTEM.into(),
+            user_key: "AD".into(),
+            name: "Active Directory".into(),
+            validity: always,
+        };
+        let it_user = ItUser {
+            uuid: IT_USER.into(),
+            user_key: "testa".into(),
+            it_system: IT_SYSTEM.into(),
+            person: Some(PERSON.into()),
+            engagement: None,
+            validity: since("2026-02-01", None),
+        };
+        let manager = Manager {
+            uuid: MANAGER.into(),
+            person: Some(PERSON.into()),
+            org_unit: UNIT.into(),
+            manager_type: Some(class("manager_type", "leder")?),
+            manager_level: Some(class("manager_level", "niveau3")?),
+            responsibilities: vec![class("responsibility", "personale")?],
+            validity: since("2026-03-01", None),
+        };
         let outcomes = match phase.as_str() {
             "create" => apply(&[
+                Change::Create(Object::Facet(facet)),
+                Change::Create(Object::Class(new_class)),
+                Change::Create(Object::ItSystem(it_system)),
                 Change::Create(Object::OrgUnit(unit(&root, &unit_type, "Ny afdeling", "2026-01-01"))),
                 Change::Create(Object::Employee(person)),
                 Change::Create(Object::Engagement(engagement)),
                 Change::Create(Object::Address(email)),
+                Change::Create(Object::Manager(manager)),
+                Change::Create(Object::ItUser(it_user)),
             ])?,
             "change" => apply(&[
                 Change::Update(Object::OrgUnit(unit(&root, &unit_type, "Ny afdeling (omdøbt)", "2026-06-01"))),
