@@ -2,6 +2,7 @@
 
 use crate::caps::mo::demo::{self, DemoSpec};
 use crate::caps::mo::graphql::Mode;
+use crate::caps::mo::snapshot::Snapshot;
 use crate::caps::mo::{MoError, MoSource, MoSourceSpec};
 use crate::engine::cache::{CacheOutcome, ComponentCache};
 use crate::engine::contract::{self, Capability};
@@ -84,10 +85,10 @@ enum Command {
         /// `graphql:SETTINGS_JSON` (DIPEX's settings.json); overrides `[host] mo` in plugins.toml.
         #[arg(long, value_name = "SOURCE")]
         mo: Option<String>,
-        /// With `--mo graphql`: fetch each collection once (`cache`) or query MO on every plugin call
-        /// (`direct`).
-        #[arg(long, value_enum, default_value = "cache")]
-        mo_mode: Mode,
+        /// For a `graphql` source: fetch each collection once (`cache`, the default) or query MO on
+        /// every plugin call (`direct`); overrides `[host] mo_mode`.
+        #[arg(long, value_enum)]
+        mo_mode: Option<Mode>,
     },
     /// Read a live MO whole, consistently, into a snapshot file (written atomically).
     #[command(after_help = "Examples:\n  \
@@ -181,10 +182,26 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             Ok(())
         }
         Command::Run { plugin, dry_run, mo, mo_mode } => {
+            let spec = match (mo, mo_mode) {
+                (Some(text), mode) => Some(
+                    MoSourceSpec::parse(&text, std::path::Path::new(""), mode.unwrap_or_default())
+                        .map_err(|problem| RunError::MoSourceSpec { problem: format!("--mo: {problem}") })?,
+                ),
+                (None, Some(mode)) => match manifest.mo.clone() {
+                    Some(MoSourceSpec::Graphql { settings_json, .. }) => {
+                        Some(MoSourceSpec::Graphql { settings_json, mode })
+                    }
+                    _ => {
+                        return Err(RunError::MoSourceSpec {
+                            problem: "--mo-mode applies to a `graphql` source; name one with --mo or `mo` under [host]"
+                                .to_owned(),
+                        });
+                    }
+                },
+                (None, None) => None,
+            };
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
-            if let Some(text) = mo {
-                let spec = MoSourceSpec::parse(&text, std::path::Path::new(""), mo_mode)
-                    .map_err(|problem| RunError::MoSourceSpec { problem })?;
+            if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
             }
             let outcome = runtime(&plugin)?.block_on(host.run(&plugin, &RunOptions { dry_run }))?;
@@ -207,7 +224,7 @@ fn runtime(plugin: &str) -> Result<tokio::runtime::Runtime, RunError> {
 /// `moport snapshot`: the whole MO into one file, or nothing written at all.
 fn snapshot(mo: &str, out: &std::path::Path) -> Result<(), RunError> {
     let spec = MoSourceSpec::parse(mo, std::path::Path::new(""), Mode::Cache)
-        .map_err(|problem| RunError::MoSourceSpec { problem })?;
+        .map_err(|problem| RunError::MoSourceSpec { problem: format!("--mo: {problem}") })?;
     let MoSource::Graphql(source) = spec.open()? else {
         return Err(RunError::MoSourceSpec {
             problem: format!(
@@ -217,6 +234,9 @@ fn snapshot(mo: &str, out: &std::path::Path) -> Result<(), RunError> {
     };
     let started = std::time::Instant::now();
     let file = runtime("-")?.block_on(source.snapshot()).map_err(MoError::from)?;
+    // Checked as a load would check it, so a file moport writes is one moport reads.
+    let snapshot = Snapshot::new(out, file).map_err(MoError::from)?;
+    let file = snapshot.file();
     file.save(out).map_err(MoError::from)?;
     let traffic = &source.client().traffic;
     tracing::info!(

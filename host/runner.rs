@@ -53,7 +53,7 @@ pub enum RunError {
     Contract(#[from] ContractError),
     #[error(transparent)]
     Mo(#[from] MoError),
-    #[error("--mo: {problem}")]
+    #[error("{problem}")]
     MoSourceSpec { problem: String },
     #[error(
         "plugin `{plugin}` reads MO, but no MO source is given: pass `--mo demo` or `--mo snapshot:FILE`, \

@@ -4,10 +4,9 @@
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 
-use mo_standin::{CLIENT_SECRET, Fault, MoStandin};
+use mo_standin::{CLIENT_SECRET, Fault, MoStandin, quick_retries, records};
 use moport::caps::mo::MoSource;
 use moport::caps::mo::demo;
-use moport::caps::mo::graphql::client::RetryPolicy;
 use moport::caps::mo::graphql::{GraphqlSource, Mode};
 use moport::caps::mo::snapshot::Snapshot;
 use moport::engine::cache::ComponentCache;
@@ -17,16 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-/// Quick retries, so a test of five failures takes milliseconds.
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        attempts: 5,
-        first_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        request_timeout: Duration::from_secs(2),
-    }
-}
 
 /// An administration of the demo municipality: a subtree with areas and departments below it.
 fn demo_root() -> String {
@@ -143,8 +132,30 @@ async fn tokens_are_renewed_before_they_expire() {
     *standin.faults.latency.lock().unwrap() = Duration::from_millis(150);
     let (_, mo) = graphql(&standin, Mode::Direct);
     read_all(mo).await.unwrap();
-    assert!(standin.counters.token_requests.load(Ordering::SeqCst) >= 2);
+    let tokens = standin.counters.token_requests.load(Ordering::SeqCst);
+    let requests = standin.counters.graphql_requests.load(Ordering::SeqCst);
+    assert!(tokens >= 2, "one token lived longer than it should");
+    assert!(tokens * 2 < requests, "a token is reused until it is due: {tokens} tokens for {requests} requests");
     assert_eq!(standin.counters.refused_tokens.load(Ordering::SeqCst), 0, "no request went out with a stale token");
+}
+
+#[tokio::test]
+async fn a_token_mo_stops_accepting_is_replaced_once() {
+    let standin = MoStandin::start(demo::built_in().file(), Duration::from_secs(300)).await;
+    standin.faults.next.lock().unwrap().extend([Fault::Pass, Fault::Unauthorized]);
+    let (source, mo) = graphql(&standin, Mode::Cache);
+    read_all(mo).await.unwrap();
+    assert_eq!(standin.counters.token_requests.load(Ordering::SeqCst), 2);
+    assert_eq!(source.client().traffic.retries.load(Ordering::SeqCst), 1);
+
+    // A token Keycloak has just issued and MO refuses will not improve: stop at once.
+    let standin = MoStandin::start(demo::built_in().file(), Duration::from_secs(300)).await;
+    *standin.faults.always.lock().unwrap() = Some(Fault::Unauthorized);
+    let (_, mo) = graphql(&standin, Mode::Cache);
+    let message = read_all(mo).await.unwrap_err().to_string();
+    assert!(message.contains("MO refused a token Keycloak had just issued"), "{message}");
+    assert!(message.contains("client has MO's roles"), "{message}");
+    assert_eq!(standin.counters.graphql_requests.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -156,6 +167,7 @@ async fn wrong_credentials_name_keycloak_and_the_settings() {
     let source = GraphqlSource::new(settings, Mode::Cache, quick_retries()).unwrap();
     let message = read_all(MoSource::Graphql(Arc::new(source))).await.unwrap_err().to_string();
     assert!(message.contains("/auth/realms/mo/protocol/openid-connect/token gave no token"), "{message}");
+    assert!(!message.contains("forkert"), "the secret is in the message: {message}");
     assert!(message.contains("check crontab.CLIENT_ID and crontab.CLIENT_SECRET"), "{message}");
     assert_eq!(standin.counters.token_requests.load(Ordering::SeqCst), 1, "refused credentials are not retried");
 }
@@ -184,14 +196,7 @@ async fn moport_snapshot_writes_what_mo_holds_or_nothing() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains(CLIENT_SECRET), "the secret leaked: {stderr}");
     let taken = Snapshot::load(&dir.path().join("mo.json")).unwrap();
-    let records = |snapshot: &Snapshot| {
-        let mut value = serde_json::to_value(snapshot.file()).unwrap();
-        for envelope in ["taken_at", "source"] {
-            value.as_object_mut().unwrap().remove(envelope);
-        }
-        value
-    };
-    assert!(records(&taken) == records(&demo), "the snapshot of the stand-in differs from the data it serves");
+    assert!(records(taken.file()) == records(demo.file()), "the snapshot of the stand-in differs from what it serves");
 
     // A persistent failure leaves no file behind, not even a partial one.
     *standin.faults.always.lock().unwrap() = Some(Fault::Status(500));

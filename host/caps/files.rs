@@ -123,22 +123,31 @@ fn is_partial(name: &str) -> bool {
 }
 
 /// Writes through a hidden temporary file beside the target, synced before it is renamed into
-/// place: a reader, or a crash, never leaves half a file under the target's name.
+/// place: a reader, or a crash, never leaves half a file under the target's name. A file that
+/// is replaced keeps its permissions (a snapshot full of CPR numbers stays as private as it was).
 pub(crate) fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
     let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent)?;
     let name = target.file_name().ok_or_else(|| io::Error::other("the path does not end in a file name"))?;
-    let partial = parent.join(format!(".{}{PARTIAL_SUFFIX}", name.to_string_lossy()));
+    // The process id keeps two writers of one target off each other's temporary file.
+    let partial = parent.join(format!(".{}.{}{PARTIAL_SUFFIX}", name.to_string_lossy(), std::process::id()));
     let write = || -> io::Result<()> {
         let mut file = fs::File::create(&partial)?;
+        if let Ok(existing) = fs::metadata(target) {
+            file.set_permissions(existing.permissions())?;
+        }
         io::Write::write_all(&mut file, contents)?;
         file.sync_all()
     };
     let result = write().and_then(|()| fs::rename(&partial, target));
     if result.is_err() {
         let _ = fs::remove_file(&partial);
+        return result;
     }
-    result
+    // Make the rename itself durable. Best effort: not every file system lets a folder be synced,
+    // and the new contents are in place either way.
+    let _ = fs::File::open(parent).and_then(|folder| folder.sync_all());
+    Ok(())
 }
 
 fn io_error(path: &str, err: &io::Error) -> CallError {
@@ -228,6 +237,20 @@ mod tests {
         let err = out.write("c.txt", b"xxx").unwrap_err();
         assert_eq!(err, LimitExceeded::Output { limit: ByteSize(10), path: "c.txt".into(), would_be: 11 });
         assert!(!out.root().join("c.txt").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("mo.json");
+        fs::write(&target, "old").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomically(&target, b"new").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
     }
 
     #[test]

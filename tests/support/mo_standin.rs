@@ -25,6 +25,10 @@ pub const CLIENT_SECRET: &str = "hemmelig-klient-hemmelighed";
 /// What a request can be made to suffer.
 #[derive(Debug, Clone)]
 pub enum Fault {
+    /// Answers as usual (to place a fault later in `Faults::next`).
+    Pass,
+    /// HTTP 401, as for a token MO no longer accepts.
+    Unauthorized,
     Status(u16),
     /// Never answers (until the client gives up).
     Hang,
@@ -156,6 +160,25 @@ impl MoStandin {
     }
 }
 
+/// Quick retries, so a test of several failures takes milliseconds.
+pub fn quick_retries() -> moport::caps::mo::graphql::client::RetryPolicy {
+    moport::caps::mo::graphql::client::RetryPolicy {
+        attempts: 5,
+        first_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        request_timeout: Duration::from_secs(2),
+    }
+}
+
+/// The records of a snapshot, without where and when it was taken, to compare two.
+pub fn records(file: &SnapshotFile) -> Value {
+    let mut value = serde_json::to_value(file).unwrap();
+    for envelope in ["taken_at", "source"] {
+        value.as_object_mut().unwrap().remove(envelope);
+    }
+    value
+}
+
 type Reply = Response<Full<Bytes>>;
 
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
@@ -231,6 +254,7 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
     }
     let fault = state.faults.next.lock().unwrap().pop_front().or_else(|| state.faults.always.lock().unwrap().clone());
     match fault {
+        Some(Fault::Unauthorized) => return reply(StatusCode::UNAUTHORIZED, r#"{"detail": "Not authenticated"}"#),
         Some(Fault::Status(code)) => {
             return reply(StatusCode::from_u16(code).unwrap(), "<html><body>Bad Gateway</body></html>");
         }
@@ -243,7 +267,7 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
                 "extensions": {"error_context": {"error": true, "error_key": key, "status": 400, "description": message}}}]});
             return reply(StatusCode::OK, body.to_string());
         }
-        None => {}
+        None | Some(Fault::Pass) => {}
     }
     let request: Value = match serde_json::from_slice(body) {
         Ok(request) => request,

@@ -61,6 +61,11 @@ impl Filter {
         Ok(filter)
     }
 
+    /// The validity window `[from, to)`, `None` open-ended.
+    pub fn window(&self) -> (Option<&str>, Option<&str>) {
+        (self.window_from.as_deref(), self.window_to.as_deref())
+    }
+
     /// The records that pass, in the collection's order.
     pub fn select<T: Record + Clone>(&self, rows: &[T]) -> Result<Vec<T>, CallError> {
         if self.units.is_some() && !T::TIED_TO_UNITS {

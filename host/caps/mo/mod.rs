@@ -151,6 +151,30 @@ impl MoAccess {
         };
         match &result {
             Ok(outcomes) => {
+                // Each change that does something, at info under a dry run (the plan is what the
+                // operator asked to see), at debug otherwise.
+                for (change, outcome) in changes.iter().zip(outcomes) {
+                    let (kind, uuid) = match change {
+                        Change::Create(object) | Change::Update(object) => write::identify(object),
+                        Change::Terminate(termination) => (termination.kind, termination.uuid.as_str()),
+                    };
+                    if matches!(outcome, Outcome::Unchanged | Outcome::Missing) {
+                        continue;
+                    }
+                    let verb = match (outcome, self.dry_run) {
+                        (Outcome::Created, true) => "would create",
+                        (Outcome::Updated, true) => "would update",
+                        (_, true) => "would terminate",
+                        (Outcome::Created, false) => "created",
+                        (Outcome::Updated, false) => "updated",
+                        (_, false) => "terminated",
+                    };
+                    let kind = write::kind_name(kind);
+                    match self.dry_run {
+                        true => tracing::info!("{verb} {kind} {uuid}"),
+                        false => tracing::debug!("{verb} {kind} {uuid}"),
+                    }
+                }
                 let count = |wanted: Outcome| outcomes.iter().filter(|o| **o == wanted).count();
                 tracing::info!(
                     dry_run = self.dry_run,

@@ -10,6 +10,7 @@ use crate::bindings::moport::host::types::CallError;
 use crate::bindings::moport::host::types::Validity;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use thiserror::Error;
@@ -173,6 +174,9 @@ impl Snapshot {
             }
             engagement.extensions.resize(EXTENSIONS, None);
         }
+        // Joined in, not trusted: a write may carry a stale or empty copy.
+        fill_facet_user_keys(&mut file.classes, &file.facets);
+        fill_scopes(&mut file.addresses, &file.classes);
         // A set of classes in MO; keep one order so every backend hands out the same list.
         for manager in &mut file.managers {
             manager.responsibilities.sort();
@@ -268,6 +272,27 @@ impl SnapshotStore {
         }
         *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
         Ok(outcomes)
+    }
+}
+
+/// Sets each class's `facet_user_key` from its facet, where `facets` holds it.
+pub fn fill_facet_user_keys(classes: &mut [Class], facets: &[Facet]) {
+    let keys: HashMap<&str, &str> = facets.iter().map(|f| (f.uuid.as_str(), f.user_key.as_str())).collect();
+    for class in classes {
+        if let Some(key) = keys.get(class.facet.as_str()) {
+            class.facet_user_key = (*key).to_owned();
+        }
+    }
+}
+
+/// Sets each address's `scope` from its address type, where `classes` holds it with a scope.
+pub fn fill_scopes(addresses: &mut [Address], classes: &[Class]) {
+    let scopes: HashMap<&str, &str> =
+        classes.iter().filter_map(|c| Some((c.uuid.as_str(), c.scope.as_deref()?))).collect();
+    for address in addresses {
+        if let Some(scope) = scopes.get(address.address_type.as_str()) {
+            address.scope = (*scope).to_owned();
+        }
     }
 }
 

@@ -15,19 +15,69 @@ use std::cmp::Ordering;
 
 /// A record whose validity a write can move.
 pub trait Writable: Record + Clone + Serialize {
+    /// Fields MO works out itself (or the host joins in), left out when telling whether a
+    /// write changes anything: a plugin cannot set them, so comparing them would make every
+    /// re-run look like a change.
+    const COMPUTED: &'static [&'static str];
+
     fn validity_mut(&mut self) -> &mut Validity;
 }
 
 macro_rules! writable {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $computed:expr;)*) => {$(
         impl Writable for $ty {
+            const COMPUTED: &'static [&'static str] = $computed;
             fn validity_mut(&mut self) -> &mut Validity {
                 &mut self.validity
             }
         }
     )*};
 }
-writable!(Facet, Class, ItSystem, OrgUnit, Employee, Engagement, Manager, Address, ItUser);
+writable! {
+    Facet => &[];
+    Class => &["facet_user_key"];
+    ItSystem => &[];
+    OrgUnit => &[];
+    Employee => &[];
+    // MO derives it from the primary class, which mo-write does not set.
+    Engagement => &["is_primary"];
+    Manager => &[];
+    // MO formats the name (for DAR, from DAWA) and resolves the DAR fields; the scope is the
+    // address type's.
+    Address => &["name", "dar", "scope"];
+    // Not read back over GraphQL yet (see docs/mo-graphql.md).
+    ItUser => &["engagement"];
+}
+
+/// A kind of object as messages name it ("org unit").
+pub fn kind_name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Facet => Facet::KIND,
+        ObjectKind::Class => Class::KIND,
+        ObjectKind::ItSystem => ItSystem::KIND,
+        ObjectKind::OrgUnit => OrgUnit::KIND,
+        ObjectKind::Employee => Employee::KIND,
+        ObjectKind::Engagement => Engagement::KIND,
+        ObjectKind::Manager => Manager::KIND,
+        ObjectKind::Address => Address::KIND,
+        ObjectKind::ItUser => ItUser::KIND,
+    }
+}
+
+/// The kind and uuid of the object a create or update names.
+pub fn identify(object: &Object) -> (ObjectKind, &str) {
+    match object {
+        Object::Facet(r) => (ObjectKind::Facet, &r.uuid),
+        Object::Class(r) => (ObjectKind::Class, &r.uuid),
+        Object::ItSystem(r) => (ObjectKind::ItSystem, &r.uuid),
+        Object::OrgUnit(r) => (ObjectKind::OrgUnit, &r.uuid),
+        Object::Employee(r) => (ObjectKind::Employee, &r.uuid),
+        Object::Engagement(r) => (ObjectKind::Engagement, &r.uuid),
+        Object::Manager(r) => (ObjectKind::Manager, &r.uuid),
+        Object::Address(r) => (ObjectKind::Address, &r.uuid),
+        Object::ItUser(r) => (ObjectKind::ItUser, &r.uuid),
+    }
+}
 
 /// One change to the validities of one object.
 pub enum Step<T> {
@@ -84,6 +134,18 @@ fn apply(file: &mut SnapshotFile, change: Change) -> Result<Outcome, CallError> 
 /// Applies one step to the records of a collection (in any order; the caller re-sorts).
 pub fn step<T: Writable>(rows: &mut Vec<T>, step: Step<T>) -> Result<Outcome, CallError> {
     let kind = T::KIND;
+    // Dates are compared as text below, which is right only for ISO dates.
+    let (uuid, dates) = match &step {
+        Step::Create(record) | Step::Update(record) => {
+            (record.uuid(), vec![record.validity().from.as_deref(), record.validity().to.as_deref()])
+        }
+        Step::Terminate { uuid, to } => (uuid.as_str(), vec![Some(to.as_str())]),
+    };
+    for date in dates.into_iter().flatten() {
+        if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map(|d| d.to_string()).as_deref() != Ok(date) {
+            return Err(CallError::Invalid(format!("{kind} {uuid}: `{date}` is not a date like 2026-01-31")));
+        }
+    }
     match step {
         Step::Create(record) | Step::Update(record) if empty(record.validity()) => Err(CallError::Invalid(format!(
             "{kind} {}: validity from {} to {} is empty (`to` is exclusive)",
@@ -135,12 +197,12 @@ pub fn step<T: Writable>(rows: &mut Vec<T>, step: Step<T>) -> Result<Outcome, Ca
 /// validity with the same fields already covers the window.
 fn replace<T: Writable>(rows: &mut Vec<T>, record: T) -> Result<Outcome, CallError> {
     let (from, to) = (record.validity().from.clone(), record.validity().to.clone());
-    let fields = fields_of(&record);
+    let fields = fields_of(&record, T::COMPUTED);
     let covered = rows.iter().any(|row| {
         row.uuid() == record.uuid()
             && start_cmp(&row.validity().from, &from) != Ordering::Greater
             && end_cmp(&row.validity().to, &to) != Ordering::Less
-            && fields_of(row) == fields
+            && fields_of(row, T::COMPUTED) == fields
     });
     if covered {
         return Ok(Outcome::Unchanged);
@@ -176,11 +238,14 @@ fn take<T: Record>(rows: &mut Vec<T>, uuid: &str) -> Vec<T> {
     mine
 }
 
-/// Everything but the validity, to tell whether a write would change anything.
-fn fields_of<T: Serialize>(record: &T) -> serde_json::Value {
+/// Everything but the validity and the computed fields, to tell whether a write changes anything.
+fn fields_of<T: Serialize>(record: &T, computed: &[&str]) -> serde_json::Value {
     let mut value = serde_json::to_value(record).expect("records always serialise");
     if let Some(fields) = value.as_object_mut() {
         fields.remove("validity");
+        for field in computed {
+            fields.remove(*field);
+        }
     }
     value
 }
@@ -294,11 +359,33 @@ mod tests {
     }
 
     #[test]
+    fn fields_mo_computes_are_not_a_change() {
+        let address = Address {
+            uuid: "a".into(),
+            value: "x@y.dk".into(),
+            name: "x@y.dk".into(),
+            address_type: "t".into(),
+            scope: "EMAIL".into(),
+            visibility: None,
+            person: Some("p".into()),
+            org_unit: None,
+            engagement: None,
+            dar: None,
+            validity: Validity { from: Some("2020-01-01".into()), to: None },
+        };
+        let mut addresses = vec![address.clone()];
+        let as_a_plugin_writes_it = Address { scope: String::new(), name: String::new(), ..address };
+        assert_eq!(step(&mut addresses, Step::Create(as_a_plugin_writes_it)).unwrap(), Outcome::Unchanged);
+    }
+
+    #[test]
     fn refusals_name_the_object() {
         let err = step(&mut Vec::new(), Step::Update(unit("Skole", Some("2020-01-01"), None))).unwrap_err();
         assert!(matches!(&err, CallError::NotFound(m) if m.contains("org unit u does not exist")), "{err:?}");
         let err =
             step(&mut Vec::new(), Step::Create(unit("Skole", Some("2020-01-01"), Some("2020-01-01")))).unwrap_err();
         assert!(matches!(&err, CallError::Invalid(m) if m.contains("is empty")), "{err:?}");
+        let err = step(&mut Vec::<OrgUnit>::new(), Step::Terminate { uuid: "u".into(), to: "2026-2-1".into() });
+        assert!(matches!(&err, Err(CallError::Invalid(m)) if m.contains("`2026-2-1` is not a date")), "{err:?}");
     }
 }

@@ -84,8 +84,10 @@ struct PageInfo {
 /// Why one try failed, and whether another may succeed.
 enum Failure {
     Transient(String),
-    /// The token was refused: fetch a new one and try again.
-    Unauthorized,
+    /// This token was refused: drop it, fetch a new one and try again.
+    Unauthorized {
+        bearer: String,
+    },
     Fatal(GraphqlError),
 }
 
@@ -123,8 +125,12 @@ impl MoClient {
             match self.try_once(operation, &body).await {
                 Ok(data) => return Ok(data),
                 Err(Failure::Fatal(err)) => return Err(err),
-                Err(Failure::Unauthorized) => {
-                    *self.token.lock().await = None;
+                Err(Failure::Unauthorized { bearer }) => {
+                    // Only this token: another request may have renewed it meanwhile.
+                    let mut token = self.token.lock().await;
+                    if token.as_ref().is_some_and(|t| t.bearer == bearer) {
+                        *token = None;
+                    }
                     last = "MO refused the token".to_owned();
                 }
                 Err(Failure::Transient(problem)) => last = problem,
@@ -139,14 +145,25 @@ impl MoClient {
     }
 
     async fn try_once<T: DeserializeOwned>(&self, operation: &str, body: &Value) -> Result<T, Failure> {
-        let bearer = self.bearer().await?;
+        let (bearer, fresh) = self.bearer().await?;
         self.traffic.requests.fetch_add(1, Ordering::Relaxed);
         let response =
-            self.http.post(self.settings.endpoint()).bearer_auth(bearer).json(body).send().await.map_err(transient)?;
+            self.http.post(self.settings.endpoint()).bearer_auth(&bearer).json(body).send().await.map_err(transient)?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(transient)?;
         if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Err(Failure::Unauthorized);
+            // A token Keycloak has just issued will not do better on the next try.
+            if fresh {
+                return Err(Failure::Fatal(GraphqlError::Auth {
+                    url: self.settings.endpoint(),
+                    problem: format!(
+                        "MO refused a token Keycloak had just issued ({}); check that MO trusts this Keycloak \
+                         realm and that the client has MO's roles (reader, and for importers creator, updater, terminator)",
+                        excerpt(&bytes)
+                    ),
+                }));
+            }
+            return Err(Failure::Unauthorized { bearer });
         }
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(Failure::Transient(format!("HTTP {status}")));
@@ -190,15 +207,16 @@ impl MoClient {
     }
 
     /// The current token, fetched anew when it is missing or about to expire.
-    async fn bearer(&self) -> Result<String, Failure> {
+    /// The token to send, and whether it was fetched for this request.
+    async fn bearer(&self) -> Result<(String, bool), Failure> {
         let mut token = self.token.lock().await;
         if let Some(current) = token.as_ref().filter(|t| Instant::now() < t.renew_at) {
-            return Ok(current.bearer.clone());
+            return Ok((current.bearer.clone(), false));
         }
         let fresh = self.fetch_token().await?;
         let bearer = fresh.bearer.clone();
         *token = Some(fresh);
-        Ok(bearer)
+        Ok((bearer, true))
     }
 
     async fn fetch_token(&self) -> Result<Token, Failure> {
@@ -256,11 +274,18 @@ impl MoClient {
         let mut cursor = Value::Null;
         loop {
             variables["limit"] = json!(PAGE_SIZE);
-            variables["cursor"] = cursor;
+            variables["cursor"] = cursor.clone();
             let PageData { page } = self.execute::<PageData<T>>(operation, document, variables.clone()).await?;
             objects.extend(page.objects);
             on_page(objects.len());
             match page.page_info.next_cursor {
+                // Keyset cursors only move forward; the same one again would loop for ever.
+                Some(next) if cursor.as_str() == Some(next.as_str()) => {
+                    return Err(GraphqlError::Decode {
+                        operation: operation.to_owned(),
+                        problem: format!("MO answered the cursor `{next}` with itself; paging cannot go on"),
+                    });
+                }
                 Some(next) => cursor = Value::String(next),
                 None => return Ok(objects),
             }

@@ -9,7 +9,7 @@ pub mod mutations;
 pub mod settings;
 
 use super::filter::{Filter, Record};
-use super::snapshot::{FORMAT, SnapshotFile, VERSION};
+use super::snapshot::{FORMAT, SnapshotFile, VERSION, fill_facet_user_keys, fill_scopes};
 use crate::bindings::moport::host::mo_read::{
     Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
 };
@@ -20,7 +20,6 @@ use collections::{Collection, UnitFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use settings::GraphqlSettings;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -115,11 +114,7 @@ impl Kept for collections::Classes {
 
     fn complete(source: &GraphqlSource, mut records: Vec<Class>) -> Completing<'_, Class> {
         Box::pin(async move {
-            let facets = source.all::<collections::Facets>().await?;
-            let keys: HashMap<&str, &str> = facets.iter().map(|f| (f.uuid.as_str(), f.user_key.as_str())).collect();
-            for class in &mut records {
-                class.facet_user_key = keys.get(class.facet.as_str()).copied().unwrap_or_default().to_owned();
-            }
+            fill_facet_user_keys(&mut records, &source.all::<collections::Facets>().await?);
             Ok(records)
         })
     }
@@ -132,12 +127,7 @@ impl Kept for collections::Addresses {
 
     fn complete(source: &GraphqlSource, mut records: Vec<Self::Record>) -> Completing<'_, Self::Record> {
         Box::pin(async move {
-            let classes = source.all::<collections::Classes>().await?;
-            let scopes: HashMap<&str, &str> =
-                classes.iter().map(|c| (c.uuid.as_str(), c.scope.as_deref().unwrap_or(""))).collect();
-            for address in &mut records {
-                address.scope = scopes.get(address.address_type.as_str()).copied().unwrap_or_default().to_owned();
-            }
+            fill_scopes(&mut records, &source.all::<collections::Classes>().await?);
             Ok(records)
         })
     }
@@ -222,8 +212,12 @@ impl GraphqlSource {
             }
             Mode::Direct => {
                 // Checked with the same rules as the other backends, so a bad query fails alike.
-                Filter::new(query, today, &[])?;
-                let (start, end) = window(query, today);
+                let checked = Filter::new(query, today, &[])?;
+                checked.select::<C::Record>(&[])?;
+                // Always both bounds: an omitted one means "now" to MO, while moport's "today" is
+                // the run's date.
+                let (start, end) = checked.window();
+                let (start, end) = (json!(start), json!(end));
                 let registration_time = self.reads().registration_time;
                 let mut filter = json!({"from_date": start, "to_date": end, "registration_time": registration_time});
                 if !query.uuids.is_empty() {
@@ -235,12 +229,7 @@ impl GraphqlSource {
                     match C::UNIT_FILTER {
                         UnitFilter::Ancestor => filter["ancestor"] = ancestor["ancestor"].clone(),
                         UnitFilter::OrgUnitAncestor => filter["org_unit"] = ancestor,
-                        UnitFilter::None => {
-                            return Err(CallError::Invalid(format!(
-                                "`under-org-units` does not apply to {}",
-                                C::OPERATION
-                            )));
-                        }
+                        UnitFilter::None => unreachable!("the filter refuses a unit subtree for {}", C::OPERATION),
                     }
                 }
                 if !query.facet_user_keys.is_empty() {
@@ -333,13 +322,4 @@ const PARALLEL_COLLECTIONS: usize = 4;
 async fn gated<T>(gate: &tokio::sync::Semaphore, work: impl Future<Output = T>) -> T {
     let _permit = gate.acquire().await.expect("the gate is never closed");
     work.await
-}
-
-/// The query's window as MO's `from_date`/`to_date` (and `start`/`end`): always both, since an
-/// omitted one means "now" to MO, while moport's "today" is the run's date.
-fn window(query: &Query, today: chrono::NaiveDate) -> (Value, Value) {
-    match &query.window {
-        None => (json!(today.to_string()), json!(today.succ_opt().unwrap_or(today).to_string())),
-        Some(window) => (json!(window.from), json!(window.to)),
-    }
 }

@@ -8,7 +8,7 @@ use super::{GraphqlError, GraphqlSource, Kept};
 use crate::bindings::moport::host::mo_read::Organisation;
 use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcome};
 use crate::caps::mo::snapshot::SnapshotFile;
-use crate::caps::mo::write;
+use crate::caps::mo::write::{self, identify};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -83,20 +83,6 @@ async fn current<C: Kept>(source: &GraphqlSource, uuids: Vec<String>) -> Result<
     let filter = json!({"uuids": uuids, "from_date": null, "to_date": null});
     let records = source.fetch_with::<C>(filter, Value::Null, Value::Null, Value::Null).await?;
     C::complete(source, records).await
-}
-
-fn identify(object: &Object) -> (ObjectKind, &str) {
-    match object {
-        Object::Facet(r) => (ObjectKind::Facet, &r.uuid),
-        Object::Class(r) => (ObjectKind::Class, &r.uuid),
-        Object::ItSystem(r) => (ObjectKind::ItSystem, &r.uuid),
-        Object::OrgUnit(r) => (ObjectKind::OrgUnit, &r.uuid),
-        Object::Employee(r) => (ObjectKind::Employee, &r.uuid),
-        Object::Engagement(r) => (ObjectKind::Engagement, &r.uuid),
-        Object::Manager(r) => (ObjectKind::Manager, &r.uuid),
-        Object::Address(r) => (ObjectKind::Address, &r.uuid),
-        Object::ItUser(r) => (ObjectKind::ItUser, &r.uuid),
-    }
 }
 
 struct Mutation {
