@@ -13,6 +13,9 @@ pub mod bindings {
         pub_export_macro: true,
         export_macro_name: "__export_moport_bindings",
         default_bindings_module: "moport_sdk::bindings",
+        // MO records read from and written to JSON fixtures in plugin tests, in the snapshot
+        // format's field names.
+        additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }
 

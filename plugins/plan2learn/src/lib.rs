@@ -1,0 +1,92 @@
+//! plan2learn exporter: MO's units, persons, engagements, job functions and managers as the five
+//! CSV files plan2learn imports (organisation, bruger, engagement, stillingskode, leder).
+//!
+//! The export itself ([`export::export`]) is a pure function of MO data and settings, tested
+//! natively; this file only fetches MO through `mo-read` and writes the files through `files`.
+//! What differs from DIPEX is listed in docs/plan2learn.md.
+
+pub mod csv;
+pub mod dates;
+pub mod export;
+pub mod settings;
+
+use export::MoData;
+use moport_sdk::mo::{self, Query};
+use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, settings as host_settings};
+use settings::{Settings, StartDateRule};
+
+/// The setting that names the remote target (in plugins.toml) the files are shipped to.
+pub const SHIP_TO: &str = "ship_to";
+
+struct Plan2learn;
+
+impl Plugin for Plan2learn {
+    fn run(ctx: RunContext) -> Result<Report, PluginError> {
+        let settings = Settings::read(|key| host_settings::get_json(key).ok().flatten())
+            .map_err(|err| PluginError::Config(err.0))?;
+        if settings.allowed_engagement_types.is_empty() {
+            log::warn("no engagement types are allowed: bruger.csv and engagement.csv will be empty");
+        }
+        // Shipping goes through the host's `remote` capability, which this moport does not
+        // provide yet; say so at once rather than after the export.
+        if let Some(target) = host_settings::get_str(SHIP_TO)? {
+            return Err(PluginError::Config(format!(
+                "setting `{SHIP_TO}` names the target `{target}`, but shipping arrives with moport's `remote` \
+                 capability, which this version does not provide; remove the setting to export without shipping"
+            )));
+        }
+        let data = read_mo(&ctx.today, &settings)?;
+        let export = export::export(&data, &settings).map_err(|err| PluginError::Config(err.0))?;
+        let mut report = Report::new(if ctx.dry_run {
+            "worked out the five plan2learn files (dry run: nothing written)".to_owned()
+        } else {
+            format!("wrote the five plan2learn files; not shipped, as no FTPS target is set (setting `{SHIP_TO}`)")
+        });
+        for (name, bytes) in &export.files {
+            if !ctx.dry_run {
+                files::write(name, bytes)?;
+            }
+            log::debug(&format!("{name}: {} bytes", bytes.len()));
+        }
+        for (name, count) in export.counts {
+            report = report.count(name, count);
+        }
+        Ok(report)
+    }
+}
+
+moport_sdk::export_plugin!(Plan2learn);
+
+/// One consistent read of what the export needs: whole collections, a few calls in all.
+fn read_mo(today: &str, settings: &Settings) -> Result<MoData, PluginError> {
+    let from_today = Query::window(Some(today), None);
+    let step = |done: u64| log::progress("reading MO", done, 7);
+    step(0);
+    let org_units = mo::org_units(&Query::today().under(&[&settings.root_unit]))?;
+    step(1);
+    let classes = mo::classes(&Query::window(None, None))?;
+    step(2);
+    let employees = mo::employees(&Query::today())?;
+    step(3);
+    let engagements = mo::engagements(&from_today)?;
+    step(4);
+    let engagement_history = match settings.rules.start_date {
+        StartDateRule::OriginalStart => mo::engagements(&Query::window(None, None))?,
+        StartDateRule::FutureOnly => Vec::new(),
+    };
+    step(5);
+    let addresses = mo::addresses(&from_today)?;
+    step(6);
+    let managers = mo::managers(&Query::today())?;
+    step(7);
+    Ok(MoData {
+        today: today.to_owned(),
+        org_units,
+        classes,
+        employees,
+        engagements,
+        engagement_history,
+        addresses,
+        managers,
+    })
+}

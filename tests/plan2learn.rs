@@ -1,0 +1,109 @@
+//! The compiled plan2learn component: the §14 golden scenario through the real host (from a
+//! snapshot file and from MO over GraphQL, via the stand-in), and the README's main job.
+
+#[path = "support/mo_standin.rs"]
+mod mo_standin;
+
+use mo_standin::{MoStandin, quick_retries};
+use moport::caps::mo::graphql::{GraphqlSource, Mode};
+use moport::caps::mo::snapshot::Snapshot;
+use moport::caps::mo::{MoSource, MoSourceSpec};
+use moport::engine::cache::ComponentCache;
+use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
+use moport::{Host, RunOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+const FILES: [&str; 5] = ["organisation.csv", "bruger.csv", "engagement.csv", "stillingskode.csv", "leder.csv"];
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/plan2learn/tests/golden")
+}
+
+fn id(n: u32) -> String {
+    format!("00000000-0000-0000-0000-{n:012}")
+}
+
+/// A plugins.toml with the golden scenario's settings for both variants.
+fn host(dir: &Path) -> Host {
+    let mut text = format!("[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n");
+    for variant in ["RSD", "Viborg"] {
+        let name = variant.to_lowercase();
+        text.push_str(&format!(
+            "[plugins.{name}]\ncomponent = \"plan2learn.wasm\"\n\
+             grants = {{ mo = \"read\", files = {:?} }}\n[plugins.{name}.settings]\n\
+             \"exporters.plan2learn.variant\" = \"{variant}\"\n\
+             \"exporters.plan2learn.root_unit\" = \"{}\"\n\
+             \"exporters.plan2learn.allowed_engagement_types\" = [\"{}\", \"{}\"]\n\
+             \"integrations.SD_Lon.import.too_deep\" = [\"Afdelings-niveau\"]\n\
+             \"plan2learn.phone.priority\" = [\"{}\", \"{}\"]\n\
+             \"plan2learn.email.priority\" = [\"{}\"]\n",
+            dir.join(&name),
+            id(1),
+            id(10),
+            id(11),
+            id(42),
+            id(43),
+            id(40)
+        ));
+    }
+    let path = dir.join("plugins.toml");
+    std::fs::write(&path, text).unwrap();
+    Host::new(Manifest::load(&path).unwrap(), ComponentCache::new(None)).unwrap()
+}
+
+/// Runs both variants and compares every file, byte for byte, with the golden files.
+async fn assert_golden(host: &Host, dir: &Path) {
+    for variant in ["rsd", "viborg"] {
+        let outcome = host.run(variant, &RunOptions::default()).await.unwrap();
+        assert!(outcome.report.summary.starts_with("wrote the five plan2learn files"), "{}", outcome.report.summary);
+        for name in FILES {
+            let written = std::fs::read(dir.join(variant).join(name)).unwrap();
+            let expected = std::fs::read(golden_dir().join(variant).join(name)).unwrap();
+            assert!(written == expected, "{variant}/{name} differs from the golden file");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_compiled_component_writes_the_golden_files_from_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host(dir.path()).with_mo_spec(MoSourceSpec::Snapshot(golden_dir().join("mo.json")));
+    assert_golden(&host, dir.path()).await;
+}
+
+#[tokio::test]
+async fn the_compiled_component_writes_the_golden_files_from_mo_over_graphql() {
+    let snapshot = Snapshot::load(&golden_dir().join("mo.json")).unwrap();
+    let standin = MoStandin::start(snapshot.file(), Duration::from_secs(300)).await;
+    for mode in [Mode::Cache, Mode::Direct] {
+        let dir = tempfile::tempdir().unwrap();
+        let source = GraphqlSource::new(standin.settings(), mode, quick_retries()).unwrap();
+        let host = host(dir.path()).with_mo(MoSource::Graphql(Arc::new(source)));
+        assert_golden(&host, dir.path()).await;
+    }
+}
+
+#[test]
+fn the_readme_main_job_exports_the_demo_and_says_it_did_not_ship() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins.toml"), dir.path().join("plugins.toml")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
+        .current_dir(dir.path())
+        .env("MOPORT_CACHE_DIR", dir.path().join("cache"))
+        .env_remove("MOPORT_CONFIG")
+        .args(["run", "plan2learn", "--mo", "demo"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("not shipped, as no FTPS target is set"), "{stdout}");
+    for name in FILES {
+        let bytes = std::fs::read(dir.path().join("output/plan2learn").join(name)).unwrap();
+        assert!(stdout.contains(name), "{stdout}");
+        assert!(bytes.ends_with(b"\r\n") && bytes.starts_with(b"\""), "{name}");
+    }
+    let bruger = std::fs::read_to_string(dir.path().join("output/plan2learn/bruger.csv")).unwrap();
+    assert!(bruger.lines().count() > 200, "the demo has a few hundred persons:\n{bruger}");
+}
