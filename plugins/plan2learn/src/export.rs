@@ -2,7 +2,7 @@
 //! rule by rule, except where DIPEX crashes or leaks (listed there).
 
 use crate::csv::CsvFile;
-use crate::settings::{ManagerRule, PrimaryRule, Settings, StartDateRule, TitleRule};
+use crate::settings::{ConfigError, ManagerRule, PrimaryRule, Settings, StartDateRule, TitleRule};
 use moport_sdk::mo::{Address, Class, Employee, Engagement, Manager, OrgUnit, Validity};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -42,16 +42,6 @@ pub struct Export {
     pub counts: Vec<(&'static str, u64)>,
 }
 
-/// Something the export cannot be made from, named so the operator can fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportError(pub String);
-
-impl std::fmt::Display for ExportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 fn covers(validity: &Validity, day: &str) -> bool {
     validity.from.as_deref().is_none_or(|from| from <= day) && validity.to.as_deref().is_none_or(|to| to > day)
 }
@@ -86,7 +76,7 @@ impl<'a> Classes<'a> {
     }
 }
 
-pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ExportError> {
+pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ConfigError> {
     let classes = Classes::new(&mo.classes, &mo.today);
     let tree = tree(&mo.org_units, &settings.root_unit)?;
     let exported: Vec<&OrgUnit> = tree
@@ -231,7 +221,7 @@ pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ExportError> {
 }
 
 /// The root and every unit below it, in pre-order; children in uuid order (MO's order).
-fn tree<'a>(units: &'a [OrgUnit], root: &str) -> Result<Vec<&'a OrgUnit>, ExportError> {
+fn tree<'a>(units: &'a [OrgUnit], root: &str) -> Result<Vec<&'a OrgUnit>, ConfigError> {
     let mut children: BTreeMap<&str, Vec<&OrgUnit>> = BTreeMap::new();
     let mut root_unit = None;
     for unit in units {
@@ -242,7 +232,7 @@ fn tree<'a>(units: &'a [OrgUnit], root: &str) -> Result<Vec<&'a OrgUnit>, Export
         }
     }
     let root_unit = root_unit.ok_or_else(|| {
-        ExportError(format!(
+        ConfigError(format!(
             "the root unit `{root}` (setting `{}`) is not an org unit valid today",
             crate::settings::ROOT_UNIT
         ))

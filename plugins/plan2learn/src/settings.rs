@@ -105,11 +105,12 @@ pub fn preset(variant: &str) -> Option<Rules> {
     }
 }
 
-/// A setting that cannot be used, named by its key.
+/// A setting the export cannot use, or MO data a setting names that is not there; the message
+/// names the setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingError(pub String);
+pub struct ConfigError(pub String);
 
-impl std::fmt::Display for SettingError {
+impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
@@ -117,30 +118,30 @@ impl std::fmt::Display for SettingError {
 
 impl Settings {
     /// Reads the settings through `get` (the plugin's settings, key by key).
-    pub fn read(get: impl Fn(&str) -> Option<Value>) -> Result<Settings, SettingError> {
-        let text = |key: &str| -> Result<String, SettingError> {
+    pub fn read(get: impl Fn(&str) -> Option<Value>) -> Result<Settings, ConfigError> {
+        let text = |key: &str| -> Result<String, ConfigError> {
             match get(key) {
                 Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
                 Some(Value::String(_)) | None => Err(missing(key)),
-                Some(other) => Err(SettingError(format!("setting `{key}` must be text, found {other}"))),
+                Some(other) => Err(ConfigError(format!("setting `{key}` must be text, found {other}"))),
             }
         };
-        let list = |key: &str| -> Result<Vec<String>, SettingError> {
+        let list = |key: &str| -> Result<Vec<String>, ConfigError> {
             match get(key) {
                 Some(Value::Array(items)) => items
                     .iter()
                     .map(|item| match item {
                         Value::String(text) => Ok(text.trim().to_owned()),
-                        other => Err(SettingError(format!("setting `{key}` must be a list of text, found {other}"))),
+                        other => Err(ConfigError(format!("setting `{key}` must be a list of text, found {other}"))),
                     })
                     .collect(),
-                Some(other) => Err(SettingError(format!("setting `{key}` must be a list, found {other}"))),
+                Some(other) => Err(ConfigError(format!("setting `{key}` must be a list, found {other}"))),
                 None => Err(missing(key)),
             }
         };
         let variant = text(VARIANT)?;
         let mut rules = preset(&variant).ok_or_else(|| {
-            SettingError(format!("setting `{VARIANT}` is `{variant}`; write `RSD`, `Viborg` or `standard`"))
+            ConfigError(format!("setting `{VARIANT}` is `{variant}`; write `RSD`, `Viborg` or `standard`"))
         })?;
         override_rules(&mut rules, &get)?;
         Ok(Settings {
@@ -154,26 +155,26 @@ impl Settings {
     }
 }
 
-fn missing(key: &str) -> SettingError {
-    SettingError(format!(
+fn missing(key: &str) -> ConfigError {
+    ConfigError(format!(
         "setting `{key}` is required but not set; add it under the plugin's [settings] (as DIPEX's settings.json names it)"
     ))
 }
 
 /// `rules.*` settings change one rule of the preset.
-fn override_rules(rules: &mut Rules, get: &impl Fn(&str) -> Option<Value>) -> Result<(), SettingError> {
+fn override_rules(rules: &mut Rules, get: &impl Fn(&str) -> Option<Value>) -> Result<(), ConfigError> {
     fn choose<T: Copy>(
         get: &impl Fn(&str) -> Option<Value>,
         key: &str,
         options: &[(&str, T)],
-    ) -> Result<Option<T>, SettingError> {
+    ) -> Result<Option<T>, ConfigError> {
         let Some(value) = get(key) else { return Ok(None) };
         let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
         value
             .as_str()
             .and_then(|text| options.iter().find(|(name, _)| *name == text))
             .map(|(_, rule)| Some(*rule))
-            .ok_or_else(|| SettingError(format!("setting `{key}` is {value}; write one of: {}", names.join(", "))))
+            .ok_or_else(|| ConfigError(format!("setting `{key}` is {value}; write one of: {}", names.join(", "))))
     }
     if let Some(rule) =
         choose(get, "rules.primary", &[("is-primary", PrimaryRule::IsPrimary), ("always-0", PrimaryRule::AlwaysZero)])?
@@ -200,7 +201,7 @@ fn override_rules(rules: &mut Rules, get: &impl Fn(&str) -> Option<Value>) -> Re
     }
     if let Some(active) = get("rules.future_engagements_active") {
         rules.future_engagements_active = active.as_bool().ok_or_else(|| {
-            SettingError(format!("setting `rules.future_engagements_active` must be true or false, found {active}"))
+            ConfigError(format!("setting `rules.future_engagements_active` must be true or false, found {active}"))
         })?;
     }
     if let Some(rule) = choose(
@@ -219,7 +220,7 @@ mod tests {
     use serde_json::json;
     use std::collections::HashMap;
 
-    fn settings(pairs: &[(&str, Value)]) -> Result<Settings, SettingError> {
+    fn settings(pairs: &[(&str, Value)]) -> Result<Settings, ConfigError> {
         let map: HashMap<String, Value> = pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
         Settings::read(|key| map.get(key).cloned())
     }
