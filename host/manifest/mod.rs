@@ -24,6 +24,8 @@ pub enum ManifestError {
     Parse { path: PathBuf, message: String },
     #[error("{path}: plugin name `{name}` is not allowed: use lower-case letters, digits and `-`")]
     BadName { path: PathBuf, name: String },
+    #[error("{path}: plugin `{plugin}`: cannot take settings from {}: {message}", file.display())]
+    SettingsFrom { path: PathBuf, plugin: String, file: PathBuf, message: String },
     #[error("no plugin named `{name}` in {path}; the plugins there are: {known}")]
     UnknownPlugin { path: PathBuf, name: String, known: String },
 }
@@ -71,6 +73,16 @@ struct PluginEntry {
     limits: LimitsEntry,
     #[serde(default)]
     settings: toml::Table,
+    settings_from: Option<SettingsFrom>,
+}
+
+/// Settings taken from another JSON file, DIPEX's settings.json: only the keys listed, so a
+/// plugin never sees the file's other values (credentials among them).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFrom {
+    file: PathBuf,
+    keys: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -176,7 +188,26 @@ impl Manifest {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
                 return Err(ManifestError::BadName { path: path.to_owned(), name });
             }
-            let settings = entry.settings.into_iter().map(|(key, value)| (key, toml_to_json(value))).collect();
+            let mut settings: BTreeMap<String, serde_json::Value> =
+                entry.settings.into_iter().map(|(key, value)| (key, toml_to_json(value))).collect();
+            if let Some(from) = entry.settings_from {
+                let file = base.join(&from.file);
+                let error = |message: String| ManifestError::SettingsFrom {
+                    path: path.to_owned(),
+                    plugin: name.clone(),
+                    file: file.clone(),
+                    message,
+                };
+                let text = std::fs::read(&file).map_err(|err| error(err.to_string()))?;
+                let values: serde_json::Value = serde_json::from_slice(&text)
+                    .map_err(|err| error(format!("line {}, column {}: {err}", err.line(), err.column())))?;
+                for key in from.keys {
+                    // plugins.toml wins over the file.
+                    if let (false, Some(value)) = (settings.contains_key(&key), lookup(&values, &key)) {
+                        settings.insert(key, value.clone());
+                    }
+                }
+            }
             let spec = PluginSpec {
                 description: entry.description,
                 component: components_dir.join(entry.component),
@@ -211,6 +242,12 @@ impl Manifest {
             },
         })
     }
+}
+
+/// A settings.json key: DIPEX writes dotted keys flat (`"mora.base": ...`); a nested file is
+/// walked by the dots.
+fn lookup<'a>(values: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    values.get(key).or_else(|| key.split('.').try_fold(values, |value, part| value.get(part)))
 }
 
 fn toml_to_json(value: toml::Value) -> serde_json::Value {
@@ -251,6 +288,37 @@ time = "10s"
 recipient = "Aarhus"
 levels = [1, 2]
 "#;
+
+    #[test]
+    fn listed_keys_come_from_a_settings_json_and_plugins_toml_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("settings.json"),
+            r#"{"exporters.plan2learn.root_unit": "r", "plan2learn.phone.priority": ["p"],
+                "crontab.CLIENT_SECRET": "hemmelig", "integrations": {"SD_Lon": {"import": {"too_deep": ["x"]}}},
+                "exporters.plan2learn.variant": "RSD"}"#,
+        )
+        .unwrap();
+        let text = r#"
+[plugins.p2l]
+component = "plan2learn.wasm"
+settings = { "exporters.plan2learn.variant" = "Viborg" }
+settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_unit", "plan2learn.phone.priority",
+    "integrations.SD_Lon.import.too_deep", "exporters.plan2learn.variant", "plan2learn.email.priority"] }
+"#;
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text).unwrap();
+        let settings = &manifest.plugin("p2l").unwrap().settings;
+        assert_eq!(settings["exporters.plan2learn.root_unit"], "r");
+        assert_eq!(settings["plan2learn.phone.priority"], serde_json::json!(["p"]));
+        assert_eq!(settings["integrations.SD_Lon.import.too_deep"], serde_json::json!(["x"]));
+        assert_eq!(settings["exporters.plan2learn.variant"], "Viborg");
+        assert!(!settings.contains_key("plan2learn.email.priority"));
+        assert!(!settings.contains_key("crontab.CLIENT_SECRET"), "only listed keys");
+
+        let err = Manifest::parse(&dir.path().join("plugins.toml"), &text.replace("settings.json", "missing.json"));
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("plugin `p2l`: cannot take settings from") && err.contains("missing.json"), "{err}");
+    }
 
     #[test]
     fn paths_are_relative_to_the_manifest_and_limits_default() {
