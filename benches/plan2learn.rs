@@ -129,12 +129,14 @@ fn settings(file: &SnapshotFile) -> Value {
 fn write_manifest(dir: &Path, file: &SnapshotFile) {
     let mut text = format!(
         "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[plugins.plan2learn]\ncomponent = \"plan2learn.wasm\"\n\
-         grants = {{ mo = \"read\", files = \"out\" }}\nlimits = {{ memory = \"4GiB\", time = \"10m\", output = \"4GiB\" }}\n\
+         grants = {{ mo = \"read\", files = \"out\", remote = [\"outbox\"] }}\nlimits = {{ memory = \"4GiB\", time = \"10m\", output = \"4GiB\" }}\n\
          [plugins.plan2learn.settings]\n"
     );
+    let outbox = "[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\n";
     for (key, value) in settings(file).as_object().expect("an object") {
         text.push_str(&format!("{key:?} = {value}\n"));
     }
+    text.push_str(outbox);
     std::fs::write(dir.join("plugins.toml"), text).expect("plugins.toml written");
 }
 

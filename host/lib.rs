@@ -10,5 +10,6 @@ pub mod engine;
 pub mod logging;
 pub mod manifest;
 pub mod runner;
+pub mod secret;
 
 pub use runner::{ExitStatus, Host, RunError, RunOptions, RunOutcome};

@@ -4,6 +4,7 @@ use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
 use crate::caps::mo::graphql::GraphqlError;
 use crate::caps::mo::snapshot::SnapshotError;
 use crate::caps::mo::{MoAccess, MoError, MoSource, MoSourceSpec};
+use crate::caps::remote::PluginTargets;
 use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
 use crate::engine::PluginEngine;
 use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
@@ -258,6 +259,7 @@ impl Host {
             settings: PluginSettings::new(Arc::new(spec.settings.clone())),
             files,
             mo,
+            remote: PluginTargets::new(&spec.grants.remote, &self.manifest.targets),
         };
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|state| &mut state.limiter);

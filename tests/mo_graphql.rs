@@ -163,7 +163,7 @@ async fn wrong_credentials_name_keycloak_and_the_settings() {
     let demo = demo::built_in();
     let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
     let mut settings = standin.settings();
-    settings.client_secret = moport::caps::mo::graphql::settings::Secret::new("forkert");
+    settings.client_secret = moport::secret::Secret::new("forkert");
     let source = GraphqlSource::new(settings, Mode::Cache, quick_retries()).unwrap();
     let message = read_all(MoSource::Graphql(Arc::new(source))).await.unwrap_err().to_string();
     assert!(message.contains("/auth/realms/mo/protocol/openid-connect/token gave no token"), "{message}");

@@ -25,14 +25,16 @@ fn id(n: u32) -> String {
     format!("00000000-0000-0000-0000-{n:012}")
 }
 
-/// A plugins.toml with the golden scenario's settings for both variants.
+/// A plugins.toml with the golden scenario's settings for both variants. The plugin may ship
+/// (to a local outbox) but is not told to.
 fn host(dir: &Path) -> Host {
-    let mut text = format!("[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n");
+    let mut text =
+        format!("[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\n");
     for variant in ["RSD", "Viborg"] {
         let name = variant.to_lowercase();
         text.push_str(&format!(
             "[plugins.{name}]\ncomponent = \"plan2learn.wasm\"\n\
-             grants = {{ mo = \"read\", files = {:?} }}\n[plugins.{name}.settings]\n\
+             grants = {{ mo = \"read\", files = {:?}, remote = [\"outbox\"] }}\n[plugins.{name}.settings]\n\
              \"exporters.plan2learn.variant\" = \"{variant}\"\n\
              \"exporters.plan2learn.root_unit\" = \"{}\"\n\
              \"exporters.plan2learn.allowed_engagement_types\" = [\"{}\", \"{}\"]\n\
@@ -86,7 +88,7 @@ async fn the_compiled_component_writes_the_golden_files_from_mo_over_graphql() {
 }
 
 #[test]
-fn the_readme_main_job_exports_the_demo_and_says_it_did_not_ship() {
+fn the_readme_main_job_exports_the_demo_and_ships_it_to_the_outbox() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins.toml"), dir.path().join("plugins.toml")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
@@ -98,11 +100,13 @@ fn the_readme_main_job_exports_the_demo_and_says_it_did_not_ship() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("not shipped, as no FTPS target is set"), "{stdout}");
+    assert!(stdout.contains("shipped them to `plan2learn`"), "{stdout}");
     for name in FILES {
         let bytes = std::fs::read(dir.path().join("output/plan2learn").join(name)).unwrap();
         assert!(stdout.contains(name), "{stdout}");
         assert!(bytes.ends_with(b"\r\n") && bytes.starts_with(b"\""), "{name}");
+        let shipped = std::fs::read(dir.path().join("output/plan2learn-outbox").join(name)).unwrap();
+        assert!(shipped == bytes, "{name}: the shipped file differs from the written one");
     }
     let bruger = std::fs::read_to_string(dir.path().join("output/plan2learn/bruger.csv")).unwrap();
     assert!(bruger.lines().count() > 200, "the demo has a few hundred persons:\n{bruger}");

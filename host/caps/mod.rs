@@ -5,6 +5,7 @@
 pub mod files;
 pub mod log;
 pub mod mo;
+pub mod remote;
 pub mod settings;
 
 use crate::bindings::moport::host as wit;
@@ -23,6 +24,8 @@ pub struct HostState {
     pub(crate) files: Option<files::OutputFolder>,
     /// `None` when the plugin has no `mo` grant.
     pub(crate) mo: Option<mo::MoAccess>,
+    /// The remote targets the plugin's grants name (none without a `remote` grant).
+    pub(crate) remote: remote::PluginTargets,
 }
 
 impl WasiView for HostState {
@@ -42,5 +45,6 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::files::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::mo_read::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::mo_write::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::remote::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     Ok(())
 }

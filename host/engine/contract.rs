@@ -66,7 +66,12 @@ impl Capability {
     pub fn is_provided(self) -> bool {
         matches!(
             self,
-            Capability::Log | Capability::Settings | Capability::Files | Capability::MoRead | Capability::MoWrite
+            Capability::Log
+                | Capability::Settings
+                | Capability::Files
+                | Capability::MoRead
+                | Capability::MoWrite
+                | Capability::Remote
         )
     }
 

@@ -3,6 +3,7 @@
 //! Unknown keys are refused everywhere, so a misspelt grant or limit is an error and never a
 //! silently ignored line. Relative paths are relative to the folder that holds plugins.toml.
 
+pub mod targets;
 pub mod units;
 
 use crate::caps::mo::MoSourceSpec;
@@ -10,6 +11,7 @@ use crate::caps::mo::graphql::Mode;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+pub use targets::{FtpSpec, TargetSpec};
 use thiserror::Error;
 pub use units::{ByteSize, Span};
 
@@ -26,6 +28,8 @@ pub enum ManifestError {
     BadName { path: PathBuf, name: String },
     #[error("{path}: plugin `{plugin}`: cannot take settings from {}: {message}", file.display())]
     SettingsFrom { path: PathBuf, plugin: String, file: PathBuf, message: String },
+    #[error("{path}: plugin `{plugin}` is granted the remote target `{target}`, which has no [targets.{target}]")]
+    UnknownTarget { path: PathBuf, plugin: String, target: String },
     #[error("no plugin named `{name}` in {path}; the plugins there are: {known}")]
     UnknownPlugin { path: PathBuf, name: String, known: String },
 }
@@ -38,6 +42,8 @@ pub struct Manifest {
     /// Where plugins that read MO read it from, unless `--mo` says otherwise.
     pub mo: Option<MoSourceSpec>,
     pub plugins: BTreeMap<String, PluginSpec>,
+    /// Remote targets by name.
+    pub targets: BTreeMap<String, targets::TargetSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +53,8 @@ struct ManifestFile {
     host: HostSection,
     #[serde(default)]
     plugins: BTreeMap<String, PluginEntry>,
+    #[serde(default)]
+    targets: BTreeMap<String, targets::TargetEntry>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,7 +236,23 @@ impl Manifest {
             };
             plugins.insert(name, spec);
         }
-        Ok(Manifest { path: path.to_owned(), components_dir, mo, plugins })
+        let mut targets = BTreeMap::new();
+        for (name, entry) in file.targets {
+            let spec = entry
+                .resolve(&name, &base, |var| std::env::var(var).ok())
+                .map_err(|message| ManifestError::Parse { path: path.to_owned(), message })?;
+            targets.insert(name, spec);
+        }
+        for plugin in plugins.values() {
+            if let Some(target) = plugin.grants.remote.iter().find(|t| !targets.contains_key(*t)) {
+                return Err(ManifestError::UnknownTarget {
+                    path: path.to_owned(),
+                    plugin: plugin.name.clone(),
+                    target: target.clone(),
+                });
+            }
+        }
+        Ok(Manifest { path: path.to_owned(), components_dir, mo, plugins, targets })
     }
 
     pub fn plugin(&self, name: &str) -> Result<&PluginSpec, ManifestError> {
@@ -287,7 +311,47 @@ time = "10s"
 [plugins.hello.settings]
 recipient = "Aarhus"
 levels = [1, 2]
+
+[targets.plan2learn]
+kind = "local"
+path = "ship"
 "#;
+
+    #[test]
+    fn targets_resolve_paths_and_passwords_and_grants_must_name_one() {
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE).unwrap();
+        assert!(
+            matches!(&manifest.targets["plan2learn"], TargetSpec::Local { path } if path == Path::new("/etc/moport/ship"))
+        );
+        let ftps = r#"
+[targets.p2l]
+kind = "ftps"
+host = "ftp.example"
+user = "kommune"
+password = "hemmelig"
+ca_file = "ca.pem"
+"#;
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), ftps).unwrap();
+        let TargetSpec::Ftp(spec) = &manifest.targets["p2l"] else { panic!("an FTP target") };
+        assert!(spec.tls && spec.port == 21 && spec.ca_file.as_deref() == Some(Path::new("/etc/moport/ca.pem")));
+        assert!(!format!("{spec:?}").contains("hemmelig"), "the password never prints");
+        let err = Manifest::parse(
+            Path::new("plugins.toml"),
+            &ftps.replace("password = \"hemmelig\"", "password_env = \"MOPORT_TEST_UNSET_VARIABLE\""),
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("[targets.p2l] password_env: the environment variable MOPORT_TEST_UNSET_VARIABLE is not set")
+        );
+        let err =
+            Manifest::parse(Path::new("plugins.toml"), &EXAMPLE.replace("[targets.plan2learn]", "[targets.other]"));
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("granted the remote target `plan2learn`, which has no [targets.plan2learn]")
+        );
+    }
 
     #[test]
     fn listed_keys_come_from_a_settings_json_and_plugins_toml_wins() {

@@ -12,11 +12,13 @@ pub mod settings;
 
 use export::MoData;
 use moport_sdk::mo::{self, Query};
-use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, settings as host_settings};
+use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, remote, settings as host_settings};
 use settings::{Settings, StartDateRule};
 
 /// The setting that names the remote target (in plugins.toml) the files are shipped to.
 pub const SHIP_TO: &str = "ship_to";
+/// The order DIPEX ships the files in.
+const SHIP_ORDER: [&str; 5] = ["bruger.csv", "leder.csv", "engagement.csv", "organisation.csv", "stillingskode.csv"];
 
 struct Plan2learn;
 
@@ -27,26 +29,32 @@ impl Plugin for Plan2learn {
         if settings.allowed_engagement_types.is_empty() {
             log::warn("no engagement types are allowed: bruger.csv and engagement.csv will be empty");
         }
-        // Shipping goes through the host's `remote` capability, which this moport does not
-        // provide yet; say so at once rather than after the export.
-        if let Some(target) = host_settings::get_str(SHIP_TO)? {
-            return Err(PluginError::Config(format!(
-                "setting `{SHIP_TO}` names the target `{target}`, but shipping arrives with moport's `remote` \
-                 capability, which this version does not provide; remove the setting to export without shipping"
-            )));
-        }
+        let ship_to = host_settings::get_str(SHIP_TO)?;
         let data = read_mo(&ctx.today, &settings)?;
         let export = export::export(&data, &settings).map_err(|err| PluginError::Config(err.0))?;
-        let mut report = Report::new(if ctx.dry_run {
-            "worked out the five plan2learn files (dry run: nothing written)".to_owned()
-        } else {
-            format!("wrote the five plan2learn files; not shipped, as no FTPS target is set (setting `{SHIP_TO}`)")
+        let mut report = Report::new(match (&ship_to, ctx.dry_run) {
+            (_, true) => "worked out the five plan2learn files (dry run: nothing written or shipped)".to_owned(),
+            (Some(target), false) => format!("wrote the five plan2learn files and shipped them to `{target}`"),
+            (None, false) => {
+                format!("wrote the five plan2learn files; not shipped, as no FTPS target is set (setting `{SHIP_TO}`)")
+            }
         });
         for (name, bytes) in &export.files {
             if !ctx.dry_run {
                 files::write(name, bytes)?;
             }
             log::debug(&format!("{name}: {} bytes", bytes.len()));
+        }
+        if let Some(target) = ship_to.filter(|_| !ctx.dry_run) {
+            // DIPEX's order; a failed upload fails the run, naming the file.
+            for name in SHIP_ORDER {
+                let (_, bytes) =
+                    export.files.iter().find(|(file, _)| *file == name).expect("the export writes every file");
+                remote::write(&target, name, bytes).map_err(|err| {
+                    PluginError::Io(format!("shipping {name} to the target `{target}`: {}", err.message()))
+                })?;
+            }
+            report = report.count("files shipped", SHIP_ORDER.len() as u64);
         }
         for (name, count) in export.counts {
             report = report.count(name, count);

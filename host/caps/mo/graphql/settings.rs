@@ -2,6 +2,7 @@
 //! environment taking precedence key by key, as the DIPEX jobs read them.
 
 use super::GraphqlError;
+use crate::secret::Secret;
 use std::path::Path;
 
 /// The settings.json keys, and the environment variables that override them.
@@ -21,26 +22,6 @@ pub struct GraphqlSettings {
     pub realm: String,
     pub client_id: String,
     pub client_secret: Secret,
-}
-
-/// A credential that never shows in logs or debug output.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
 }
 
 impl std::fmt::Debug for GraphqlSettings {
@@ -90,7 +71,7 @@ impl GraphqlSettings {
             auth_server: require(AUTH_SERVER)?,
             realm: get(AUTH_REALM).unwrap_or_else(|| "mo".to_owned()),
             client_id: require(CLIENT_ID)?,
-            client_secret: Secret(require(CLIENT_SECRET)?),
+            client_secret: Secret::new(require(CLIENT_SECRET)?),
         };
         for (url, key) in [(&settings.mo_url, MO_URL.0), (&settings.auth_server, AUTH_SERVER.0)] {
             if !(url.starts_with("https://") || url.starts_with("http://")) {

@@ -1,0 +1,281 @@
+//! FTP and explicit FTPS targets (suppaftp over rustls): AUTH TLS, PBSZ 0, PROT P, passive mode,
+//! binary transfers. One connection per operation, as plan2learn's server wants; transient
+//! failures are tried again.
+
+use super::{is_partial, partial_name};
+use crate::bindings::moport::host::remote::Entry;
+use crate::bindings::moport::host::types::CallError;
+use crate::manifest::FtpSpec;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
+use suppaftp::tokio_rustls::rustls;
+use suppaftp::types::FileType;
+use suppaftp::{FtpError, Status};
+use tokio::io::AsyncReadExt;
+
+/// Tries per operation, the first included, and the wait after the first failure (doubling).
+const ATTEMPTS: u32 = 3;
+const FIRST_DELAY: Duration = Duration::from_millis(500);
+
+pub struct FtpTarget {
+    name: String,
+    spec: FtpSpec,
+    tls: OnceLock<Result<Arc<rustls::ClientConfig>, String>>,
+}
+
+/// Why one try failed, and whether another may succeed.
+enum Failure {
+    Transient(String),
+    Fatal(CallError),
+}
+
+impl FtpTarget {
+    pub fn new(name: &str, spec: FtpSpec) -> FtpTarget {
+        FtpTarget { name: name.to_owned(), spec, tls: OnceLock::new() }
+    }
+
+    fn place(&self) -> String {
+        let scheme = if self.spec.tls { "ftps" } else { "ftp" };
+        format!("target `{}` ({scheme}://{}@{}:{})", self.name, self.spec.user, self.spec.host, self.spec.port)
+    }
+
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Failure> {
+        self.tls
+            .get_or_init(|| tls_config(&self.spec))
+            .clone()
+            .map_err(|problem| Failure::Fatal(CallError::Unavailable(format!("{}: {problem}", self.place()))))
+    }
+
+    /// A logged-in connection in the target's folder.
+    async fn connect(&self) -> Result<AsyncRustlsFtpStream, Failure> {
+        let timeout = self.spec.timeout;
+        let address = (self.spec.host.as_str(), self.spec.port);
+        let connected = tokio::time::timeout(timeout, AsyncRustlsFtpStream::connect(address))
+            .await
+            .map_err(|_| Failure::Transient(format!("no connection within {timeout:?}")))?;
+        let mut stream = connected.map_err(|err| self.classify(err, "connect"))?;
+        if self.spec.tls {
+            if self.spec.insecure_skip_verify {
+                tracing::warn!(
+                    target = self.name.as_str(),
+                    "the server's certificate is not verified (insecure_skip_verify)"
+                );
+            }
+            let connector = AsyncRustlsConnector::from(suppaftp::tokio_rustls::TlsConnector::from(self.tls_config()?));
+            stream =
+                stream.into_secure(connector, &self.spec.host).await.map_err(|err| self.classify(err, "AUTH TLS"))?;
+        }
+        stream
+            .login(self.spec.user.as_str(), self.spec.password.expose())
+            .await
+            .map_err(|err| self.classify(err, "login"))?;
+        stream.transfer_type(FileType::Binary).await.map_err(|err| self.classify(err, "TYPE I"))?;
+        if !self.spec.folder.is_empty() {
+            stream.cwd(&self.spec.folder).await.map_err(|err| self.classify(err, "CWD"))?;
+        }
+        Ok(stream)
+    }
+
+    /// Sorts a failure: lost connections, timeouts and 4xx replies pass; the rest do not.
+    fn classify(&self, err: FtpError, step: &str) -> Failure {
+        match err {
+            FtpError::ConnectionError(io) => Failure::Transient(format!("{step}: {io}")),
+            FtpError::BadResponse => Failure::Transient(format!("{step}: a garbled reply")),
+            FtpError::UnexpectedResponse(reply) => {
+                let code = reply.status.code();
+                let text = reply.as_string().unwrap_or_default().trim().to_owned();
+                if (400..500).contains(&code) {
+                    Failure::Transient(format!("{step}: {text}"))
+                } else if reply.status == Status::NotLoggedIn {
+                    Failure::Fatal(CallError::Denied(format!(
+                        "{}: the server refused the login ({text}); check the user and password",
+                        self.place()
+                    )))
+                } else if reply.status == Status::FileUnavailable {
+                    Failure::Fatal(CallError::NotFound(format!("{}: {step}: {text}", self.place())))
+                } else {
+                    Failure::Fatal(CallError::Unavailable(format!("{}: {step}: {text}", self.place())))
+                }
+            }
+            other => Failure::Fatal(CallError::Unavailable(format!("{}: {step}: {other}", self.place()))),
+        }
+    }
+
+    /// Runs one operation on a fresh connection, trying again after transient failures.
+    async fn with_retries<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let mut last = String::new();
+        for n in 1..=ATTEMPTS {
+            if n > 1 {
+                let delay = FIRST_DELAY * 2u32.pow(n - 2);
+                tracing::warn!(target = self.name.as_str(), "{what} failed ({last}); trying again in {delay:?}");
+                tokio::time::sleep(delay).await;
+            }
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(Failure::Fatal(err)) => return Err(err),
+                Err(Failure::Transient(problem)) => last = problem,
+            }
+        }
+        Err(CallError::Unavailable(format!(
+            "{}: {what} failed after {ATTEMPTS} tries; the last failure: {last}",
+            self.place()
+        )))
+    }
+
+    pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {
+        self.with_retries(&format!("listing `{dir}`"), || async {
+            let mut stream = self.connect().await?;
+            let lines =
+                stream.list((!dir.is_empty()).then_some(dir)).await.map_err(|err| self.classify(err, "LIST"))?;
+            let _ = stream.quit().await;
+            let mut entries: Vec<Entry> = lines
+                .iter()
+                .filter_map(|line| suppaftp::list::File::from_str(line).ok())
+                .filter(|file| file.is_file() && !is_partial(file.name()))
+                .map(|file| Entry {
+                    name: file.name().to_owned(),
+                    size: file.size() as u64,
+                    modified: Some(
+                        chrono::DateTime::<chrono::Utc>::from(file.modified())
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    ),
+                })
+                .collect();
+            entries.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(entries)
+        })
+        .await
+    }
+
+    pub async fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
+        self.with_retries(&format!("reading `{path}`"), || async {
+            let mut stream = self.connect().await?;
+            let mut transfer = stream.retr_as_stream(path).await.map_err(|err| self.classify(err, "RETR"))?;
+            let mut bytes = Vec::new();
+            transfer.read_to_end(&mut bytes).await.map_err(|err| Failure::Transient(format!("RETR: {err}")))?;
+            transfer.finish().await.map_err(|err| self.classify(err, "RETR"))?;
+            let _ = stream.quit().await;
+            Ok(bytes)
+        })
+        .await
+    }
+
+    /// Stores under a hidden temporary name, then renames into place: a reader never sees half a
+    /// file under the final name, whatever happens to the connection.
+    pub async fn write(&self, path: &str, contents: &[u8]) -> Result<(), CallError> {
+        let partial = partial_name(path);
+        self.with_retries(&format!("uploading `{path}`"), || async {
+            let mut stream = self.connect().await?;
+            let mut reader = contents;
+            stream.put_file(&partial, &mut reader).await.map_err(|err| self.classify(err, "STOR"))?;
+            if let Err(first) = stream.rename(partial.as_str(), path).await {
+                // Some servers will not rename onto an existing file: remove it and try once more.
+                if stream.rm(path).await.is_err() {
+                    return Err(self.classify(first, "RNFR/RNTO"));
+                }
+                stream.rename(partial.as_str(), path).await.map_err(|err| self.classify(err, "RNFR/RNTO"))?;
+            }
+            let _ = stream.quit().await;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), CallError> {
+        self.with_retries(&format!("renaming `{from}` to `{to}`"), || async {
+            let mut stream = self.connect().await?;
+            stream.rename(from, to).await.map_err(|err| self.classify(err, "RNFR/RNTO"))?;
+            let _ = stream.quit().await;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn remove(&self, path: &str) -> Result<(), CallError> {
+        self.with_retries(&format!("removing `{path}`"), || async {
+            let mut stream = self.connect().await?;
+            stream.rm(path).await.map_err(|err| self.classify(err, "DELE"))?;
+            let _ = stream.quit().await;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The TLS client settings of a target: the system's trusted certificates, the target's own CA
+/// file, or (explicitly) none.
+fn tls_config(spec: &FtpSpec) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let config = if spec.insecure_skip_verify {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        rustls::ClientConfig::builder()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth()
+    } else if let Some(file) = &spec.ca_file {
+        let mut roots = rustls::RootCertStore::empty();
+        let certificates = CertificateDer::pem_file_iter(file)
+            .map_err(|err| format!("cannot read the CA file {}: {err}", file.display()))?;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|err| format!("the CA file {}: {err}", file.display()))?;
+            roots.add(certificate).map_err(|err| format!("the CA file {}: {err}", file.display()))?;
+        }
+        if roots.is_empty() {
+            return Err(format!("the CA file {} holds no certificate", file.display()));
+        }
+        rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth()
+    } else {
+        use rustls_platform_verifier::ConfigVerifierExt;
+        rustls::ClientConfig::with_platform_verifier()
+            .map_err(|err| format!("cannot load the system's certificates: {err}"))?
+    };
+    Ok(Arc::new(config))
+}
+
+/// Accepts any server certificate, still checking the handshake signatures: for servers with a
+/// self-signed certificate, when the operator says `insecure_skip_verify = true`.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

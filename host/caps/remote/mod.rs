@@ -1,0 +1,182 @@
+//! `remote`: files on named targets (a local folder, FTP, FTPS). The plugin names a target its
+//! grants list; the host holds the address and the credentials and never hands them over. One
+//! module per backend.
+
+pub mod ftp;
+pub mod local;
+
+use super::HostState;
+use crate::bindings::moport::host::remote::{Entry, Host};
+use crate::bindings::moport::host::types::CallError;
+use crate::manifest::TargetSpec;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One target, ready to use.
+pub enum Target {
+    Local(local::LocalTarget),
+    Ftp(ftp::FtpTarget),
+}
+
+impl Target {
+    pub fn new(name: &str, spec: &TargetSpec) -> Target {
+        match spec {
+            TargetSpec::Local { path } => Target::Local(local::LocalTarget::new(path.clone())),
+            TargetSpec::Ftp(spec) => Target::Ftp(ftp::FtpTarget::new(name, spec.clone())),
+        }
+    }
+
+    pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {
+        let dir = relative(dir, true)?;
+        match self {
+            Target::Local(target) => target.list(&dir),
+            Target::Ftp(target) => target.list(&dir).await,
+        }
+    }
+
+    pub async fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
+        let path = relative(path, false)?;
+        match self {
+            Target::Local(target) => target.read(&path),
+            Target::Ftp(target) => target.read(&path).await,
+        }
+    }
+
+    /// Writes under a temporary name and renames it into place.
+    pub async fn write(&self, path: &str, contents: &[u8]) -> Result<(), CallError> {
+        let path = relative(path, false)?;
+        match self {
+            Target::Local(target) => target.write(&path, contents),
+            Target::Ftp(target) => target.write(&path, contents).await,
+        }
+    }
+
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), CallError> {
+        let (from, to) = (relative(from, false)?, relative(to, false)?);
+        match self {
+            Target::Local(target) => target.rename(&from, &to),
+            Target::Ftp(target) => target.rename(&from, &to).await,
+        }
+    }
+
+    pub async fn remove(&self, path: &str) -> Result<(), CallError> {
+        let path = relative(path, false)?;
+        match self {
+            Target::Local(target) => target.remove(&path),
+            Target::Ftp(target) => target.remove(&path).await,
+        }
+    }
+}
+
+/// The targets one run may use: those its grants name.
+#[derive(Default)]
+pub struct PluginTargets {
+    targets: BTreeMap<String, Arc<Target>>,
+}
+
+impl PluginTargets {
+    pub fn new(granted: &[String], all: &BTreeMap<String, TargetSpec>) -> PluginTargets {
+        let targets = granted
+            .iter()
+            .filter_map(|name| all.get(name).map(|spec| (name.clone(), Arc::new(Target::new(name, spec)))))
+            .collect();
+        PluginTargets { targets }
+    }
+
+    fn get(&self, name: &str) -> Result<Arc<Target>, CallError> {
+        self.targets.get(name).cloned().ok_or_else(|| {
+            CallError::Denied(format!(
+                "the remote target `{name}` is not granted: add it to `remote = [...]` under the plugin's [grants]"
+            ))
+        })
+    }
+}
+
+/// A path inside the target: relative, `/`-separated, without `.` or `..` parts.
+fn relative(path: &str, allow_empty: bool) -> Result<String, CallError> {
+    let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
+    if path.starts_with('/') || path.contains('\\') || parts.contains(&"..") {
+        return Err(CallError::Invalid(format!(
+            "remote path `{path}` must be relative to the target, without `..` (for example `out/file.csv`)"
+        )));
+    }
+    if parts.is_empty() && !allow_empty {
+        return Err(CallError::Invalid("a remote file path is empty".to_owned()));
+    }
+    Ok(parts.join("/"))
+}
+
+/// The hidden name a file is written under before it is renamed into place.
+fn partial_name(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/.{name}.moport-partial"),
+        None => format!(".{path}.moport-partial"),
+    }
+}
+
+fn is_partial(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".moport-partial")
+}
+
+impl Host for HostState {
+    async fn list(&mut self, target: String, dir: String) -> wasmtime::Result<Result<Vec<Entry>, CallError>> {
+        Ok(match self.remote.get(&target) {
+            Ok(found) => found.list(&dir).await,
+            Err(err) => Err(err),
+        })
+    }
+
+    async fn read(&mut self, target: String, path: String) -> wasmtime::Result<Result<Vec<u8>, CallError>> {
+        Ok(match self.remote.get(&target) {
+            Ok(found) => found.read(&path).await,
+            Err(err) => Err(err),
+        })
+    }
+
+    async fn write(
+        &mut self,
+        target: String,
+        path: String,
+        contents: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), CallError>> {
+        let result = match self.remote.get(&target) {
+            Ok(found) => found.write(&path, &contents).await,
+            Err(err) => Err(err),
+        };
+        match &result {
+            Ok(()) => tracing::info!(target = target.as_str(), path, bytes = contents.len(), "uploaded"),
+            Err(err) => tracing::error!(target = target.as_str(), path, "upload failed: {err:?}"),
+        }
+        Ok(result)
+    }
+
+    async fn rename(&mut self, target: String, from: String, to: String) -> wasmtime::Result<Result<(), CallError>> {
+        Ok(match self.remote.get(&target) {
+            Ok(found) => found.rename(&from, &to).await,
+            Err(err) => Err(err),
+        })
+    }
+
+    async fn remove(&mut self, target: String, path: String) -> wasmtime::Result<Result<(), CallError>> {
+        Ok(match self.remote.get(&target) {
+            Ok(found) => found.remove(&path).await,
+            Err(err) => Err(err),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside_the_target() {
+        assert_eq!(relative("out//./a.csv", false).unwrap(), "out/a.csv");
+        assert_eq!(relative("", true).unwrap(), "");
+        for bad in ["/etc/passwd", "../x", "a/../../x", "a\\b"] {
+            assert!(matches!(relative(bad, false), Err(CallError::Invalid(_))), "{bad}");
+        }
+        assert_eq!(partial_name("out/a.csv"), "out/.a.csv.moport-partial");
+        assert!(is_partial(&partial_name("a.csv")));
+    }
+}

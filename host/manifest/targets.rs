@@ -1,0 +1,100 @@
+//! `[targets.NAME]`: remote places plugins write files to and read them from. The host holds
+//! addresses and credentials; a plugin only names a target its grants list.
+
+use super::units::Span;
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A target, as plugins.toml describes it, with paths resolved and the password read.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// A folder on this machine (or a share mounted on it).
+    Local { path: PathBuf },
+    /// An FTP server; with `tls`, explicit FTPS (AUTH TLS, PBSZ 0, PROT P).
+    Ftp(FtpSpec),
+}
+
+#[derive(Debug, Clone)]
+pub struct FtpSpec {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Secret,
+    /// Folder on the server, relative to the login folder; empty for the login folder.
+    pub folder: String,
+    /// Trust these certificates (PEM) instead of the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate (for a self-signed one); warned about on every connection.
+    pub insecure_skip_verify: bool,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub(super) enum TargetEntry {
+    Local { path: PathBuf },
+    Ftp(FtpEntry),
+    Ftps(FtpEntry),
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct FtpEntry {
+    host: String,
+    port: Option<u16>,
+    user: String,
+    /// The password, in plugins.toml itself (keep that file private), or ...
+    password: Option<String>,
+    /// ... the environment variable that holds it.
+    password_env: Option<String>,
+    #[serde(default)]
+    folder: String,
+    ca_file: Option<PathBuf>,
+    #[serde(default)]
+    insecure_skip_verify: bool,
+    timeout: Option<Span>,
+}
+
+impl TargetEntry {
+    /// Resolves paths against `base` and reads the password; errors name the target and the key.
+    pub(super) fn resolve(
+        self,
+        name: &str,
+        base: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<TargetSpec, String> {
+        let (tls, entry) = match self {
+            TargetEntry::Local { path } => return Ok(TargetSpec::Local { path: base.join(path) }),
+            TargetEntry::Ftp(entry) => (false, entry),
+            TargetEntry::Ftps(entry) => (true, entry),
+        };
+        let password = match (entry.password, entry.password_env) {
+            (Some(password), None) => password,
+            (None, Some(var)) => env(&var)
+                .ok_or_else(|| format!("[targets.{name}] password_env: the environment variable {var} is not set"))?,
+            (Some(_), Some(_)) => return Err(format!("[targets.{name}]: give `password` or `password_env`, not both")),
+            (None, None) => return Err(format!("[targets.{name}]: `password` or `password_env` is required")),
+        };
+        if !tls && (entry.ca_file.is_some() || entry.insecure_skip_verify) {
+            return Err(format!(
+                "[targets.{name}]: `ca_file` and `insecure_skip_verify` apply to kind = \"ftps\" only"
+            ));
+        }
+        if entry.ca_file.is_some() && entry.insecure_skip_verify {
+            return Err(format!("[targets.{name}]: give `ca_file` or `insecure_skip_verify`, not both"));
+        }
+        Ok(TargetSpec::Ftp(FtpSpec {
+            tls,
+            host: entry.host,
+            port: entry.port.unwrap_or(21),
+            user: entry.user,
+            password: Secret::new(password),
+            folder: entry.folder.trim_matches('/').to_owned(),
+            ca_file: entry.ca_file.map(|file| base.join(file)),
+            insecure_skip_verify: entry.insecure_skip_verify,
+            timeout: entry.timeout.map_or(Duration::from_secs(30), |span| span.0),
+        }))
+    }
+}

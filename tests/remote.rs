@@ -1,0 +1,163 @@
+//! The `remote` capability against real servers on 127.0.0.1: an in-process FTPS server
+//! (libunftp, TLS required on control and data, a certificate made here with rcgen) and a local
+//! folder; and plan2learn shipping its files end to end.
+
+use libunftp::options::FtpsRequired;
+use moport::caps::mo::MoSourceSpec;
+use moport::caps::remote::Target;
+use moport::engine::cache::ComponentCache;
+use moport::manifest::{BUILT_PLUGINS_DIR, Manifest, TargetSpec};
+use moport::{ExitStatus, Host, RunOptions};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+/// An FTPS server serving `root`, with its certificate's PEM file for clients to trust.
+struct FtpsServer {
+    port: u16,
+    ca_file: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+    _certificates: tempfile::TempDir,
+}
+
+impl Drop for FtpsServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FtpsServer {
+    /// `passive` must differ between tests running at once.
+    async fn start(root: &Path, passive: RangeInclusive<u16>) -> FtpsServer {
+        let certificates = tempfile::tempdir().unwrap();
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (cert, key) = (certificates.path().join("cert.pem"), certificates.path().join("key.pem"));
+        std::fs::write(&cert, made.cert.pem()).unwrap();
+        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let root = root.to_path_buf();
+        let (cert_path, key_path) = (cert.clone(), key.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let root = root.clone();
+                let server = libunftp::ServerBuilder::new(Box::new(move || {
+                    unftp_sbe_fs::Filesystem::new(root.clone()).unwrap()
+                }))
+                .ftps(cert_path.clone(), key_path.clone())
+                .ftps_required(FtpsRequired::All, FtpsRequired::All)
+                .passive_ports(passive.clone())
+                .build()
+                .unwrap();
+                tokio::spawn(async move {
+                    let _ = server.service(socket).await;
+                });
+            }
+        });
+        FtpsServer { port, ca_file: cert, task, _certificates: certificates }
+    }
+
+    /// plugins.toml lines of an FTPS target for this server.
+    fn target(&self, name: &str, trust: &str) -> String {
+        format!(
+            "[targets.{name}]\nkind = \"ftps\"\nhost = \"localhost\"\nport = {}\nuser = \"kommune\"\npassword = \"hemmelig-ftp\"\n{trust}\n",
+            self.port
+        )
+    }
+}
+
+fn target(manifest: &str, name: &str) -> Target {
+    let manifest = Manifest::parse(Path::new("plugins.toml"), manifest).unwrap();
+    Target::new(name, &manifest.targets[name])
+}
+
+/// write, list, read, rename and remove on a target, checked on the folder behind it.
+async fn round_trip(target: &Target, folder: &Path) {
+    target.write("a.csv", b"\"x\";\"y\"\r\n").await.unwrap();
+    target.write("a.csv", b"second\r\n").await.unwrap(); // replaces
+    let listed = target.list("").await.unwrap();
+    assert_eq!(listed.iter().map(|e| (e.name.as_str(), e.size)).collect::<Vec<_>>(), [("a.csv", 8)]);
+    assert!(listed[0].modified.is_some());
+    assert_eq!(target.read("a.csv").await.unwrap(), b"second\r\n");
+    target.rename("a.csv", "b.csv").await.unwrap();
+    assert_eq!(std::fs::read(folder.join("b.csv")).unwrap(), b"second\r\n");
+    target.remove("b.csv").await.unwrap();
+    let left: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "nothing left behind, no temporary file either: {left:?}");
+    let err = target.read("../etc/passwd").await.unwrap_err();
+    assert!(format!("{err:?}").contains("must be relative to the target"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_local_folder_target() {
+    let folder = tempfile::tempdir().unwrap();
+    let target = Target::new("archive", &TargetSpec::Local { path: folder.path().to_owned() });
+    round_trip(&target, folder.path()).await;
+}
+
+#[tokio::test]
+async fn an_ftps_target_verifies_the_certificate_and_writes_atomically() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = FtpsServer::start(folder.path(), 52100..=52199).await;
+    let trusted = target(&server.target("p2l", &format!("ca_file = {:?}", server.ca_file)), "p2l");
+    round_trip(&trusted, folder.path()).await;
+
+    // The system does not trust a self-signed certificate.
+    let untrusted = target(&server.target("p2l", ""), "p2l");
+    let err = format!("{:?}", untrusted.write("c.csv", b"x").await.unwrap_err());
+    assert!(err.contains("target `p2l` (ftps://kommune@localhost:") && err.contains("AUTH TLS"), "{err}");
+    assert!(!err.contains("hemmelig-ftp"), "the password is not in the error: {err}");
+    assert!(!folder.path().join("c.csv").exists());
+
+    // Unless the target says so, explicitly.
+    let insecure = target(&server.target("p2l", "insecure_skip_verify = true"), "p2l");
+    insecure.write("c.csv", b"x").await.unwrap();
+    assert_eq!(std::fs::read(folder.path().join("c.csv")).unwrap(), b"x");
+}
+
+#[tokio::test]
+async fn plan2learn_ships_its_files_over_ftps() {
+    let server_folder = tempfile::tempdir().unwrap();
+    let server = FtpsServer::start(server_folder.path(), 52200..=52299).await;
+    let work = tempfile::tempdir().unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/plan2learn/tests/golden");
+    let id = |n: u32| format!("00000000-0000-0000-0000-{n:012}");
+    let manifest = format!(
+        "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[plugins.plan2learn]\ncomponent = \"plan2learn.wasm\"\n\
+         grants = {{ mo = \"read\", files = {:?}, remote = [\"p2l\"] }}\n[plugins.plan2learn.settings]\n\
+         \"exporters.plan2learn.variant\" = \"RSD\"\n\"exporters.plan2learn.root_unit\" = \"{}\"\n\
+         \"exporters.plan2learn.allowed_engagement_types\" = [\"{}\", \"{}\"]\n\
+         \"integrations.SD_Lon.import.too_deep\" = [\"Afdelings-niveau\"]\n\
+         \"plan2learn.phone.priority\" = [\"{}\", \"{}\"]\n\"plan2learn.email.priority\" = [\"{}\"]\n\
+         ship_to = \"p2l\"\n{}",
+        work.path().join("out"),
+        id(1),
+        id(10),
+        id(11),
+        id(42),
+        id(43),
+        id(40),
+        server.target("p2l", &format!("ca_file = {:?}", server.ca_file)),
+    );
+    std::fs::write(work.path().join("plugins.toml"), manifest).unwrap();
+    let host = Host::new(Manifest::load(&work.path().join("plugins.toml")).unwrap(), ComponentCache::new(None))
+        .unwrap()
+        .with_mo_spec(MoSourceSpec::Snapshot(golden.join("mo.json")));
+    let outcome = host.run("plan2learn", &RunOptions::default()).await.unwrap();
+    assert!(outcome.report.summary.contains("shipped them to `p2l`"), "{}", outcome.report.summary);
+    for name in ["organisation.csv", "bruger.csv", "engagement.csv", "stillingskode.csv", "leder.csv"] {
+        let local = std::fs::read(work.path().join("out").join(name)).unwrap();
+        let on_server = std::fs::read(server_folder.path().join(name)).unwrap();
+        assert!(on_server == local, "{name}: the bytes on the server differ from the local file");
+        assert!(local == std::fs::read(golden.join("rsd").join(name)).unwrap(), "{name}");
+    }
+    let on_server = std::fs::read_dir(server_folder.path()).unwrap().count();
+    assert_eq!(on_server, 5, "five files and no temporary ones");
+
+    // A server that does not answer fails the run, naming the file and the target.
+    drop(server);
+    let err = host.run("plan2learn", &RunOptions::default()).await.unwrap_err();
+    assert_eq!(err.exit_status(), ExitStatus::Io, "{err}");
+    let message = err.to_string();
+    assert!(message.contains("shipping bruger.csv to the target `p2l`"), "{message}");
+}
