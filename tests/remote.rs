@@ -2,6 +2,9 @@
 //! (libunftp, TLS required on control and data, a certificate made here with rcgen) and a local
 //! folder; and plan2learn shipping its files end to end.
 
+#[path = "support/mo_standin.rs"]
+mod mo_standin;
+
 use libunftp::options::FtpsRequired;
 use moport::caps::mo::MoSourceSpec;
 use moport::caps::remote::Target;
@@ -115,12 +118,14 @@ async fn an_ftps_target_verifies_the_certificate_and_writes_atomically() {
     assert_eq!(std::fs::read(folder.path().join("c.csv")).unwrap(), b"x");
 }
 
-#[tokio::test]
-async fn plan2learn_ships_its_files_over_ftps() {
-    let server_folder = tempfile::tempdir().unwrap();
-    let server = FtpsServer::start(server_folder.path(), 52200..=52299).await;
-    let work = tempfile::tempdir().unwrap();
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/plan2learn/tests/golden");
+const FILES: [&str; 5] = ["organisation.csv", "bruger.csv", "engagement.csv", "stillingskode.csv", "leder.csv"];
+
+fn golden() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/plan2learn/tests/golden")
+}
+
+/// plugins.toml for plan2learn on the golden scenario (RSD), shipping to `server` as `p2l`.
+fn plan2learn_manifest(work: &Path, server: &FtpsServer) -> PathBuf {
     let id = |n: u32| format!("00000000-0000-0000-0000-{n:012}");
     let manifest = format!(
         "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[plugins.plan2learn]\ncomponent = \"plan2learn.wasm\"\n\
@@ -130,7 +135,7 @@ async fn plan2learn_ships_its_files_over_ftps() {
          \"integrations.SD_Lon.import.too_deep\" = [\"Afdelings-niveau\"]\n\
          \"plan2learn.phone.priority\" = [\"{}\", \"{}\"]\n\"plan2learn.email.priority\" = [\"{}\"]\n\
          ship_to = \"p2l\"\n{}",
-        work.path().join("out"),
+        work.join("out"),
         id(1),
         id(10),
         id(11),
@@ -139,20 +144,33 @@ async fn plan2learn_ships_its_files_over_ftps() {
         id(40),
         server.target("p2l", &format!("ca_file = {:?}", server.ca_file)),
     );
-    std::fs::write(work.path().join("plugins.toml"), manifest).unwrap();
-    let host = Host::new(Manifest::load(&work.path().join("plugins.toml")).unwrap(), ComponentCache::new(None))
-        .unwrap()
-        .with_mo_spec(MoSourceSpec::Snapshot(golden.join("mo.json")));
+    std::fs::write(work.join("plugins.toml"), manifest).unwrap();
+    work.join("plugins.toml")
+}
+
+/// The five files on the server equal the local ones and the golden RSD files; nothing else is there.
+fn assert_shipped(work: &Path, server_folder: &Path) {
+    for name in FILES {
+        let local = std::fs::read(work.join("out").join(name)).unwrap();
+        let on_server = std::fs::read(server_folder.join(name)).unwrap();
+        assert!(on_server == local, "{name}: the bytes on the server differ from the local file");
+        assert!(local == std::fs::read(golden().join("rsd").join(name)).unwrap(), "{name}");
+    }
+    assert_eq!(std::fs::read_dir(server_folder).unwrap().count(), 5, "five files and no temporary ones");
+}
+
+#[tokio::test]
+async fn plan2learn_ships_its_files_over_ftps() {
+    let server_folder = tempfile::tempdir().unwrap();
+    let server = FtpsServer::start(server_folder.path(), 52200..=52299).await;
+    let work = tempfile::tempdir().unwrap();
+    let host =
+        Host::new(Manifest::load(&plan2learn_manifest(work.path(), &server)).unwrap(), ComponentCache::new(None))
+            .unwrap()
+            .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
     let outcome = host.run("plan2learn", &RunOptions::default()).await.unwrap();
     assert!(outcome.report.summary.contains("shipped them to `p2l`"), "{}", outcome.report.summary);
-    for name in ["organisation.csv", "bruger.csv", "engagement.csv", "stillingskode.csv", "leder.csv"] {
-        let local = std::fs::read(work.path().join("out").join(name)).unwrap();
-        let on_server = std::fs::read(server_folder.path().join(name)).unwrap();
-        assert!(on_server == local, "{name}: the bytes on the server differ from the local file");
-        assert!(local == std::fs::read(golden.join("rsd").join(name)).unwrap(), "{name}");
-    }
-    let on_server = std::fs::read_dir(server_folder.path()).unwrap().count();
-    assert_eq!(on_server, 5, "five files and no temporary ones");
+    assert_shipped(work.path(), server_folder.path());
 
     // A server that does not answer fails the run, naming the file and the target.
     drop(server);
@@ -160,4 +178,32 @@ async fn plan2learn_ships_its_files_over_ftps() {
     assert_eq!(err.exit_status(), ExitStatus::Io, "{err}");
     let message = err.to_string();
     assert!(message.contains("shipping bruger.csv to the target `p2l`"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn moport_run_plan2learn_reads_mo_over_graphql_and_ships_over_ftps() {
+    let snapshot = moport::caps::mo::snapshot::Snapshot::load(&golden().join("mo.json")).unwrap();
+    let mo = mo_standin::MoStandin::start(snapshot.file(), std::time::Duration::from_secs(300)).await;
+    let server_folder = tempfile::tempdir().unwrap();
+    let server = FtpsServer::start(server_folder.path(), 52300..=52399).await;
+    let work = tempfile::tempdir().unwrap();
+    let config = plan2learn_manifest(work.path(), &server);
+    let (env, dir) = (mo.env(), work.path().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
+            .current_dir(&dir)
+            .env("MOPORT_CACHE_DIR", dir.join("cache"))
+            .env_remove("MOPORT_LOG")
+            .envs(env)
+            .args(["--config", config.to_str().unwrap(), "run", "plan2learn", "--mo", "graphql"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("shipped them to `p2l`"), "{stdout}");
+    assert!(!stderr.contains("hemmelig"), "a password in the log: {stderr}");
+    assert_shipped(work.path(), server_folder.path());
 }

@@ -206,9 +206,7 @@ impl Manifest {
                     file: file.clone(),
                     message,
                 };
-                let text = std::fs::read(&file).map_err(|err| error(err.to_string()))?;
-                let values: serde_json::Value = serde_json::from_slice(&text)
-                    .map_err(|err| error(format!("line {}, column {}: {err}", err.line(), err.column())))?;
+                let values = read_json(&file).map_err(error)?;
                 for key in from.keys {
                     // plugins.toml wins over the file.
                     if let (false, Some(value)) = (settings.contains_key(&key), lookup(&values, &key)) {
@@ -266,6 +264,13 @@ impl Manifest {
             },
         })
     }
+}
+
+/// A JSON file such as DIPEX's settings.json.
+fn read_json(file: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read(file).map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+    serde_json::from_slice(&text)
+        .map_err(|err| format!("{}, line {}, column {}: {err}", file.display(), err.line(), err.column()))
 }
 
 /// A settings.json key: DIPEX writes dotted keys flat (`"mora.base": ...`); a nested file is
@@ -351,6 +356,37 @@ ca_file = "ca.pem"
                 .to_string()
                 .contains("granted the remote target `plan2learn`, which has no [targets.plan2learn]")
         );
+    }
+
+    #[test]
+    fn an_ftp_target_takes_dipex_keys_from_settings_json() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("settings.json"),
+            r#"{"exporters.plan2learn.host": "ftp.plan2learn.example", "exporters.plan2learn.user": "aarhus",
+                "exporters.plan2learn.password": "fra-dipex"}"#,
+        )
+        .unwrap();
+        let text = r#"
+[targets.plan2learn]
+kind = "ftps"
+settings_from = { file = "settings.json", host = "exporters.plan2learn.host", user = "exporters.plan2learn.user", password = "exporters.plan2learn.password" }
+"#;
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text).unwrap();
+        let TargetSpec::Ftp(spec) = &manifest.targets["plan2learn"] else { panic!("an FTP target") };
+        assert_eq!(
+            (spec.host.as_str(), spec.user.as_str(), spec.password.expose()),
+            ("ftp.plan2learn.example", "aarhus", "fra-dipex")
+        );
+        let with_own_user = text.replace("kind = \"ftps\"", "kind = \"ftps\"\nuser = \"moport\"\npassword = \"egen\"");
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), &with_own_user).unwrap();
+        let TargetSpec::Ftp(spec) = &manifest.targets["plan2learn"] else { panic!("an FTP target") };
+        assert_eq!((spec.user.as_str(), spec.password.expose()), ("moport", "egen"), "plugins.toml wins");
+        let err = Manifest::parse(
+            &dir.path().join("plugins.toml"),
+            &text.replace("user = \"exporters.plan2learn.user\"", "user = \"nope\""),
+        );
+        assert!(err.unwrap_err().to_string().contains("has no `nope` (for the target's user)"));
     }
 
     #[test]

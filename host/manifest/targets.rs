@@ -41,10 +41,11 @@ pub(super) enum TargetEntry {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct FtpEntry {
-    host: String,
+    host: Option<String>,
     port: Option<u16>,
-    user: String,
+    user: Option<String>,
     /// The password, in plugins.toml itself (keep that file private), or ...
     password: Option<String>,
     /// ... the environment variable that holds it.
@@ -55,6 +56,18 @@ pub(super) struct FtpEntry {
     #[serde(default)]
     insecure_skip_verify: bool,
     timeout: Option<Span>,
+    /// Host, user and password from DIPEX's settings.json, by key; values in plugins.toml and
+    /// `password_env` win.
+    settings_from: Option<SettingsKeys>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SettingsKeys {
+    file: PathBuf,
+    host: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
 }
 
 impl TargetEntry {
@@ -70,13 +83,39 @@ impl TargetEntry {
             TargetEntry::Ftp(entry) => (false, entry),
             TargetEntry::Ftps(entry) => (true, entry),
         };
+        let from_file = match &entry.settings_from {
+            Some(keys) => {
+                let file = base.join(&keys.file);
+                let values =
+                    super::read_json(&file).map_err(|problem| format!("[targets.{name}] settings_from: {problem}"))?;
+                let get = |key: &Option<String>, field: &str| -> Result<Option<String>, String> {
+                    let Some(key) = key else { return Ok(None) };
+                    match super::lookup(&values, key) {
+                        Some(serde_json::Value::String(text)) => Ok(Some(text.clone())),
+                        Some(_) => {
+                            Err(format!("[targets.{name}] settings_from: `{key}` in {} is not text", file.display()))
+                        }
+                        None => Err(format!(
+                            "[targets.{name}] settings_from: {} has no `{key}` (for the target's {field})",
+                            file.display()
+                        )),
+                    }
+                };
+                (get(&keys.host, "host")?, get(&keys.user, "user")?, get(&keys.password, "password")?)
+            }
+            None => (None, None, None),
+        };
         let password = match (entry.password, entry.password_env) {
+            (Some(_), Some(_)) => return Err(format!("[targets.{name}]: give `password` or `password_env`, not both")),
             (Some(password), None) => password,
             (None, Some(var)) => env(&var)
                 .ok_or_else(|| format!("[targets.{name}] password_env: the environment variable {var} is not set"))?,
-            (Some(_), Some(_)) => return Err(format!("[targets.{name}]: give `password` or `password_env`, not both")),
-            (None, None) => return Err(format!("[targets.{name}]: `password` or `password_env` is required")),
+            (None, None) => from_file.2.ok_or_else(|| {
+                format!("[targets.{name}]: `password`, `password_env` or a `settings_from` password key is required")
+            })?,
         };
+        let host = entry.host.or(from_file.0).ok_or_else(|| format!("[targets.{name}]: `host` is required"))?;
+        let user = entry.user.or(from_file.1).ok_or_else(|| format!("[targets.{name}]: `user` is required"))?;
         if !tls && (entry.ca_file.is_some() || entry.insecure_skip_verify) {
             return Err(format!(
                 "[targets.{name}]: `ca_file` and `insecure_skip_verify` apply to kind = \"ftps\" only"
@@ -87,9 +126,9 @@ impl TargetEntry {
         }
         Ok(TargetSpec::Ftp(FtpSpec {
             tls,
-            host: entry.host,
+            host,
             port: entry.port.unwrap_or(21),
-            user: entry.user,
+            user,
             password: Secret::new(password),
             folder: entry.folder.trim_matches('/').to_owned(),
             ca_file: entry.ca_file.map(|file| base.join(file)),
