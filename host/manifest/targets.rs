@@ -47,7 +47,7 @@ pub(super) struct FtpEntry {
     port: Option<u16>,
     user: Option<String>,
     /// The password, in plugins.toml itself (keep that file private), or ...
-    password: Option<String>,
+    password: Option<Secret>,
     /// ... the environment variable that holds it.
     password_env: Option<String>,
     #[serde(default)]
@@ -108,11 +108,14 @@ impl TargetEntry {
         let password = match (entry.password, entry.password_env) {
             (Some(_), Some(_)) => return Err(format!("[targets.{name}]: give `password` or `password_env`, not both")),
             (Some(password), None) => password,
-            (None, Some(var)) => env(&var)
-                .ok_or_else(|| format!("[targets.{name}] password_env: the environment variable {var} is not set"))?,
-            (None, None) => from_file.2.ok_or_else(|| {
+            (None, Some(var)) => {
+                Secret::new(env(&var).ok_or_else(|| {
+                    format!("[targets.{name}] password_env: the environment variable {var} is not set")
+                })?)
+            }
+            (None, None) => Secret::new(from_file.2.ok_or_else(|| {
                 format!("[targets.{name}]: `password`, `password_env` or a `settings_from` password key is required")
-            })?,
+            })?),
         };
         let host = entry.host.or(from_file.0).ok_or_else(|| format!("[targets.{name}]: `host` is required"))?;
         let user = entry.user.or(from_file.1).ok_or_else(|| format!("[targets.{name}]: `user` is required"))?;
@@ -129,7 +132,7 @@ impl TargetEntry {
             host,
             port: entry.port.unwrap_or(21),
             user,
-            password: Secret::new(password),
+            password,
             folder: entry.folder.trim_matches('/').to_owned(),
             ca_file: entry.ca_file.map(|file| base.join(file)),
             insecure_skip_verify: entry.insecure_skip_verify,

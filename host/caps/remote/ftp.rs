@@ -19,6 +19,11 @@ use tokio::io::AsyncReadExt;
 /// Tries per operation, the first included, and the wait after the first failure (doubling).
 const ATTEMPTS: u32 = 3;
 const FIRST_DELAY: Duration = Duration::from_millis(500);
+/// One try of an operation may take this many times the target's (connect) timeout: a server
+/// that stops answering mid-transfer is given up on and tried again.
+const TRY_TIMEOUT_FACTOR: u32 = 10;
+/// How long a polite QUIT may take; the connection is dropped either way.
+const QUIT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct FtpTarget {
     name: String,
@@ -57,6 +62,9 @@ impl FtpTarget {
             .await
             .map_err(|_| Failure::Transient(format!("no connection within {timeout:?}")))?;
         let mut stream = connected.map_err(|err| self.classify(err, "connect"))?;
+        // Use the control connection's address for data, as Python's ftplib does: a server behind
+        // NAT may announce a private one, and a hostile one could send the upload elsewhere.
+        stream.set_passive_nat_workaround(true);
         if self.spec.tls {
             if self.spec.insecure_skip_verify {
                 tracing::warn!(
@@ -117,10 +125,12 @@ impl FtpTarget {
                 tracing::warn!(target = self.name.as_str(), "{what} failed ({last}); trying again in {delay:?}");
                 tokio::time::sleep(delay).await;
             }
-            match attempt().await {
-                Ok(value) => return Ok(value),
-                Err(Failure::Fatal(err)) => return Err(err),
-                Err(Failure::Transient(problem)) => last = problem,
+            let limit = self.spec.timeout * TRY_TIMEOUT_FACTOR;
+            match tokio::time::timeout(limit, attempt()).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(Failure::Fatal(err))) => return Err(err),
+                Ok(Err(Failure::Transient(problem))) => last = problem,
+                Err(_) => last = format!("no answer within {limit:?}"),
             }
         }
         Err(CallError::Unavailable(format!(
@@ -134,7 +144,7 @@ impl FtpTarget {
             let mut stream = self.connect().await?;
             let lines =
                 stream.list((!dir.is_empty()).then_some(dir)).await.map_err(|err| self.classify(err, "LIST"))?;
-            let _ = stream.quit().await;
+            quit(stream).await;
             let mut entries: Vec<Entry> = lines
                 .iter()
                 .filter_map(|line| suppaftp::list::File::from_str(line).ok())
@@ -161,28 +171,34 @@ impl FtpTarget {
             let mut bytes = Vec::new();
             transfer.read_to_end(&mut bytes).await.map_err(|err| Failure::Transient(format!("RETR: {err}")))?;
             transfer.finish().await.map_err(|err| self.classify(err, "RETR"))?;
-            let _ = stream.quit().await;
+            quit(stream).await;
             Ok(bytes)
         })
         .await
     }
 
     /// Stores under a hidden temporary name, then renames into place: a reader never sees half a
-    /// file under the final name, whatever happens to the connection.
+    /// file under the final name, whatever happens to the connection. The rename goes over a new
+    /// connection, as some servers stop answering after an upload.
     pub async fn write(&self, path: &str, contents: &[u8]) -> Result<(), CallError> {
         let partial = partial_name(path);
         self.with_retries(&format!("uploading `{path}`"), || async {
             let mut stream = self.connect().await?;
             let mut reader = contents;
             stream.put_file(&partial, &mut reader).await.map_err(|err| self.classify(err, "STOR"))?;
+            quit(stream).await;
+            let mut stream = self.connect().await?;
             if let Err(first) = stream.rename(partial.as_str(), path).await {
-                // Some servers will not rename onto an existing file: remove it and try once more.
-                if stream.rm(path).await.is_err() {
+                // A server that will not rename onto an existing file says so with 550/553: only
+                // then remove the old file and rename once more.
+                let refused_target = matches!(&first, FtpError::UnexpectedResponse(reply)
+                    if matches!(reply.status.code(), 550 | 553));
+                if !refused_target || stream.rm(path).await.is_err() {
                     return Err(self.classify(first, "RNFR/RNTO"));
                 }
                 stream.rename(partial.as_str(), path).await.map_err(|err| self.classify(err, "RNFR/RNTO"))?;
             }
-            let _ = stream.quit().await;
+            quit(stream).await;
             Ok(())
         })
         .await
@@ -192,7 +208,7 @@ impl FtpTarget {
         self.with_retries(&format!("renaming `{from}` to `{to}`"), || async {
             let mut stream = self.connect().await?;
             stream.rename(from, to).await.map_err(|err| self.classify(err, "RNFR/RNTO"))?;
-            let _ = stream.quit().await;
+            quit(stream).await;
             Ok(())
         })
         .await
@@ -202,11 +218,16 @@ impl FtpTarget {
         self.with_retries(&format!("removing `{path}`"), || async {
             let mut stream = self.connect().await?;
             stream.rm(path).await.map_err(|err| self.classify(err, "DELE"))?;
-            let _ = stream.quit().await;
+            quit(stream).await;
             Ok(())
         })
         .await
     }
+}
+
+/// Ends a session politely if the server still answers.
+async fn quit(mut stream: AsyncRustlsFtpStream) {
+    let _ = tokio::time::timeout(QUIT_TIMEOUT, stream.quit()).await;
 }
 
 /// The TLS client settings of a target: the system's trusted certificates, the target's own CA

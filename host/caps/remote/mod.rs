@@ -95,7 +95,7 @@ impl PluginTargets {
 /// A path inside the target: relative, `/`-separated, without `.` or `..` parts.
 fn relative(path: &str, allow_empty: bool) -> Result<String, CallError> {
     let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
-    if path.starts_with('/') || path.contains('\\') || parts.contains(&"..") {
+    if path.starts_with('/') || path.contains('\\') || path.chars().any(char::is_control) || parts.contains(&"..") {
         return Err(CallError::Invalid(format!(
             "remote path `{path}` must be relative to the target, without `..` (for example `out/file.csv`)"
         )));
@@ -173,7 +173,7 @@ mod tests {
     fn paths_stay_inside_the_target() {
         assert_eq!(relative("out//./a.csv", false).unwrap(), "out/a.csv");
         assert_eq!(relative("", true).unwrap(), "");
-        for bad in ["/etc/passwd", "../x", "a/../../x", "a\\b"] {
+        for bad in ["/etc/passwd", "../x", "a/../../x", "a\\b", "a\r\nDELE b"] {
             assert!(matches!(relative(bad, false), Err(CallError::Invalid(_))), "{bad}");
         }
         assert_eq!(partial_name("out/a.csv"), "out/.a.csv.moport-partial");

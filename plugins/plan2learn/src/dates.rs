@@ -17,7 +17,8 @@ fn parse(date: &str) -> Option<(i64, u32, u32)> {
 }
 
 /// Danish summer time: since 1996 (EU rules) from the last Sunday of March to the last Sunday
-/// of October; 1980-1995 it ended on the last Sunday of September. The clocks change at night,
+/// of October; 1981-1995 it ended on the last Sunday of September; in 1980 it ran from the
+/// first Sunday of April (6 April) to the last Sunday of September. The clocks change at night,
 /// after midnight, so midnight of the first day is still winter time and midnight of the last
 /// day still summer time.
 fn summer_time_at_midnight(year: i64, month: u32, day: u32) -> bool {
@@ -26,7 +27,10 @@ fn summer_time_at_midnight(year: i64, month: u32, day: u32) -> bool {
         1980..1996 => 9,
         _ => 10,
     };
-    let start = (3, last_sunday(year, 3));
+    let start = match year {
+        1980 => (4, 6),
+        _ => (3, last_sunday(year, 3)),
+    };
     let end = (end_month, last_sunday(year, end_month));
     (month, day) > start && (month, day) <= end
 }
@@ -62,6 +66,9 @@ mod tests {
         assert_eq!(copenhagen_midnight("2026-10-25").unwrap(), "2026-10-25T00:00:00+02:00");
         assert_eq!(copenhagen_midnight("2026-10-26").unwrap(), "2026-10-26T00:00:00+01:00");
         assert_eq!(copenhagen_midnight("1990-10-01").unwrap(), "1990-10-01T00:00:00+01:00");
+        assert_eq!(copenhagen_midnight("1980-04-06").unwrap(), "1980-04-06T00:00:00+01:00");
+        assert_eq!(copenhagen_midnight("1980-04-07").unwrap(), "1980-04-07T00:00:00+02:00");
+        assert_eq!(copenhagen_midnight("1980-03-31").unwrap(), "1980-03-31T00:00:00+01:00");
         assert_eq!(copenhagen_midnight("2099-01-01").unwrap(), "2099-01-01T00:00:00+01:00");
         assert_eq!(copenhagen_midnight("2026-13-01"), None);
     }

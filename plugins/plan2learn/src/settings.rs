@@ -139,17 +139,33 @@ impl Settings {
                 None => Err(missing(key)),
             }
         };
+        // DIPEX reads these as UUIDs: case does not matter, and a malformed one stops the run.
+        let uuid = |key: &str, text: String| -> Result<String, ConfigError> {
+            let lower = text.to_ascii_lowercase();
+            let groups: Vec<&str> = lower.split('-').collect();
+            let shape = groups.iter().map(|g| g.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12];
+            if shape && lower.chars().all(|c| c == '-' || c.is_ascii_hexdigit()) {
+                Ok(lower)
+            } else {
+                Err(ConfigError(format!(
+                    "setting `{key}`: `{text}` is not a UUID like 6d3ca4ad-7d7e-4a4b-9a5d-2c8f3e1b0f9a"
+                )))
+            }
+        };
+        let uuids = |key: &str| -> Result<Vec<String>, ConfigError> {
+            list(key)?.into_iter().map(|text| uuid(key, text)).collect()
+        };
         let variant = text(VARIANT)?;
         let mut rules = preset(&variant).ok_or_else(|| {
             ConfigError(format!("setting `{VARIANT}` is `{variant}`; write `RSD`, `Viborg` or `standard`"))
         })?;
         override_rules(&mut rules, &get)?;
         Ok(Settings {
-            root_unit: text(ROOT_UNIT)?,
-            allowed_engagement_types: list(ALLOWED_ENGAGEMENT_TYPES)?,
+            root_unit: uuid(ROOT_UNIT, text(ROOT_UNIT)?)?,
+            allowed_engagement_types: uuids(ALLOWED_ENGAGEMENT_TYPES)?,
             too_deep: list(TOO_DEEP)?,
-            phone_priority: list(PHONE_PRIORITY)?,
-            email_priority: list(EMAIL_PRIORITY)?,
+            phone_priority: uuids(PHONE_PRIORITY)?,
+            email_priority: uuids(EMAIL_PRIORITY)?,
             rules,
         })
     }
@@ -225,10 +241,13 @@ mod tests {
         Settings::read(|key| map.get(key).cloned())
     }
 
+    const ROOT: &str = "6d3ca4ad-7d7e-4a4b-9a5d-2c8f3e1b0f9a";
+    const TYPE: &str = "0b2f3e1a-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+
     fn complete() -> Vec<(&'static str, Value)> {
         vec![
-            (ROOT_UNIT, json!("r")),
-            (ALLOWED_ENGAGEMENT_TYPES, json!(["a"])),
+            (ROOT_UNIT, json!(ROOT)),
+            (ALLOWED_ENGAGEMENT_TYPES, json!([TYPE.to_uppercase()])),
             (TOO_DEEP, json!([])),
             (PHONE_PRIORITY, json!([])),
             (EMAIL_PRIORITY, json!([])),
@@ -240,6 +259,7 @@ mod tests {
     fn a_preset_fills_the_rules_and_a_rule_setting_changes_one() {
         let viborg = settings(&complete()).unwrap();
         assert_eq!(viborg.rules, preset("Viborg").unwrap());
+        assert_eq!(viborg.allowed_engagement_types, [TYPE], "UUIDs compare in lower case");
         let mut pairs = complete();
         pairs.push(("rules.future_engagements_active", json!(false)));
         let changed = settings(&pairs).unwrap();
@@ -263,6 +283,10 @@ mod tests {
                 .0
                 .contains("`rules.managers` is \"all\"; write one of: one-per-unit, every-manager")
         );
+        let mut pairs = complete();
+        pairs.retain(|(k, _)| *k != PHONE_PRIORITY);
+        pairs.push((PHONE_PRIORITY, json!(["mobil"])));
+        assert!(settings(&pairs).unwrap_err().0.contains("`plan2learn.phone.priority`: `mobil` is not a UUID"));
         let mut pairs = complete();
         pairs.retain(|(k, _)| *k != TOO_DEEP);
         pairs.push((TOO_DEEP, json!("Afdelings-niveau")));
