@@ -20,6 +20,7 @@ Examples:
   moport inspect hello                 world, WIT version, grants and limits of a plugin
   moport run hello                     run a plugin
   moport run hello --dry-run           compute everything, change nothing
+  moport check plan2learn --mo demo    what a run would reach (MO, remote targets), writing nothing
   moport run plan2learn --mo demo       read MO from the built-in demo municipality
   moport run plan2learn --mo snapshot:mo.json   read MO from a snapshot file
   moport demo generate --persons 50000 --out mo-50k.json   a bigger made-up municipality
@@ -87,6 +88,22 @@ enum Command {
         mo: Option<String>,
         /// For a `graphql` source: fetch each collection once (`cache`, the default) or query MO on
         /// every plugin call (`direct`); overrides `[host] mo_mode`.
+        #[arg(long, value_enum)]
+        mo_mode: Option<Mode>,
+    },
+    /// Check what a run of the plugin would reach, writing nothing: its component and grants, its
+    /// MO source (with a live MO, a token and one query) and each granted remote target (a login
+    /// and a listing).
+    #[command(
+        after_help = "Examples:\n  moport check plan2learn --mo demo\n  moport check plan2learn --mo graphql:/opt/dipex/settings/settings.json"
+    )]
+    Check {
+        /// The plugin's name in plugins.toml.
+        plugin: String,
+        /// As for `run`.
+        #[arg(long, value_name = "SOURCE")]
+        mo: Option<String>,
+        /// As for `run`.
         #[arg(long, value_enum)]
         mo_mode: Option<Mode>,
     },
@@ -181,25 +198,30 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             print!("{}", inspect(&loaded));
             Ok(())
         }
+        Command::Check { plugin, mo, mo_mode } => {
+            let spec = mo_spec(mo, mo_mode, &manifest)?;
+            let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
+            if let Some(spec) = spec {
+                host = host.with_mo_spec(spec);
+            }
+            let lines = runtime(&plugin)?.block_on(host.check(&plugin));
+            let mut failed = None;
+            for line in &lines {
+                match &line.result {
+                    Ok(found) => println!("ok      {}: {found}", line.what),
+                    Err((status, problem)) => {
+                        println!("FAILED  {}: {problem}", line.what);
+                        failed = failed.or(Some(*status));
+                    }
+                }
+            }
+            match failed {
+                None => Ok(()),
+                Some(status) => Err(RunError::CheckFailed { plugin, status }),
+            }
+        }
         Command::Run { plugin, dry_run, mo, mo_mode } => {
-            let spec = match (mo, mo_mode) {
-                (Some(text), mode) => Some(
-                    MoSourceSpec::parse(&text, std::path::Path::new(""), mode.unwrap_or_default())
-                        .map_err(|problem| RunError::MoSourceSpec { problem: format!("--mo: {problem}") })?,
-                ),
-                (None, Some(mode)) => match manifest.mo.clone() {
-                    Some(MoSourceSpec::Graphql { settings_json, .. }) => {
-                        Some(MoSourceSpec::Graphql { settings_json, mode })
-                    }
-                    _ => {
-                        return Err(RunError::MoSourceSpec {
-                            problem: "--mo-mode applies to a `graphql` source; name one with --mo or `mo` under [host]"
-                                .to_owned(),
-                        });
-                    }
-                },
-                (None, None) => None,
-            };
+            let spec = mo_spec(mo, mo_mode, &manifest)?;
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
@@ -212,6 +234,26 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             Ok(())
         }
     }
+}
+
+/// The MO source `--mo` and `--mo-mode` name, if any (plugins.toml's otherwise).
+fn mo_spec(mo: Option<String>, mo_mode: Option<Mode>, manifest: &Manifest) -> Result<Option<MoSourceSpec>, RunError> {
+    Ok(match (mo, mo_mode) {
+        (Some(text), mode) => Some(
+            MoSourceSpec::parse(&text, std::path::Path::new(""), mode.unwrap_or_default())
+                .map_err(|problem| RunError::MoSourceSpec { problem: format!("--mo: {problem}") })?,
+        ),
+        (None, Some(mode)) => match manifest.mo.clone() {
+            Some(MoSourceSpec::Graphql { settings_json, .. }) => Some(MoSourceSpec::Graphql { settings_json, mode }),
+            _ => {
+                return Err(RunError::MoSourceSpec {
+                    problem: "--mo-mode applies to a `graphql` source; name one with --mo or `mo` under [host]"
+                        .to_owned(),
+                });
+            }
+        },
+        (None, None) => None,
+    })
 }
 
 fn runtime(plugin: &str) -> Result<tokio::runtime::Runtime, RunError> {

@@ -1,5 +1,6 @@
 //! Loading, checking and running one plugin, and what can go wrong on the way.
 
+use crate::bindings::moport::host::types::CallError;
 use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
 use crate::caps::mo::graphql::GraphqlError;
 use crate::caps::mo::snapshot::SnapshotError;
@@ -69,6 +70,8 @@ pub enum RunError {
     Limit { plugin: String, limit: LimitExceeded },
     #[error("plugin `{plugin}` crashed: {cause}")]
     Crash { plugin: String, cause: String },
+    #[error("`moport check {plugin}` found problems (see the lines above)")]
+    CheckFailed { plugin: String, status: ExitStatus },
     #[error("internal error while running plugin `{plugin}`: {message}")]
     Internal { plugin: String, message: String },
 }
@@ -98,6 +101,7 @@ impl RunError {
             },
             RunError::Limit { .. } | RunError::Crash { .. } => ExitStatus::LimitOrCrash,
             RunError::Internal { .. } => ExitStatus::Internal,
+            RunError::CheckFailed { status, .. } => *status,
         }
     }
 }
@@ -111,6 +115,13 @@ pub struct LoadedPlugin {
     pub wasm_bytes: usize,
     pub wasm_sha256: String,
     pub load_time: Duration,
+}
+
+/// One line of `moport check`: what was checked, and what was found or went wrong.
+#[derive(Debug)]
+pub struct CheckLine {
+    pub what: String,
+    pub result: Result<String, (ExitStatus, String)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -204,6 +215,75 @@ impl Host {
             contract,
             cache,
         })
+    }
+
+    /// Checks what a run of the plugin would reach, writing nothing: its component and grants,
+    /// its MO source (with a live MO: a token and one query), and each granted remote target (a
+    /// login and a listing). Each line says what was checked and how it went.
+    pub async fn check(&self, name: &str) -> Vec<CheckLine> {
+        let mut lines = Vec::new();
+        let loaded = match self.load(name).and_then(|loaded| {
+            contract::check_grants(name, &loaded.contract, &loaded.spec.grants)?;
+            Ok(loaded)
+        }) {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                lines.push(CheckLine { what: "component".into(), result: Err((err.exit_status(), err.to_string())) });
+                return lines;
+            }
+        };
+        lines.push(CheckLine {
+            what: "component".into(),
+            result: Ok(format!(
+                "{} world, WIT {}, grants allow every import",
+                loaded.contract.world, loaded.contract.wit_version
+            )),
+        });
+        if loaded.contract.capabilities.contains(&Capability::MoRead) {
+            let result = match self.mo_source(name) {
+                Err(err) => Err((err.exit_status(), err.to_string())),
+                Ok(MoSource::Snapshot(store)) => {
+                    let snapshot = store.current();
+                    Ok(format!(
+                        "{}: {} employees, {} org units",
+                        snapshot.organisation().name,
+                        snapshot.employees().len(),
+                        snapshot.org_units().len()
+                    ))
+                }
+                Ok(MoSource::Graphql(mo)) => mo
+                    .organisation()
+                    .await
+                    .map(|org| format!("{} at {} (token and query answered)", org.name, mo.client().endpoint()))
+                    .map_err(|err| {
+                        let err = RunError::Mo(err.into());
+                        (err.exit_status(), err.to_string())
+                    }),
+            };
+            lines.push(CheckLine { what: "MO".into(), result });
+        }
+        if let Some(folder) = &loaded.spec.grants.files {
+            let state = if folder.is_dir() { "exists" } else { "will be created on the first run" };
+            lines.push(CheckLine { what: "output folder".into(), result: Ok(format!("{} {state}", folder.display())) });
+        }
+        let targets = PluginTargets::new(&loaded.spec.grants.remote, &self.manifest.targets);
+        for name in &loaded.spec.grants.remote {
+            let result = match targets.target(name) {
+                Ok(target) => {
+                    target.list("").await.map(|entries| format!("logged in, {} files in its folder", entries.len()))
+                }
+                Err(err) => Err(err),
+            };
+            let result = result.map_err(|err| {
+                let status = match err {
+                    CallError::Denied(_) | CallError::Invalid(_) => ExitStatus::Config,
+                    CallError::NotFound(_) | CallError::Unavailable(_) => ExitStatus::Io,
+                };
+                (status, crate::caps::describe_call_error(&err))
+            });
+            lines.push(CheckLine { what: format!("target `{name}`"), result });
+        }
+        lines
     }
 
     /// Runs a plugin to the end, within its limits.

@@ -111,3 +111,24 @@ fn the_readme_main_job_exports_the_demo_and_ships_it_to_the_outbox() {
     let bruger = std::fs::read_to_string(dir.path().join("output/plan2learn/bruger.csv")).unwrap();
     assert!(bruger.lines().count() > 200, "the demo has a few hundred persons:\n{bruger}");
 }
+
+#[test]
+fn moport_check_reaches_mo_and_the_target_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins.toml"), dir.path().join("plugins.toml")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
+        .current_dir(dir.path())
+        .env("MOPORT_CACHE_DIR", dir.path().join("cache"))
+        .env_remove("MOPORT_CONFIG")
+        .args(["check", "plan2learn", "--mo", "demo"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for line in
+        ["ok      component: exporter world", "ok      MO: Demo Kommune: 300 employees", "ok      target `plan2learn`"]
+    {
+        assert!(stdout.contains(line), "{line} in:\n{stdout}");
+    }
+    assert!(!dir.path().join("output").exists(), "check wrote something");
+}

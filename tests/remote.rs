@@ -13,6 +13,9 @@ use moport::manifest::{BUILT_PLUGINS_DIR, Manifest, TargetSpec};
 use moport::{ExitStatus, Host, RunOptions};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principal};
 
 /// An FTPS server serving `root`, with its certificate's PEM file for clients to trust.
 struct FtpsServer {
@@ -28,9 +31,31 @@ impl Drop for FtpsServer {
     }
 }
 
+/// Accepts one user and password, and counts the logins tried.
+#[derive(Debug, Default)]
+struct OneUser {
+    tries: AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl Authenticator for OneUser {
+    async fn authenticate(&self, user: &str, creds: &Credentials) -> Result<Principal, AuthenticationError> {
+        self.tries.fetch_add(1, Ordering::SeqCst);
+        match (user, creds.password.as_deref()) {
+            ("kommune", Some("hemmelig-ftp")) => Ok(Principal { username: user.to_owned() }),
+            ("kommune", _) => Err(AuthenticationError::BadPassword),
+            _ => Err(AuthenticationError::BadUser),
+        }
+    }
+}
+
 impl FtpsServer {
     /// `passive` must differ between tests running at once.
     async fn start(root: &Path, passive: RangeInclusive<u16>) -> FtpsServer {
+        FtpsServer::start_with(root, passive, Arc::new(OneUser::default())).await
+    }
+
+    async fn start_with(root: &Path, passive: RangeInclusive<u16>, users: Arc<OneUser>) -> FtpsServer {
         let certificates = tempfile::tempdir().unwrap();
         let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
         let (cert, key) = (certificates.path().join("cert.pem"), certificates.path().join("key.pem"));
@@ -44,14 +69,13 @@ impl FtpsServer {
             loop {
                 let Ok((socket, _)) = listener.accept().await else { continue };
                 let root = root.clone();
-                let server = libunftp::ServerBuilder::new(Box::new(move || {
-                    unftp_sbe_fs::Filesystem::new(root.clone()).unwrap()
-                }))
-                .ftps(cert_path.clone(), key_path.clone())
-                .ftps_required(FtpsRequired::All, FtpsRequired::All)
-                .passive_ports(passive.clone())
-                .build()
-                .unwrap();
+                let storage = Box::new(move || unftp_sbe_fs::Filesystem::new(root.clone()).unwrap());
+                let server = libunftp::ServerBuilder::with_authenticator(storage, users.clone())
+                    .ftps(cert_path.clone(), key_path.clone())
+                    .ftps_required(FtpsRequired::All, FtpsRequired::All)
+                    .passive_ports(passive.clone())
+                    .build()
+                    .unwrap();
                 tokio::spawn(async move {
                     let _ = server.service(socket).await;
                 });
@@ -157,6 +181,35 @@ fn assert_shipped(work: &Path, server_folder: &Path) {
         assert!(local == std::fs::read(golden().join("rsd").join(name)).unwrap(), "{name}");
     }
     assert_eq!(std::fs::read_dir(server_folder).unwrap().count(), 5, "five files and no temporary ones");
+}
+
+#[tokio::test]
+async fn a_wrong_password_fails_at_once_without_the_password_in_the_error() {
+    let folder = tempfile::tempdir().unwrap();
+    let users = Arc::new(OneUser::default());
+    let server = FtpsServer::start_with(folder.path(), 52400..=52499, users.clone()).await;
+    let lines =
+        server.target("p2l", &format!("ca_file = {:?}", server.ca_file)).replace("hemmelig-ftp", "forkert-kodeord");
+    let err = format!("{:?}", target(&lines, "p2l").write("a.csv", b"x").await.unwrap_err());
+    assert!(err.contains("Denied") && err.contains("the server refused the login"), "{err}");
+    assert!(!err.contains("forkert-kodeord"), "the password is in the error: {err}");
+    assert_eq!(users.tries.load(Ordering::SeqCst), 1, "a refused login is not tried again");
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+
+    // `moport check` says so, as a configuration problem.
+    let work = tempfile::tempdir().unwrap();
+    let config = plan2learn_manifest(work.path(), &server);
+    let text = std::fs::read_to_string(&config).unwrap().replace("hemmelig-ftp", "forkert-kodeord");
+    std::fs::write(&config, text).unwrap();
+    let host = Host::new(Manifest::load(&config).unwrap(), ComponentCache::new(None))
+        .unwrap()
+        .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
+    let lines = host.check("plan2learn").await;
+    let target = lines.iter().find(|line| line.what == "target `p2l`").unwrap();
+    let (status, problem) = target.result.as_ref().unwrap_err();
+    assert_eq!(*status, ExitStatus::Config);
+    assert!(problem.contains("the server refused the login"), "{problem}");
+    assert!(lines.iter().filter(|line| line.what != "target `p2l`").all(|line| line.result.is_ok()), "{lines:?}");
 }
 
 #[tokio::test]

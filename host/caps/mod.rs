@@ -36,6 +36,14 @@ impl WasiView for HostState {
 
 impl wit::types::Host for HostState {}
 
+/// A capability's refusal as one line for people.
+pub fn describe_call_error(err: &wit::types::CallError) -> String {
+    use wit::types::CallError;
+    match err {
+        CallError::Denied(m) | CallError::Invalid(m) | CallError::NotFound(m) | CallError::Unavailable(m) => m.clone(),
+    }
+}
+
 /// Adds the implemented capability interfaces to a linker. Interfaces declared in WIT but not
 /// yet provided are left out, and `engine::contract` refuses components that import them.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {

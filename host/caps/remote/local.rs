@@ -24,6 +24,10 @@ impl LocalTarget {
     }
 
     pub fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {
+        // The target's folder is made by the first write; until then it is empty.
+        if dir.is_empty() && !self.root.exists() {
+            return Ok(Vec::new());
+        }
         let mut entries = Vec::new();
         for item in std::fs::read_dir(self.root.join(dir)).map_err(|err| self.error(dir, err))? {
             let item = item.map_err(|err| self.error(dir, err))?;

@@ -83,7 +83,8 @@ impl PluginTargets {
         PluginTargets { targets }
     }
 
-    fn get(&self, name: &str) -> Result<Arc<Target>, CallError> {
+    /// A granted target by name.
+    pub fn target(&self, name: &str) -> Result<Arc<Target>, CallError> {
         self.targets.get(name).cloned().ok_or_else(|| {
             CallError::Denied(format!(
                 "the remote target `{name}` is not granted: add it to `remote = [...]` under the plugin's [grants]"
@@ -120,14 +121,14 @@ fn is_partial(name: &str) -> bool {
 
 impl Host for HostState {
     async fn list(&mut self, target: String, dir: String) -> wasmtime::Result<Result<Vec<Entry>, CallError>> {
-        Ok(match self.remote.get(&target) {
+        Ok(match self.remote.target(&target) {
             Ok(found) => found.list(&dir).await,
             Err(err) => Err(err),
         })
     }
 
     async fn read(&mut self, target: String, path: String) -> wasmtime::Result<Result<Vec<u8>, CallError>> {
-        Ok(match self.remote.get(&target) {
+        Ok(match self.remote.target(&target) {
             Ok(found) => found.read(&path).await,
             Err(err) => Err(err),
         })
@@ -139,7 +140,7 @@ impl Host for HostState {
         path: String,
         contents: Vec<u8>,
     ) -> wasmtime::Result<Result<(), CallError>> {
-        let result = match self.remote.get(&target) {
+        let result = match self.remote.target(&target) {
             Ok(found) => found.write(&path, &contents).await,
             Err(err) => Err(err),
         };
@@ -151,14 +152,14 @@ impl Host for HostState {
     }
 
     async fn rename(&mut self, target: String, from: String, to: String) -> wasmtime::Result<Result<(), CallError>> {
-        Ok(match self.remote.get(&target) {
+        Ok(match self.remote.target(&target) {
             Ok(found) => found.rename(&from, &to).await,
             Err(err) => Err(err),
         })
     }
 
     async fn remove(&mut self, target: String, path: String) -> wasmtime::Result<Result<(), CallError>> {
-        Ok(match self.remote.get(&target) {
+        Ok(match self.remote.target(&target) {
             Ok(found) => found.remove(&path).await,
             Err(err) => Err(err),
         })
