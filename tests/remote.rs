@@ -52,10 +52,11 @@ impl Authenticator for OneUser {
 impl FtpsServer {
     /// `passive` must differ between tests running at once.
     async fn start(root: &Path, passive: RangeInclusive<u16>) -> FtpsServer {
-        FtpsServer::start_with(root, passive, Arc::new(OneUser::default())).await
+        FtpsServer::start_with(root, passive, Arc::new(OneUser::default()), true).await
     }
 
-    async fn start_with(root: &Path, passive: RangeInclusive<u16>, users: Arc<OneUser>) -> FtpsServer {
+    /// With `tls` false, a plain FTP server (for tests that must see the commands).
+    async fn start_with(root: &Path, passive: RangeInclusive<u16>, users: Arc<OneUser>, tls: bool) -> FtpsServer {
         let certificates = tempfile::tempdir().unwrap();
         let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
         let (cert, key) = (certificates.path().join("cert.pem"), certificates.path().join("key.pem"));
@@ -70,12 +71,14 @@ impl FtpsServer {
                 let Ok((socket, _)) = listener.accept().await else { continue };
                 let root = root.clone();
                 let storage = Box::new(move || unftp_sbe_fs::Filesystem::new(root.clone()).unwrap());
-                let server = libunftp::ServerBuilder::with_authenticator(storage, users.clone())
-                    .ftps(cert_path.clone(), key_path.clone())
-                    .ftps_required(FtpsRequired::All, FtpsRequired::All)
-                    .passive_ports(passive.clone())
-                    .build()
-                    .unwrap();
+                let mut builder =
+                    libunftp::ServerBuilder::with_authenticator(storage, users.clone()).passive_ports(passive.clone());
+                if tls {
+                    builder = builder
+                        .ftps(cert_path.clone(), key_path.clone())
+                        .ftps_required(FtpsRequired::All, FtpsRequired::All);
+                }
+                let server = builder.build().unwrap();
                 tokio::spawn(async move {
                     let _ = server.service(socket).await;
                 });
@@ -187,7 +190,7 @@ fn assert_shipped(work: &Path, server_folder: &Path) {
 async fn a_wrong_password_fails_at_once_without_the_password_in_the_error() {
     let folder = tempfile::tempdir().unwrap();
     let users = Arc::new(OneUser::default());
-    let server = FtpsServer::start_with(folder.path(), 52400..=52499, users.clone()).await;
+    let server = FtpsServer::start_with(folder.path(), 52400..=52499, users.clone(), true).await;
     let lines =
         server.target("p2l", &format!("ca_file = {:?}", server.ca_file)).replace("hemmelig-ftp", "forkert-kodeord");
     let err = format!("{:?}", target(&lines, "p2l").write("a.csv", b"x").await.unwrap_err());
@@ -259,4 +262,59 @@ async fn moport_run_plan2learn_reads_mo_over_graphql_and_ships_over_ftps() {
     assert!(stdout.contains("shipped them to `p2l`"), "{stdout}");
     assert!(!stderr.contains("hemmelig"), "a password in the log: {stderr}");
     assert_shipped(work.path(), server_folder.path());
+}
+
+/// A proxy for an FTP control connection that cuts the first connection on which the client
+/// sends STOR, a moment after passing the command on: an upload that dies midway.
+async fn cutting_proxy(server_port: u16) -> (u16, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cuts = Arc::new(AtomicU64::new(0));
+    let counter = cuts.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else { continue };
+            let server = tokio::net::TcpStream::connect(("127.0.0.1", server_port)).await.unwrap();
+            let cut_this_one = counter.load(Ordering::SeqCst) == 0;
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let to_client = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                });
+                let mut buffer = vec![0; 4096];
+                loop {
+                    let Ok(n) = client_read.read(&mut buffer).await else { break };
+                    if n == 0 || server_write.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                    if cut_this_one && String::from_utf8_lossy(&buffer[..n]).starts_with("STOR ") {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        break; // dropping both halves cuts the control connection mid-upload
+                    }
+                }
+                to_client.abort();
+            });
+        }
+    });
+    (port, cuts)
+}
+
+#[tokio::test]
+async fn an_upload_cut_midway_is_tried_again_and_no_partial_file_gets_the_final_name() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = FtpsServer::start_with(folder.path(), 52500..=52599, Arc::new(OneUser::default()), false).await;
+    let (proxy_port, cuts) = cutting_proxy(server.port).await;
+    let lines = format!(
+        "[targets.plain]\nkind = \"ftp\"\nhost = \"127.0.0.1\"\nport = {proxy_port}\nuser = \"kommune\"\npassword = \"hemmelig-ftp\"\n"
+    );
+    let contents: Vec<u8> = (0..2_000_000u32).flat_map(|n| n.to_le_bytes()).collect();
+    target(&lines, "plain").write("big.bin", &contents).await.unwrap();
+    assert_eq!(cuts.load(Ordering::SeqCst), 1, "the first upload was cut");
+    assert!(std::fs::read(folder.path().join("big.bin")).unwrap() == contents, "the final file is whole");
+    let names: Vec<_> = std::fs::read_dir(folder.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, [std::ffi::OsString::from("big.bin")], "no temporary file is left");
 }
