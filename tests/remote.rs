@@ -285,8 +285,7 @@ async fn cutting_proxy(server_port: u16) -> (u16, Arc<AtomicU64>) {
                     let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
                 });
                 let mut buffer = vec![0; 4096];
-                loop {
-                    let Ok(n) = client_read.read(&mut buffer).await else { break };
+                while let Ok(n) = client_read.read(&mut buffer).await {
                     if n == 0 || server_write.write_all(&buffer[..n]).await.is_err() {
                         break;
                     }
