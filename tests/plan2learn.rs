@@ -87,17 +87,23 @@ async fn the_compiled_component_writes_the_golden_files_from_mo_over_graphql() {
     }
 }
 
-#[test]
-fn the_readme_main_job_exports_the_demo_and_ships_it_to_the_outbox() {
+/// The moport binary run with `args` in a fresh folder holding the shipped plugins.toml.
+fn shipped_moport(args: &[&str]) -> (tempfile::TempDir, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins.toml"), dir.path().join("plugins.toml")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
         .current_dir(dir.path())
         .env("MOPORT_CACHE_DIR", dir.path().join("cache"))
         .env_remove("MOPORT_CONFIG")
-        .args(["run", "plan2learn", "--mo", "demo"])
+        .args(args)
         .output()
         .unwrap();
+    (dir, out)
+}
+
+#[test]
+fn the_readme_main_job_exports_the_demo_and_ships_it_to_the_outbox() {
+    let (dir, out) = shipped_moport(&["run", "plan2learn", "--mo", "demo"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("shipped them to `plan2learn`"), "{stdout}");
@@ -114,15 +120,7 @@ fn the_readme_main_job_exports_the_demo_and_ships_it_to_the_outbox() {
 
 #[test]
 fn moport_check_reaches_mo_and_the_target_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins.toml"), dir.path().join("plugins.toml")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
-        .current_dir(dir.path())
-        .env("MOPORT_CACHE_DIR", dir.path().join("cache"))
-        .env_remove("MOPORT_CONFIG")
-        .args(["check", "plan2learn", "--mo", "demo"])
-        .output()
-        .unwrap();
+    let (dir, out) = shipped_moport(&["check", "plan2learn", "--mo", "demo"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     for line in
