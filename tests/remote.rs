@@ -4,6 +4,8 @@
 
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
+#[path = "support/sftp_server.rs"]
+mod sftp_server;
 
 use libunftp::options::FtpsRequired;
 use moport::caps::mo::MoSourceSpec;
@@ -316,4 +318,41 @@ async fn an_upload_cut_midway_is_tried_again_and_no_partial_file_gets_the_final_
     assert!(std::fs::read(folder.path().join("big.bin")).unwrap() == contents, "the final file is whole");
     let names: Vec<_> = std::fs::read_dir(folder.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, [std::ffi::OsString::from("big.bin")], "no temporary file is left");
+}
+
+fn sftp_target(server: &sftp_server::SftpServer, host_key: &str, password: &str) -> Target {
+    let lines = format!(
+        "[targets.s]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\npassword = \"{password}\"\nhost_key = \"{host_key}\"\n",
+        server.port,
+        sftp_server::USER
+    );
+    target(&lines, "s")
+}
+
+#[tokio::test]
+async fn an_sftp_target_with_the_pinned_host_key_or_fingerprint() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = sftp_server::SftpServer::start(folder.path()).await;
+    round_trip(&sftp_target(&server, &server.host_key, sftp_server::PASSWORD), folder.path()).await;
+    round_trip(&sftp_target(&server, &server.fingerprint, sftp_server::PASSWORD), folder.path()).await;
+}
+
+#[tokio::test]
+async fn an_sftp_server_with_another_host_key_or_a_wrong_password_is_refused() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = sftp_server::SftpServer::start(folder.path()).await;
+    let other = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let err =
+        format!("{:?}", sftp_target(&server, other, sftp_server::PASSWORD).write("a.csv", b"x").await.unwrap_err());
+    assert!(
+        err.contains("Denied") && err.contains(&server.fingerprint) && err.contains("is not the one `host_key` pins"),
+        "{err}"
+    );
+    let err = format!(
+        "{:?}",
+        sftp_target(&server, &server.fingerprint, "forkert-kodeord").write("a.csv", b"x").await.unwrap_err()
+    );
+    assert!(err.contains("Denied") && err.contains("the server refused the login"), "{err}");
+    assert!(!err.contains("forkert-kodeord"), "{err}");
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0, "nothing was written");
 }

@@ -11,7 +11,7 @@ use crate::caps::mo::graphql::Mode;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-pub use targets::{FtpSpec, TargetSpec};
+pub use targets::{FtpSpec, SftpSpec, TargetSpec};
 use thiserror::Error;
 pub use units::{ByteSize, Span};
 

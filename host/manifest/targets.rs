@@ -14,6 +14,24 @@ pub enum TargetSpec {
     Local { path: PathBuf },
     /// An FTP server; with `tls`, explicit FTPS (AUTH TLS, PBSZ 0, PROT P).
     Ftp(FtpSpec),
+    /// An SFTP server, its host key pinned.
+    Sftp(SftpSpec),
+}
+
+#[derive(Debug, Clone)]
+pub struct SftpSpec {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// Log in with this password, or ...
+    pub password: Option<Secret>,
+    /// ... with this private key (OpenSSH format, without a passphrase).
+    pub private_key: Option<PathBuf>,
+    /// The server's host key: an OpenSSH public key line (`ssh-ed25519 AAAA...`) or its
+    /// `SHA256:...` fingerprint. There is no trust on first use.
+    pub host_key: String,
+    pub folder: String,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -36,13 +54,14 @@ pub struct FtpSpec {
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub(super) enum TargetEntry {
     Local { path: PathBuf },
-    Ftp(FtpEntry),
-    Ftps(FtpEntry),
+    Ftp(ServerEntry),
+    Ftps(ServerEntry),
+    Sftp(ServerEntry),
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct FtpEntry {
+pub(super) struct ServerEntry {
     host: Option<String>,
     port: Option<u16>,
     user: Option<String>,
@@ -56,6 +75,10 @@ pub(super) struct FtpEntry {
     #[serde(default)]
     insecure_skip_verify: bool,
     timeout: Option<Span>,
+    /// sftp: a private key file to log in with instead of a password.
+    private_key: Option<PathBuf>,
+    /// sftp: the server's public key line or `SHA256:` fingerprint.
+    host_key: Option<String>,
     /// Host, user and password from DIPEX's settings.json, by key; values in plugins.toml and
     /// `password_env` win.
     settings_from: Option<SettingsKeys>,
@@ -78,10 +101,11 @@ impl TargetEntry {
         base: &Path,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<TargetSpec, String> {
-        let (tls, entry) = match self {
+        let (kind, entry) = match self {
             TargetEntry::Local { path } => return Ok(TargetSpec::Local { path: base.join(path) }),
-            TargetEntry::Ftp(entry) => (false, entry),
-            TargetEntry::Ftps(entry) => (true, entry),
+            TargetEntry::Ftp(entry) => ("ftp", entry),
+            TargetEntry::Ftps(entry) => ("ftps", entry),
+            TargetEntry::Sftp(entry) => ("sftp", entry),
         };
         let from_file = match &entry.settings_from {
             Some(keys) => {
@@ -107,18 +131,50 @@ impl TargetEntry {
         };
         let password = match (entry.password, entry.password_env) {
             (Some(_), Some(_)) => return Err(format!("[targets.{name}]: give `password` or `password_env`, not both")),
-            (Some(password), None) => password,
+            (Some(password), None) => Some(password),
             (None, Some(var)) => {
-                Secret::new(env(&var).ok_or_else(|| {
+                Some(Secret::new(env(&var).ok_or_else(|| {
                     format!("[targets.{name}] password_env: the environment variable {var} is not set")
-                })?)
+                })?))
             }
-            (None, None) => Secret::new(from_file.2.ok_or_else(|| {
-                format!("[targets.{name}]: `password`, `password_env` or a `settings_from` password key is required")
-            })?),
+            (None, None) => from_file.2.map(Secret::new),
         };
         let host = entry.host.or(from_file.0).ok_or_else(|| format!("[targets.{name}]: `host` is required"))?;
         let user = entry.user.or(from_file.1).ok_or_else(|| format!("[targets.{name}]: `user` is required"))?;
+        let folder = entry.folder.trim_matches('/').to_owned();
+        let timeout = entry.timeout.map_or(Duration::from_secs(30), |span| span.0);
+        if kind == "sftp" {
+            if entry.ca_file.is_some() || entry.insecure_skip_verify {
+                return Err(format!(
+                    "[targets.{name}]: `ca_file` and `insecure_skip_verify` apply to kind = \"ftps\" only"
+                ));
+            }
+            if password.is_none() == entry.private_key.is_none() {
+                return Err(format!(
+                    "[targets.{name}]: give a password (`password`, `password_env`, `settings_from`) or `private_key`, one of them"
+                ));
+            }
+            let host_key = entry.host_key.ok_or_else(|| {
+                format!("[targets.{name}]: `host_key` is required: the server's public key line (`ssh-ed25519 AAAA...`) or its `SHA256:...` fingerprint, as `ssh-keyscan` or the server's administrator gives it")
+            })?;
+            return Ok(TargetSpec::Sftp(SftpSpec {
+                host,
+                port: entry.port.unwrap_or(22),
+                user,
+                password,
+                private_key: entry.private_key.map(|file| base.join(file)),
+                host_key,
+                folder,
+                timeout,
+            }));
+        }
+        if entry.private_key.is_some() || entry.host_key.is_some() {
+            return Err(format!("[targets.{name}]: `private_key` and `host_key` apply to kind = \"sftp\" only"));
+        }
+        let tls = kind == "ftps";
+        let password = password.ok_or_else(|| {
+            format!("[targets.{name}]: `password`, `password_env` or a `settings_from` password key is required")
+        })?;
         if !tls && (entry.ca_file.is_some() || entry.insecure_skip_verify) {
             return Err(format!(
                 "[targets.{name}]: `ca_file` and `insecure_skip_verify` apply to kind = \"ftps\" only"
@@ -133,10 +189,10 @@ impl TargetEntry {
             port: entry.port.unwrap_or(21),
             user,
             password,
-            folder: entry.folder.trim_matches('/').to_owned(),
+            folder,
             ca_file: entry.ca_file.map(|file| base.join(file)),
             insecure_skip_verify: entry.insecure_skip_verify,
-            timeout: entry.timeout.map_or(Duration::from_secs(30), |span| span.0),
+            timeout,
         }))
     }
 }

@@ -2,7 +2,7 @@
 //! binary transfers. One connection per operation, as plan2learn's server wants; transient
 //! failures are tried again.
 
-use super::{is_partial, partial_name};
+use super::{Failure, is_partial, partial_name};
 use crate::bindings::moport::host::remote::Entry;
 use crate::bindings::moport::host::types::CallError;
 use crate::manifest::FtpSpec;
@@ -16,9 +16,6 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, Status};
 use tokio::io::AsyncReadExt;
 
-/// Tries per operation, the first included, and the wait after the first failure (doubling).
-const ATTEMPTS: u32 = 3;
-const FIRST_DELAY: Duration = Duration::from_millis(500);
 /// One try of an operation may take this many times the target's (connect) timeout: a server
 /// that stops answering mid-transfer is given up on and tried again.
 const TRY_TIMEOUT_FACTOR: u32 = 10;
@@ -29,12 +26,6 @@ pub struct FtpTarget {
     name: String,
     spec: FtpSpec,
     tls: OnceLock<Result<Arc<rustls::ClientConfig>, String>>,
-}
-
-/// Why one try failed, and whether another may succeed.
-enum Failure {
-    Transient(String),
-    Fatal(CallError),
 }
 
 impl FtpTarget {
@@ -113,30 +104,12 @@ impl FtpTarget {
     }
 
     /// Runs one operation on a fresh connection, trying again after transient failures.
-    async fn with_retries<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, CallError>
+    async fn with_retries<T, F, Fut>(&self, what: &str, attempt: F) -> Result<T, CallError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let mut last = String::new();
-        for n in 1..=ATTEMPTS {
-            if n > 1 {
-                let delay = FIRST_DELAY * 2u32.pow(n - 2);
-                tracing::warn!(target = self.name.as_str(), "{what} failed ({last}); trying again in {delay:?}");
-                tokio::time::sleep(delay).await;
-            }
-            let limit = self.spec.timeout * TRY_TIMEOUT_FACTOR;
-            match tokio::time::timeout(limit, attempt()).await {
-                Ok(Ok(value)) => return Ok(value),
-                Ok(Err(Failure::Fatal(err))) => return Err(err),
-                Ok(Err(Failure::Transient(problem))) => last = problem,
-                Err(_) => last = format!("no answer within {limit:?}"),
-            }
-        }
-        Err(CallError::Unavailable(format!(
-            "{}: {what} failed after {ATTEMPTS} tries; the last failure: {last}",
-            self.place()
-        )))
+        super::with_retries(&self.name, &self.place(), what, self.spec.timeout * TRY_TIMEOUT_FACTOR, attempt).await
     }
 
     pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {

@@ -4,6 +4,7 @@
 
 pub mod ftp;
 pub mod local;
+pub mod sftp;
 
 use super::HostState;
 use crate::bindings::moport::host::remote::{Entry, Host};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub enum Target {
     Local(local::LocalTarget),
     Ftp(ftp::FtpTarget),
+    Sftp(sftp::SftpTarget),
 }
 
 impl Target {
@@ -23,6 +25,7 @@ impl Target {
         match spec {
             TargetSpec::Local { path } => Target::Local(local::LocalTarget::new(path.clone())),
             TargetSpec::Ftp(spec) => Target::Ftp(ftp::FtpTarget::new(name, spec.clone())),
+            TargetSpec::Sftp(spec) => Target::Sftp(sftp::SftpTarget::new(name, spec.clone())),
         }
     }
 
@@ -31,6 +34,7 @@ impl Target {
         match self {
             Target::Local(target) => target.list(&dir),
             Target::Ftp(target) => target.list(&dir).await,
+            Target::Sftp(target) => target.list(&dir).await,
         }
     }
 
@@ -39,6 +43,7 @@ impl Target {
         match self {
             Target::Local(target) => target.read(&path),
             Target::Ftp(target) => target.read(&path).await,
+            Target::Sftp(target) => target.read(&path).await,
         }
     }
 
@@ -48,6 +53,7 @@ impl Target {
         match self {
             Target::Local(target) => target.write(&path, contents),
             Target::Ftp(target) => target.write(&path, contents).await,
+            Target::Sftp(target) => target.write(&path, contents).await,
         }
     }
 
@@ -56,6 +62,7 @@ impl Target {
         match self {
             Target::Local(target) => target.rename(&from, &to),
             Target::Ftp(target) => target.rename(&from, &to).await,
+            Target::Sftp(target) => target.rename(&from, &to).await,
         }
     }
 
@@ -64,6 +71,7 @@ impl Target {
         match self {
             Target::Local(target) => target.remove(&path),
             Target::Ftp(target) => target.remove(&path).await,
+            Target::Sftp(target) => target.remove(&path).await,
         }
     }
 }
@@ -105,6 +113,46 @@ fn relative(path: &str, allow_empty: bool) -> Result<String, CallError> {
         return Err(CallError::Invalid("a remote file path is empty".to_owned()));
     }
     Ok(parts.join("/"))
+}
+
+/// Why one try of an operation failed, and whether another may succeed.
+pub(crate) enum Failure {
+    Transient(String),
+    Fatal(CallError),
+}
+
+/// Tries per operation, the first included, and the wait after the first failure (doubling).
+const ATTEMPTS: u32 = 3;
+const FIRST_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs `attempt` until it succeeds, fails for good, or has failed `ATTEMPTS` times; each try
+/// may take `try_limit`. `place` names the target in the final error.
+pub(crate) async fn with_retries<T, F, Fut>(
+    target: &str,
+    place: &str,
+    what: &str,
+    try_limit: std::time::Duration,
+    mut attempt: F,
+) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut last = String::new();
+    for n in 1..=ATTEMPTS {
+        if n > 1 {
+            let delay = FIRST_DELAY * 2u32.pow(n - 2);
+            tracing::warn!(target, "{what} failed ({last}); trying again in {delay:?}");
+            tokio::time::sleep(delay).await;
+        }
+        match tokio::time::timeout(try_limit, attempt()).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(Failure::Fatal(err))) => return Err(err),
+            Ok(Err(Failure::Transient(problem))) => last = problem,
+            Err(_) => last = format!("no answer within {try_limit:?}"),
+        }
+    }
+    Err(CallError::Unavailable(format!("{place}: {what} failed after {ATTEMPTS} tries; the last failure: {last}")))
 }
 
 /// The hidden name a file is written under before it is renamed into place.

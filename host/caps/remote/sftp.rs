@@ -1,0 +1,225 @@
+//! SFTP targets (russh + russh-sftp): the server's host key is checked against the one
+//! plugins.toml pins (no trust on first use); login with a password or a private key. One
+//! connection per operation; transient failures are tried again.
+
+use super::{Failure, is_partial, partial_name};
+use crate::bindings::moport::host::remote::Entry;
+use crate::bindings::moport::host::types::CallError;
+use crate::manifest::SftpSpec;
+use russh::client;
+use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
+use russh_sftp::client::SftpSession;
+use russh_sftp::protocol::StatusCode;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+/// One try of an operation may take this many times the target's (connect) timeout.
+const TRY_TIMEOUT_FACTOR: u32 = 10;
+
+pub struct SftpTarget {
+    name: String,
+    spec: SftpSpec,
+}
+
+/// The pinned host key, and what the server showed when it did not match.
+struct HostKeyCheck {
+    pinned: String,
+    seen: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl client::Handler for HostKeyCheck {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, offered: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        let key = offered.public_key();
+        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        let matches = if self.pinned.starts_with("SHA256:") {
+            self.pinned.trim_end_matches('=') == fingerprint
+        } else {
+            PublicKey::from_openssh(self.pinned.trim()).is_ok_and(|pinned| pinned.key_data() == key.key_data())
+        };
+        if !matches {
+            *self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fingerprint);
+        }
+        Ok(matches)
+    }
+}
+
+/// A logged-in session, closed when dropped.
+struct Session {
+    sftp: SftpSession,
+    handle: client::Handle<HostKeyCheck>,
+}
+
+impl SftpTarget {
+    pub fn new(name: &str, spec: SftpSpec) -> SftpTarget {
+        SftpTarget { name: name.to_owned(), spec }
+    }
+
+    fn place(&self) -> String {
+        format!("target `{}` (sftp://{}@{}:{})", self.name, self.spec.user, self.spec.host, self.spec.port)
+    }
+
+    fn path(&self, path: &str) -> String {
+        match (self.spec.folder.is_empty(), path.is_empty()) {
+            (true, true) => ".".to_owned(),
+            (true, false) => path.to_owned(),
+            (false, true) => self.spec.folder.clone(),
+            (false, false) => format!("{}/{path}", self.spec.folder),
+        }
+    }
+
+    async fn connect(&self) -> Result<Session, Failure> {
+        let config = Arc::new(client::Config { inactivity_timeout: Some(self.spec.timeout * 2), ..Default::default() });
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let check = HostKeyCheck { pinned: self.spec.host_key.clone(), seen: seen.clone() };
+        let address = (self.spec.host.as_str(), self.spec.port);
+        let connected = tokio::time::timeout(self.spec.timeout, client::connect(config, address, check))
+            .await
+            .map_err(|_| Failure::Transient(format!("no connection within {:?}", self.spec.timeout)))?;
+        let mut handle =
+            connected.map_err(|err| match seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+                Some(fingerprint) => Failure::Fatal(CallError::Denied(format!(
+                    "{}: the server's host key {fingerprint} is not the one `host_key` pins; if the server's key \
+                     really changed, put the new one in plugins.toml",
+                    self.place()
+                ))),
+                None => Failure::Transient(format!("connect: {err}")),
+            })?;
+        let authenticated = match (&self.spec.password, &self.spec.private_key) {
+            (Some(password), _) => handle.authenticate_password(&self.spec.user, password.expose()).await,
+            (None, Some(file)) => {
+                let key = russh::keys::load_secret_key(file, None).map_err(|err| {
+                    Failure::Fatal(CallError::Unavailable(format!(
+                        "{}: cannot read the private key {}: {err}",
+                        self.place(),
+                        file.display()
+                    )))
+                })?;
+                let hash = handle.best_supported_rsa_hash().await.map_err(|err| Failure::Transient(err.to_string()))?;
+                let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash.flatten());
+                handle.authenticate_publickey(&self.spec.user, key).await
+            }
+            (None, None) => unreachable!("plugins.toml requires a password or a private key"),
+        }
+        .map_err(|err| Failure::Transient(format!("login: {err}")))?;
+        if !authenticated.success() {
+            return Err(Failure::Fatal(CallError::Denied(format!(
+                "{}: the server refused the login; check the user and the password or key",
+                self.place()
+            ))));
+        }
+        let channel =
+            handle.channel_open_session().await.map_err(|err| Failure::Transient(format!("session: {err}")))?;
+        channel.request_subsystem(true, "sftp").await.map_err(|err| Failure::Transient(format!("sftp: {err}")))?;
+        let sftp =
+            SftpSession::new(channel.into_stream()).await.map_err(|err| Failure::Transient(format!("sftp: {err}")))?;
+        Ok(Session { sftp, handle })
+    }
+
+    fn classify(&self, err: russh_sftp::client::error::Error, step: &str) -> Failure {
+        use russh_sftp::client::error::Error;
+        match err {
+            Error::Status(status) if status.status_code == StatusCode::NoSuchFile => {
+                Failure::Fatal(CallError::NotFound(format!("{}: {step}: no such file", self.place())))
+            }
+            Error::Status(status) if status.status_code == StatusCode::PermissionDenied => {
+                Failure::Fatal(CallError::Denied(format!("{}: {step}: permission denied", self.place())))
+            }
+            Error::Status(status) => {
+                Failure::Fatal(CallError::Unavailable(format!("{}: {step}: {}", self.place(), status.error_message)))
+            }
+            other => Failure::Transient(format!("{step}: {other}")),
+        }
+    }
+
+    async fn with_retries<T, F, Fut>(&self, what: &str, attempt: F) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        super::with_retries(&self.name, &self.place(), what, self.spec.timeout * TRY_TIMEOUT_FACTOR, attempt).await
+    }
+
+    pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {
+        self.with_retries(&format!("listing `{dir}`"), || async {
+            let session = self.connect().await?;
+            let listing = session.sftp.read_dir(self.path(dir)).await.map_err(|err| self.classify(err, "list"))?;
+            let mut entries: Vec<Entry> = listing
+                .filter(|entry| entry.metadata().is_regular() && !is_partial(&entry.file_name()))
+                .map(|entry| {
+                    let meta = entry.metadata();
+                    Entry {
+                        name: entry.file_name(),
+                        size: meta.len(),
+                        modified: meta.mtime.and_then(|seconds| {
+                            chrono::DateTime::from_timestamp(i64::from(seconds), 0)
+                                .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        }),
+                    }
+                })
+                .collect();
+            session.close().await;
+            entries.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(entries)
+        })
+        .await
+    }
+
+    pub async fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
+        self.with_retries(&format!("reading `{path}`"), || async {
+            let session = self.connect().await?;
+            let bytes = session.sftp.read(self.path(path)).await.map_err(|err| self.classify(err, "read"))?;
+            session.close().await;
+            Ok(bytes)
+        })
+        .await
+    }
+
+    /// Writes a hidden temporary file and renames it into place.
+    pub async fn write(&self, path: &str, contents: &[u8]) -> Result<(), CallError> {
+        let (partial, target) = (self.path(&partial_name(path)), self.path(path));
+        self.with_retries(&format!("uploading `{path}`"), || async {
+            let session = self.connect().await?;
+            let mut file = session.sftp.create(&partial).await.map_err(|err| self.classify(err, "create"))?;
+            file.write_all(contents).await.map_err(|err| Failure::Transient(format!("write: {err}")))?;
+            file.shutdown().await.map_err(|err| Failure::Transient(format!("write: {err}")))?;
+            // SFTP v3 will not rename onto an existing file on every server: remove it first.
+            if session.sftp.try_exists(&target).await.unwrap_or(false) {
+                session.sftp.remove_file(&target).await.map_err(|err| self.classify(err, "remove the old file"))?;
+            }
+            session.sftp.rename(&partial, &target).await.map_err(|err| self.classify(err, "rename"))?;
+            session.close().await;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), CallError> {
+        self.with_retries(&format!("renaming `{from}` to `{to}`"), || async {
+            let session = self.connect().await?;
+            session.sftp.rename(self.path(from), self.path(to)).await.map_err(|err| self.classify(err, "rename"))?;
+            session.close().await;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn remove(&self, path: &str) -> Result<(), CallError> {
+        self.with_retries(&format!("removing `{path}`"), || async {
+            let session = self.connect().await?;
+            session.sftp.remove_file(self.path(path)).await.map_err(|err| self.classify(err, "remove"))?;
+            session.close().await;
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl Session {
+    async fn close(self) {
+        let _ = self.sftp.close().await;
+        let _ = self.handle.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+    }
+}
