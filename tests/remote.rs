@@ -356,3 +356,19 @@ async fn an_sftp_server_with_another_host_key_or_a_wrong_password_is_refused() {
     assert!(!err.contains("forkert-kodeord"), "{err}");
     assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0, "nothing was written");
 }
+
+#[tokio::test]
+async fn an_sftp_target_logs_in_with_a_private_key() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = sftp_server::SftpServer::start(folder.path()).await;
+    let keys = tempfile::tempdir().unwrap();
+    std::fs::write(keys.path().join("id_ed25519"), &server.client_key).unwrap();
+    let lines = format!(
+        "[targets.s]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\nprivate_key = {:?}\nhost_key = \"{}\"\n",
+        server.port,
+        sftp_server::USER,
+        keys.path().join("id_ed25519"),
+        server.fingerprint
+    );
+    round_trip(&target(&lines, "s"), folder.path()).await;
+}

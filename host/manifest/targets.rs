@@ -23,9 +23,9 @@ pub struct SftpSpec {
     pub host: String,
     pub port: u16,
     pub user: String,
-    /// Log in with this password, or ...
+    /// Log in with this private key (OpenSSH format, without a passphrase), then, if the server
+    /// asks for more or there is no key, with this password (as DIPEX's LOS importer sends both).
     pub password: Option<Secret>,
-    /// ... with this private key (OpenSSH format, without a passphrase).
     pub private_key: Option<PathBuf>,
     /// The server's host key: an OpenSSH public key line (`ssh-ed25519 AAAA...`) or its
     /// `SHA256:...` fingerprint. There is no trust on first use.
@@ -149,9 +149,9 @@ impl TargetEntry {
                     "[targets.{name}]: `ca_file` and `insecure_skip_verify` apply to kind = \"ftps\" only"
                 ));
             }
-            if password.is_none() == entry.private_key.is_none() {
+            if password.is_none() && entry.private_key.is_none() {
                 return Err(format!(
-                    "[targets.{name}]: give a password (`password`, `password_env`, `settings_from`) or `private_key`, one of them"
+                    "[targets.{name}]: give a password (`password`, `password_env`, `settings_from`), a `private_key`, or both"
                 ));
             }
             let host_key = entry.host_key.ok_or_else(|| {

@@ -18,6 +18,8 @@ pub const PASSWORD: &str = "hemmelig-sftp";
 
 pub struct SftpServer {
     pub port: u16,
+    /// A client key the server accepts for USER, as an OpenSSH private key file's text.
+    pub client_key: String,
     /// The host key as an OpenSSH public key line, and its `SHA256:` fingerprint.
     pub host_key: String,
     pub fingerprint: String,
@@ -44,28 +46,32 @@ impl SftpServer {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let mut server = Folder { root: root.to_owned() };
+        let client = russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+        let client_key = client.to_openssh(russh::keys::ssh_key::LineEnding::LF).unwrap().to_string();
+        let mut server = Folder { root: root.to_owned(), authorized: client.public_key().clone() };
         let task = tokio::spawn(async move {
             let _ = server.run_on_socket(config, &listener).await;
         });
-        SftpServer { port, host_key, fingerprint, task }
+        SftpServer { port, client_key, host_key, fingerprint, task }
     }
 }
 
 #[derive(Clone)]
 struct Folder {
     root: PathBuf,
+    authorized: russh::keys::PublicKey,
 }
 
 impl russh::server::Server for Folder {
     type Handler = Connection;
     fn new_client(&mut self, _: Option<std::net::SocketAddr>) -> Connection {
-        Connection { root: self.root.clone(), channels: HashMap::new() }
+        Connection { root: self.root.clone(), authorized: self.authorized.clone(), channels: HashMap::new() }
     }
 }
 
 struct Connection {
     root: PathBuf,
+    authorized: russh::keys::PublicKey,
     channels: HashMap<ChannelId, Channel<Msg>>,
 }
 
@@ -74,6 +80,15 @@ impl russh::server::Handler for Connection {
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         Ok(if user == USER && password == PASSWORD { Auth::Accept } else { Auth::reject() })
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let known = user == USER && key.public_key.key_data() == self.authorized.key_data();
+        Ok(if known { Auth::Accept } else { Auth::reject() })
     }
 
     async fn channel_open_session(

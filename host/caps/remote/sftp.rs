@@ -87,24 +87,25 @@ impl SftpTarget {
                 ))),
                 None => Failure::Transient(format!("connect: {err}")),
             })?;
-        let authenticated = match (&self.spec.password, &self.spec.private_key) {
-            (Some(password), _) => handle.authenticate_password(&self.spec.user, password.expose()).await,
-            (None, Some(file)) => {
-                let key = russh::keys::load_secret_key(file, None).map_err(|err| {
-                    Failure::Fatal(CallError::Unavailable(format!(
-                        "{}: cannot read the private key {}: {err}",
-                        self.place(),
-                        file.display()
-                    )))
-                })?;
-                let hash = handle.best_supported_rsa_hash().await.map_err(|err| Failure::Transient(err.to_string()))?;
-                let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash.flatten());
-                handle.authenticate_publickey(&self.spec.user, key).await
-            }
-            (None, None) => unreachable!("plugins.toml requires a password or a private key"),
+        let login = |err: russh::Error| Failure::Transient(format!("login: {err}"));
+        let mut authenticated = false;
+        if let Some(file) = &self.spec.private_key {
+            let key = russh::keys::load_secret_key(file, None).map_err(|err| {
+                Failure::Fatal(CallError::Unavailable(format!(
+                    "{}: cannot read the private key {}: {err}",
+                    self.place(),
+                    file.display()
+                )))
+            })?;
+            let hash = handle.best_supported_rsa_hash().await.map_err(login)?;
+            let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash.flatten());
+            authenticated = handle.authenticate_publickey(&self.spec.user, key).await.map_err(login)?.success();
         }
-        .map_err(|err| Failure::Transient(format!("login: {err}")))?;
-        if !authenticated.success() {
+        if let (false, Some(password)) = (authenticated, &self.spec.password) {
+            authenticated =
+                handle.authenticate_password(&self.spec.user, password.expose()).await.map_err(login)?.success();
+        }
+        if !authenticated {
             return Err(Failure::Fatal(CallError::Denied(format!(
                 "{}: the server refused the login; check the user and the password or key",
                 self.place()
