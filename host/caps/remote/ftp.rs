@@ -16,9 +16,6 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, Status};
 use tokio::io::AsyncReadExt;
 
-/// One try of an operation may take this many times the target's (connect) timeout: a server
-/// that stops answering mid-transfer is given up on and tried again.
-const TRY_TIMEOUT_FACTOR: u32 = 10;
 /// How long a polite QUIT may take; the connection is dropped either way.
 const QUIT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -109,7 +106,7 @@ impl FtpTarget {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        super::with_retries(&self.name, &self.place(), what, self.spec.timeout * TRY_TIMEOUT_FACTOR, attempt).await
+        super::with_retries(&self.name, &self.place(), what, self.spec.timeout, attempt).await
     }
 
     pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {

@@ -125,19 +125,25 @@ pub(crate) enum Failure {
 const ATTEMPTS: u32 = 3;
 const FIRST_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// One try of an operation may take this many times the target's (connect) timeout: a server
+/// that stops answering mid-transfer is given up on and tried again.
+const TRY_TIMEOUT_FACTOR: u32 = 10;
+
 /// Runs `attempt` until it succeeds, fails for good, or has failed `ATTEMPTS` times; each try
-/// may take `try_limit`. `place` names the target in the final error.
+/// may take `TRY_TIMEOUT_FACTOR` times the target's timeout. `place` names the target in the
+/// final error.
 pub(crate) async fn with_retries<T, F, Fut>(
     target: &str,
     place: &str,
     what: &str,
-    try_limit: std::time::Duration,
+    timeout: std::time::Duration,
     mut attempt: F,
 ) -> Result<T, CallError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, Failure>>,
 {
+    let try_limit = timeout * TRY_TIMEOUT_FACTOR;
     let mut last = String::new();
     for n in 1..=ATTEMPTS {
         if n > 1 {

@@ -14,9 +14,6 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
-/// One try of an operation may take this many times the target's (connect) timeout.
-const TRY_TIMEOUT_FACTOR: u32 = 10;
-
 pub struct SftpTarget {
     name: String,
     spec: SftpSpec,
@@ -140,7 +137,7 @@ impl SftpTarget {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        super::with_retries(&self.name, &self.place(), what, self.spec.timeout * TRY_TIMEOUT_FACTOR, attempt).await
+        super::with_retries(&self.name, &self.place(), what, self.spec.timeout, attempt).await
     }
 
     pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {
