@@ -116,9 +116,11 @@ impl OutputFolder {
     }
 }
 
-const PARTIAL_SUFFIX: &str = ".moport-partial";
+/// How the hidden temporary files of atomic writes end, here and on remote targets.
+pub(crate) const PARTIAL_SUFFIX: &str = ".moport-partial";
 
-fn is_partial(name: &str) -> bool {
+/// Whether a name is one of those temporary files, which listings leave out.
+pub(crate) fn is_partial(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX)
 }
 

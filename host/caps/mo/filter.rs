@@ -25,6 +25,11 @@ pub trait Record {
     fn facet_user_key(&self) -> Option<&str>;
 }
 
+/// The order `mo-read` hands records out in: by uuid, then by validity start.
+pub fn sort_records<T: Record>(rows: &mut [T]) {
+    rows.sort_by(|a, b| (a.uuid(), &a.validity().from).cmp(&(b.uuid(), &b.validity().from)));
+}
+
 /// A query made ready to apply.
 pub struct Filter {
     uuids: Option<HashSet<String>>,

@@ -2,6 +2,7 @@
 //! memory. The format is documented in docs/snapshot-format.md; its records are the `mo-read`
 //! records of the WIT contract, so a plugin sees exactly what the file holds.
 
+use super::filter::{Record, sort_records};
 use crate::bindings::moport::host::mo_read::{
     Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation,
 };
@@ -146,22 +147,6 @@ impl Snapshot {
 
     /// Validates and indexes the records of a snapshot file.
     pub fn new(path: &Path, mut file: SnapshotFile) -> Result<Snapshot, SnapshotError> {
-        let check = |collection: &'static str, uuid: &str, validity: &Validity| {
-            check_validity(validity).map_err(|problem| SnapshotError::Record {
-                path: path.to_owned(),
-                collection,
-                uuid: uuid.to_owned(),
-                problem,
-            })
-        };
-        macro_rules! order {
-            ($($field:ident: $name:literal),*) => {$(
-                for record in &file.$field {
-                    check($name, &record.uuid, &record.validity)?;
-                }
-                file.$field.sort_by(|a, b| (&a.uuid, &a.validity.from).cmp(&(&b.uuid, &b.validity.from)));
-            )*};
-        }
         // MO has exactly ten extension fields; a file may leave out the unset ones at the end.
         for engagement in &mut file.engagements {
             if engagement.extensions.len() > EXTENSIONS {
@@ -181,11 +166,15 @@ impl Snapshot {
         for manager in &mut file.managers {
             manager.responsibilities.sort();
         }
-        order!(
-            facets: "facet", classes: "class", org_units: "org unit", employees: "employee",
-            engagements: "engagement", managers: "manager", addresses: "address",
-            it_systems: "IT system", it_users: "IT user"
-        );
+        check_and_sort(path, &mut file.facets)?;
+        check_and_sort(path, &mut file.classes)?;
+        check_and_sort(path, &mut file.org_units)?;
+        check_and_sort(path, &mut file.employees)?;
+        check_and_sort(path, &mut file.engagements)?;
+        check_and_sort(path, &mut file.managers)?;
+        check_and_sort(path, &mut file.addresses)?;
+        check_and_sort(path, &mut file.it_systems)?;
+        check_and_sort(path, &mut file.it_users)?;
         Ok(Snapshot { file })
     }
 
@@ -294,6 +283,20 @@ pub fn fill_scopes(addresses: &mut [Address], classes: &[Class]) {
             address.scope = (*scope).to_owned();
         }
     }
+}
+
+/// Checks every record's dates, then puts the collection in `mo-read`'s order.
+fn check_and_sort<T: Record>(path: &Path, rows: &mut [T]) -> Result<(), SnapshotError> {
+    for row in rows.iter() {
+        check_validity(row.validity()).map_err(|problem| SnapshotError::Record {
+            path: path.to_owned(),
+            collection: T::KIND,
+            uuid: row.uuid().to_owned(),
+            problem,
+        })?;
+    }
+    sort_records(rows);
+    Ok(())
 }
 
 fn check_validity(validity: &Validity) -> Result<(), String> {

@@ -9,6 +9,7 @@ pub mod sftp;
 use super::HostState;
 use crate::bindings::moport::host::remote::{Entry, Host};
 use crate::bindings::moport::host::types::CallError;
+use crate::caps::files::{PARTIAL_SUFFIX, is_partial};
 use crate::manifest::TargetSpec;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -164,28 +165,18 @@ where
 /// The hidden name a file is written under before it is renamed into place.
 fn partial_name(path: &str) -> String {
     match path.rsplit_once('/') {
-        Some((dir, name)) => format!("{dir}/.{name}.moport-partial"),
-        None => format!(".{path}.moport-partial"),
+        Some((dir, name)) => format!("{dir}/.{name}{PARTIAL_SUFFIX}"),
+        None => format!(".{path}{PARTIAL_SUFFIX}"),
     }
-}
-
-fn is_partial(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".moport-partial")
 }
 
 impl Host for HostState {
     async fn list(&mut self, target: String, dir: String) -> wasmtime::Result<Result<Vec<Entry>, CallError>> {
-        Ok(match self.remote.target(&target) {
-            Ok(found) => found.list(&dir).await,
-            Err(err) => Err(err),
-        })
+        Ok(async { self.remote.target(&target)?.list(&dir).await }.await)
     }
 
     async fn read(&mut self, target: String, path: String) -> wasmtime::Result<Result<Vec<u8>, CallError>> {
-        Ok(match self.remote.target(&target) {
-            Ok(found) => found.read(&path).await,
-            Err(err) => Err(err),
-        })
+        Ok(async { self.remote.target(&target)?.read(&path).await }.await)
     }
 
     async fn write(
@@ -194,10 +185,7 @@ impl Host for HostState {
         path: String,
         contents: Vec<u8>,
     ) -> wasmtime::Result<Result<(), CallError>> {
-        let result = match self.remote.target(&target) {
-            Ok(found) => found.write(&path, &contents).await,
-            Err(err) => Err(err),
-        };
+        let result = async { self.remote.target(&target)?.write(&path, &contents).await }.await;
         match &result {
             Ok(()) => tracing::info!(target = target.as_str(), path, bytes = contents.len(), "uploaded"),
             Err(err) => tracing::error!(target = target.as_str(), path, "upload failed: {err:?}"),
@@ -206,17 +194,11 @@ impl Host for HostState {
     }
 
     async fn rename(&mut self, target: String, from: String, to: String) -> wasmtime::Result<Result<(), CallError>> {
-        Ok(match self.remote.target(&target) {
-            Ok(found) => found.rename(&from, &to).await,
-            Err(err) => Err(err),
-        })
+        Ok(async { self.remote.target(&target)?.rename(&from, &to).await }.await)
     }
 
     async fn remove(&mut self, target: String, path: String) -> wasmtime::Result<Result<(), CallError>> {
-        Ok(match self.remote.target(&target) {
-            Ok(found) => found.remove(&path).await,
-            Err(err) => Err(err),
-        })
+        Ok(async { self.remote.target(&target)?.remove(&path).await }.await)
     }
 }
 

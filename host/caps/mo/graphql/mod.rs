@@ -8,7 +8,7 @@ pub mod collections;
 pub mod mutations;
 pub mod settings;
 
-use super::filter::{Filter, Record};
+use super::filter::{Filter, Record, sort_records};
 use super::snapshot::{FORMAT, SnapshotFile, VERSION, fill_facet_user_keys, fill_scopes};
 use crate::bindings::moport::host::mo_read::{
     Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
@@ -237,7 +237,7 @@ impl GraphqlSource {
                 }
                 let records = self.fetch_with::<C>(filter, start, end, json!(registration_time)).await?;
                 let mut records = C::complete(self, records).await?;
-                records.sort_by(|a, b| (a.uuid(), &a.validity().from).cmp(&(b.uuid(), &b.validity().from)));
+                sort_records(&mut records);
                 Ok(records)
             }
         }
