@@ -397,6 +397,7 @@ impl<'a> Generator<'a> {
             parent: parent.map(Into::into),
             unit_type: Some(self.classes.unit_type.clone()),
             unit_level: level.map(|l| self.classes.unit_levels[l].clone()),
+            hierarchy: None,
             validity: from(opened),
         });
         let street = *self.rng.pick(STREETS);
@@ -491,6 +492,7 @@ impl<'a> Generator<'a> {
                     org_unit: unit,
                     job_function: Some(job),
                     engagement_type: Some(self.classes.engagement_types[kind].clone()),
+                    primary: None,
                     is_primary: index == 0,
                     extensions: std::iter::once(Some(title.to_owned())).chain(std::iter::repeat_n(None, 9)).collect(),
                     validity,

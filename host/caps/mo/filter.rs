@@ -185,6 +185,7 @@ mod tests {
             parent: parent.map(Into::into),
             unit_type: None,
             unit_level: None,
+            hierarchy: None,
             validity: validity(from, to),
         }
     }

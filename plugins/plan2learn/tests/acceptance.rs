@@ -191,6 +191,7 @@ fn golden() -> MoData {
         parent: parent.map(id),
         unit_type: None,
         unit_level: level.map(id),
+        hierarchy: None,
         validity: since("2000-01-01"),
     };
     let person = |n: u32, given: &str, surname: &str, cpr: Option<&str>| Employee {
@@ -219,6 +220,7 @@ fn golden() -> MoData {
         org_unit: id(unit),
         job_function: Some(id(job)),
         engagement_type: Some(id(kind)),
+        primary: None,
         is_primary: primary,
         extensions: vec![ext1.map(Into::into), None, ext3.map(Into::into), None, None, None, None, None, None, None],
         validity,

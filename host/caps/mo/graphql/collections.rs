@@ -138,6 +138,7 @@ pub struct OrgUnitRow {
     parent_response: Option<Ref>,
     unit_type_response: Option<Ref>,
     unit_level_response: Option<Ref>,
+    unit_hierarchy_response: Option<Ref>,
     validity: MoValidity,
 }
 impl Collection for OrgUnits {
@@ -149,7 +150,7 @@ impl Collection for OrgUnits {
         "org_units",
         "OrganisationUnitFilter",
         "",
-        "        user_key\n        name\n        parent_response { uuid }\n        unit_type_response { uuid }\n        unit_level_response { uuid }\n"
+        "        user_key\n        name\n        parent_response { uuid }\n        unit_type_response { uuid }\n        unit_level_response { uuid }\n        unit_hierarchy_response { uuid }\n"
     );
     const UNIT_FILTER: UnitFilter = UnitFilter::Ancestor;
     fn record(uuid: &str, row: OrgUnitRow) -> OrgUnit {
@@ -160,6 +161,7 @@ impl Collection for OrgUnits {
             parent: uuid_of(row.parent_response),
             unit_type: uuid_of(row.unit_type_response),
             unit_level: uuid_of(row.unit_level_response),
+            hierarchy: uuid_of(row.unit_hierarchy_response),
             validity: row.validity.into(),
         }
     }
@@ -210,6 +212,7 @@ pub struct EngagementRow {
     org_unit_response: Option<Ref>,
     job_function_response: Option<Ref>,
     engagement_type_response: Option<Ref>,
+    primary_response: Option<Ref>,
     is_primary: Option<bool>,
     extension_1: Option<String>,
     extension_2: Option<String>,
@@ -232,7 +235,7 @@ impl Collection for Engagements {
         "engagements",
         "EngagementFilter",
         "",
-        "        user_key\n        person_response { uuid }\n        org_unit_response { uuid }\n        job_function_response { uuid }\n        engagement_type_response { uuid }\n        is_primary\n        extension_1\n        extension_2\n        extension_3\n        extension_4\n        extension_5\n        extension_6\n        extension_7\n        extension_8\n        extension_9\n        extension_10\n"
+        "        user_key\n        person_response { uuid }\n        org_unit_response { uuid }\n        job_function_response { uuid }\n        engagement_type_response { uuid }\n        primary_response { uuid }\n        is_primary\n        extension_1\n        extension_2\n        extension_3\n        extension_4\n        extension_5\n        extension_6\n        extension_7\n        extension_8\n        extension_9\n        extension_10\n"
     );
     const UNIT_FILTER: UnitFilter = UnitFilter::OrgUnitAncestor;
     fn record(uuid: &str, row: EngagementRow) -> Engagement {
@@ -255,6 +258,7 @@ impl Collection for Engagements {
             org_unit: uuid_of(row.org_unit_response).unwrap_or_default(),
             job_function: uuid_of(row.job_function_response),
             engagement_type: uuid_of(row.engagement_type_response),
+            primary: uuid_of(row.primary_response),
             is_primary: row.is_primary.unwrap_or(false),
             extensions,
             validity: row.validity.into(),

@@ -44,6 +44,7 @@ fn unit(root: &str, unit_type: &str, name: &str, from: &str) -> OrgUnit {
         parent: Some(root.into()),
         unit_type: Some(unit_type.into()),
         unit_level: None,
+        hierarchy: None,
         validity: since(from, None),
     }
 }
@@ -79,6 +80,7 @@ impl Plugin for MoWriter {
             org_unit: UNIT.into(),
             job_function: Some(class("engagement_job_function", "pædagog")?),
             engagement_type: Some(class("engagement_type", "ansat")?),
+            primary: None,
             is_primary: false,
             extensions: std::iter::once(Some("Pædagog".to_owned())).chain(std::iter::repeat_n(None, 9)).collect(),
             validity: since("2026-02-01", None),
