@@ -4,6 +4,7 @@ use crate::caps::mo::demo::{self, DemoSpec};
 use crate::caps::mo::graphql::Mode;
 use crate::caps::mo::snapshot::Snapshot;
 use crate::caps::mo::{MoError, MoSource, MoSourceSpec};
+use crate::caps::state::StateStore;
 use crate::engine::cache::{CacheOutcome, ComponentCache};
 use crate::engine::contract::{self, Capability};
 use crate::logging::{self, LogFormat};
@@ -24,6 +25,7 @@ Examples:
   moport run plan2learn --mo demo       read MO from the built-in demo municipality
   moport run plan2learn --mo snapshot:mo.json   read MO from a snapshot file
   moport demo generate --persons 50000 --out mo-50k.json   a bigger made-up municipality
+  moport state show aarhus-los         what a plugin remembers between runs
   moport --config /etc/moport/plugins.toml --log-format json run plan2learn
 
 Exit codes:
@@ -124,6 +126,26 @@ enum Command {
     /// The made-up demo municipality.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// A plugin's persistent state (what it remembers between runs, such as the last import).
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StateCommand {
+    /// Print the plugin's state: where it is kept, then one `key = value` line per key.
+    #[command(after_help = "Examples:\n  moport state show aarhus-los")]
+    Show {
+        /// The plugin's name in plugins.toml.
+        plugin: String,
+    },
+    /// Forget the plugin's state, so its next run starts afresh (an importer then reads every
+    /// file again).
+    #[command(after_help = "Examples:\n  moport state clear aarhus-los")]
+    Clear {
+        /// The plugin's name in plugins.toml.
+        plugin: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +210,21 @@ fn execute(cli: Cli) -> Result<(), RunError> {
     let manifest = Manifest::load(&cli.config)?;
     match cli.command {
         Command::Demo(_) | Command::Snapshot { .. } => unreachable!("handled before plugins.toml is read"),
+        Command::State(command) => {
+            let plugin = match &command {
+                StateCommand::Show { plugin } | StateCommand::Clear { plugin } => plugin,
+            };
+            manifest.plugin(plugin)?;
+            let store = StateStore::new(&manifest.state_dir, plugin);
+            match command {
+                StateCommand::Show { .. } => print!("{}", show_state(&store)?),
+                StateCommand::Clear { .. } => match store.clear()? {
+                    true => println!("cleared the state of `{plugin}` ({} removed)", store.path().display()),
+                    false => println!("`{plugin}` has no state ({} does not exist)", store.path().display()),
+                },
+            }
+            Ok(())
+        }
         Command::List => {
             print!("{}", list(&manifest));
             Ok(())
@@ -293,6 +330,18 @@ fn snapshot(mo: &str, out: &std::path::Path) -> Result<(), RunError> {
     Ok(())
 }
 
+fn show_state(store: &StateStore) -> Result<String, RunError> {
+    let values = store.load()?;
+    let mut out = format!("# {}\n", store.path().display());
+    if values.is_empty() {
+        out.push_str("# (empty: the plugin has not saved anything yet)\n");
+    }
+    for (key, value) in values {
+        let _ = writeln!(out, "{key} = {value}");
+    }
+    Ok(out)
+}
+
 fn cache(dir: Option<PathBuf>, disabled: bool) -> ComponentCache {
     ComponentCache::new(if disabled { None } else { dir.or_else(ComponentCache::default_dir) })
 }
@@ -332,11 +381,7 @@ fn inspect(loaded: &LoadedPlugin) -> String {
     line("world", contract.world.to_string());
     line("WIT", format!("{}@{} (this moport provides {host_version})", contract::WIT_PACKAGE, contract.wit_version));
     let uses = |capability: Capability| {
-        let mark = match (capability.is_granted(&spec.grants), capability.is_provided()) {
-            (false, _) => " (NOT GRANTED)",
-            (true, false) => " (not provided by this moport yet)",
-            (true, true) => "",
-        };
+        let mark = if capability.is_granted(&spec.grants) { "" } else { " (NOT GRANTED)" };
         format!("{capability}{mark}")
     };
     line("uses", contract.capabilities.iter().map(|&c| uses(c)).collect::<Vec<_>>().join(", "));

@@ -2,10 +2,12 @@
 
 use crate::bindings::moport::host::types::CallError;
 use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
+use crate::caps::dar::{DarProvider, PluginDar, TableError};
 use crate::caps::mo::graphql::GraphqlError;
 use crate::caps::mo::snapshot::SnapshotError;
 use crate::caps::mo::{MoAccess, MoError, MoSource, MoSourceSpec};
 use crate::caps::remote::PluginTargets;
+use crate::caps::state::{PluginState, StateError, StateStore};
 use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
 use crate::engine::PluginEngine;
 use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
@@ -62,6 +64,10 @@ pub enum RunError {
          or set `mo` under [host] in plugins.toml"
     )]
     NoMoSource { plugin: String },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    DarTable(#[from] TableError),
     #[error("plugin `{plugin}`: cannot use its output folder {}: {source}", path.display())]
     OutputFolder { plugin: String, path: PathBuf, source: std::io::Error },
     #[error("plugin `{plugin}` failed with {kind} error: {message}")]
@@ -93,7 +99,8 @@ impl RunError {
             | RunError::NoMoSource { .. }
             | RunError::Mo(_)
             | RunError::MoSourceSpec { .. } => ExitStatus::Config,
-            RunError::OutputFolder { .. } => ExitStatus::Io,
+            RunError::OutputFolder { .. } | RunError::State(_) => ExitStatus::Io,
+            RunError::DarTable(_) => ExitStatus::Config,
             RunError::Plugin { kind, .. } => match *kind {
                 "config" | "denied" => ExitStatus::Config,
                 "io" => ExitStatus::Io,
@@ -149,6 +156,8 @@ pub struct Host {
     mo_spec: Option<MoSourceSpec>,
     /// The source, opened by the first run that reads MO and shared by the runs after it.
     mo: OnceLock<MoSource>,
+    /// The DAR provider, opened by the first run granted `dar`.
+    dar: OnceLock<DarProvider>,
 }
 
 impl Host {
@@ -158,7 +167,7 @@ impl Host {
             message: format!("cannot start wasmtime: {err:#}"),
         })?;
         let mo_spec = manifest.mo.clone();
-        Ok(Host { engine, cache, manifest, mo_spec, mo: OnceLock::new() })
+        Ok(Host { engine, cache, manifest, mo_spec, mo: OnceLock::new(), dar: OnceLock::new() })
     }
 
     /// Reads MO from this source instead of the one plugins.toml names.
@@ -182,6 +191,15 @@ impl Host {
         tracing::info!(source = %spec, "opening MO");
         let source = spec.open()?;
         Ok(self.mo.get_or_init(|| source).clone())
+    }
+
+    fn dar_provider(&self) -> Result<DarProvider, RunError> {
+        if let Some(provider) = self.dar.get() {
+            return Ok(provider.clone());
+        }
+        tracing::info!(provider = %self.manifest.dar, "opening DAR");
+        let provider = self.manifest.dar.open()?;
+        Ok(self.dar.get_or_init(|| provider).clone())
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -322,6 +340,19 @@ impl Host {
             }),
             false => None,
         };
+        let plugin_state = match loaded.contract.capabilities.contains(&Capability::State) {
+            true => Some(PluginState::open(
+                StateStore::new(&self.manifest.state_dir, plugin),
+                &spec.migrate_state,
+                &spec.settings,
+                &self.manifest.base,
+            )?),
+            false => None,
+        };
+        let dar = match loaded.contract.capabilities.contains(&Capability::Dar) {
+            true => Some(PluginDar::new(self.dar_provider()?)),
+            false => None,
+        };
         let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
         let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
         let wasi = WasiCtxBuilder::new()
@@ -340,6 +371,8 @@ impl Host {
             files,
             mo,
             remote: PluginTargets::new(&spec.grants.remote, &self.manifest.targets),
+            state: plugin_state,
+            dar,
         };
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|state| &mut state.limiter);
@@ -375,6 +408,12 @@ impl Host {
             }
             Ok(Ok(Ok(report))) => {
                 log_captured(plugin, "stderr", &stderr);
+                // Only a whole, real run moves the state on.
+                if let Some(state) = store.data().state.as_ref().filter(|_| !options.dry_run)
+                    && state.commit()?
+                {
+                    tracing::info!(plugin, "state saved");
+                }
                 let folder = store.data().files.as_ref();
                 Ok(RunOutcome {
                     report,

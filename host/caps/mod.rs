@@ -2,11 +2,13 @@
 //! need no grant; every other capability checks the plugin's grants inside each host function
 //! as well as at link time (see `engine::contract`).
 
+pub mod dar;
 pub mod files;
 pub mod log;
 pub mod mo;
 pub mod remote;
 pub mod settings;
+pub mod state;
 
 use crate::bindings::moport::host as wit;
 use crate::engine::limits::RunLimiter;
@@ -26,6 +28,10 @@ pub struct HostState {
     pub(crate) mo: Option<mo::MoAccess>,
     /// The remote targets the plugin's grants name (none without a `remote` grant).
     pub(crate) remote: remote::PluginTargets,
+    /// `None` when the plugin has no `state` grant.
+    pub(crate) state: Option<state::PluginState>,
+    /// `None` when the plugin has no `dar` grant.
+    pub(crate) dar: Option<dar::PluginDar>,
 }
 
 impl WasiView for HostState {
@@ -44,8 +50,7 @@ pub fn describe_call_error(err: &wit::types::CallError) -> String {
     }
 }
 
-/// Adds the implemented capability interfaces to a linker. Interfaces declared in WIT but not
-/// yet provided are left out, and `engine::contract` refuses components that import them.
+/// Adds every capability interface to a linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::log::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
@@ -54,5 +59,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::mo_read::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::mo_write::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     wit::remote::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::state::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    wit::dar::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     Ok(())
 }

@@ -61,20 +61,6 @@ impl Capability {
         Capability::ALL.into_iter().find(|c| c.interface() == name)
     }
 
-    /// Whether this build of moport provides the capability; the others are declared in WIT
-    /// for plugin authors but refused at link time until their host side lands.
-    pub fn is_provided(self) -> bool {
-        matches!(
-            self,
-            Capability::Log
-                | Capability::Settings
-                | Capability::Files
-                | Capability::MoRead
-                | Capability::MoWrite
-                | Capability::Remote
-        )
-    }
-
     pub fn is_granted(self, grants: &Grants) -> bool {
         match self {
             Capability::Log | Capability::Settings => true,
@@ -151,8 +137,6 @@ pub enum ContractError {
          if it should, add `{line}` under [plugins.{plugin}.grants] in plugins.toml"
     )]
     NotGranted { plugin: String, capability: Capability, line: &'static str },
-    #[error("plugin `{plugin}` uses the `{capability}` capability, which this moport version does not provide yet")]
-    NotProvided { plugin: String, capability: Capability },
 }
 
 /// Reads the contract from a compiled component's type.
@@ -183,8 +167,7 @@ pub fn read_contract(plugin: &str, engine: &Engine, component: &Component) -> Re
     Ok(Contract { world, wit_version, capabilities })
 }
 
-/// Refuses a contract that asks for capabilities the grants do not allow, or that this host
-/// does not provide.
+/// Refuses a contract that asks for capabilities the grants do not allow.
 pub fn check_grants(plugin: &str, contract: &Contract, grants: &Grants) -> Result<(), ContractError> {
     for &capability in &contract.capabilities {
         if !capability.is_granted(grants) {
@@ -193,9 +176,6 @@ pub fn check_grants(plugin: &str, contract: &Contract, grants: &Grants) -> Resul
                 capability,
                 line: capability.grant_line(),
             });
-        }
-        if !capability.is_provided() {
-            return Err(ContractError::NotProvided { plugin: plugin.to_owned(), capability });
         }
     }
     Ok(())
@@ -282,10 +262,6 @@ mod tests {
         let write = Grants { mo: Some(MoAccess::Write), ..Grants::default() };
         assert_eq!(check_grants("los", &importer, &write), Ok(()));
         let stateful = Contract { capabilities: [Capability::Log, Capability::State].into(), ..importer };
-        let state = Grants { state: true, ..Grants::default() };
-        assert_eq!(
-            check_grants("los", &stateful, &state).unwrap_err(),
-            ContractError::NotProvided { plugin: "los".into(), capability: Capability::State }
-        );
+        assert_eq!(check_grants("los", &stateful, &Grants { state: true, ..Grants::default() }), Ok(()));
     }
 }

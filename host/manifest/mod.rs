@@ -6,8 +6,10 @@
 pub mod targets;
 pub mod units;
 
+use crate::caps::dar::DarSpec;
 use crate::caps::mo::MoSourceSpec;
 use crate::caps::mo::graphql::Mode;
+use crate::caps::state::Migration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +43,12 @@ pub struct Manifest {
     pub components_dir: PathBuf,
     /// Where plugins that read MO read it from, unless `--mo` says otherwise.
     pub mo: Option<MoSourceSpec>,
+    /// Where plugins granted `dar` look addresses up.
+    pub dar: DarSpec,
+    /// The folder that holds each plugin's `state` (`<plugin>.json`).
+    pub state_dir: PathBuf,
+    /// The folder of plugins.toml, which relative paths start from.
+    pub base: PathBuf,
     pub plugins: BTreeMap<String, PluginSpec>,
     /// Remote targets by name.
     pub targets: BTreeMap<String, targets::TargetSpec>,
@@ -67,6 +75,10 @@ struct HostSection {
     /// For `graphql`: `cache` or `direct`.
     #[serde(default)]
     mo_mode: Mode,
+    /// `off` (the default), `dawa:BASE_URL` or `table:FILE`.
+    dar: Option<String>,
+    /// Folder of the plugins' state files; `state` next to plugins.toml unless set.
+    state: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +94,10 @@ struct PluginEntry {
     #[serde(default)]
     settings: toml::Table,
     settings_from: Option<SettingsFrom>,
+    /// State key -> the setting naming a predecessor's state file to take the value from while
+    /// the plugin's own state has none (DIPEX's `integrations.aarhus_los.state_file`).
+    #[serde(default)]
+    migrate_state: BTreeMap<String, String>,
 }
 
 /// Settings taken from another JSON file, DIPEX's settings.json: only the keys listed, so a
@@ -124,6 +140,7 @@ pub struct PluginSpec {
     pub limits: Limits,
     /// The plugin's own settings, as JSON values (what the `settings` capability hands out).
     pub settings: BTreeMap<String, serde_json::Value>,
+    pub migrate_state: Vec<Migration>,
 }
 
 /// What a plugin may do beyond logging and reading its own settings. Everything is denied unless
@@ -190,6 +207,14 @@ impl Manifest {
         let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base, file.host.mo_mode)).transpose().map_err(
             |problem| ManifestError::Parse { path: path.to_owned(), message: format!("[host] mo: {problem}") },
         )?;
+        let dar = match file.host.dar {
+            Some(text) => DarSpec::parse(&text, &base).map_err(|problem| ManifestError::Parse {
+                path: path.to_owned(),
+                message: format!("[host] dar: {problem}"),
+            })?,
+            None => DarSpec::Off,
+        };
+        let state_dir = base.join(file.host.state.unwrap_or_else(|| PathBuf::from("state")));
         let defaults = Limits::default();
         let mut plugins = BTreeMap::new();
         for (name, entry) in file.plugins {
@@ -230,6 +255,11 @@ impl Manifest {
                     output: entry.limits.output.unwrap_or(defaults.output),
                 },
                 settings,
+                migrate_state: entry
+                    .migrate_state
+                    .into_iter()
+                    .map(|(key, setting)| Migration { key, setting })
+                    .collect(),
                 name: name.clone(),
             };
             plugins.insert(name, spec);
@@ -250,7 +280,7 @@ impl Manifest {
                 });
             }
         }
-        Ok(Manifest { path: path.to_owned(), components_dir, mo, plugins, targets })
+        Ok(Manifest { path: path.to_owned(), components_dir, mo, dar, state_dir, base, plugins, targets })
     }
 
     pub fn plugin(&self, name: &str) -> Result<&PluginSpec, ManifestError> {

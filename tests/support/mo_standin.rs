@@ -51,11 +51,16 @@ pub struct Faults {
     pub latency: Mutex<Duration>,
     /// Makes every mutation request fail (a `GraphqlError`), changing nothing.
     pub mutations: Mutex<Option<Fault>>,
+    /// While set, this many more mutation requests succeed; the ones after fail with a
+    /// GraphQL error, changing nothing (MO going away in the middle of an import).
+    pub mutations_allowed: Mutex<Option<u64>>,
 }
 
 #[derive(Default)]
 pub struct Counters {
     pub graphql_requests: AtomicU64,
+    /// Mutation requests answered, failed ones included.
+    pub mutation_requests: AtomicU64,
     pub token_requests: AtomicU64,
     /// Requests that came with a missing, unknown or expired token.
     pub refused_tokens: AtomicU64,
@@ -277,7 +282,14 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
     *state.counters.operations.lock().unwrap().entry(operation.clone()).or_default() += 1;
     let variables = &request["variables"];
     if request["query"].as_str().unwrap_or_default().starts_with("mutation") {
-        let fault = state.faults.mutations.lock().unwrap().clone();
+        state.counters.mutation_requests.fetch_add(1, Ordering::SeqCst);
+        let mut fault = state.faults.mutations.lock().unwrap().clone();
+        if let Some(allowed) = state.faults.mutations_allowed.lock().unwrap().as_mut() {
+            match allowed.checked_sub(1) {
+                Some(left) => *allowed = left,
+                None => fault = Some(Fault::GraphqlError { key: "E_UNKNOWN", message: "MO went away in the middle" }),
+            }
+        }
         let body = match fault.map(Err).unwrap_or_else(|| mutate(state, &request)) {
             Ok(data) => json!({"data": data}),
             Err(Fault::GraphqlError { key, message }) => json!({"data": null, "errors": [{
@@ -451,7 +463,7 @@ fn class_row(r: &Value) -> Value {
 fn org_unit_row(r: &Value) -> Value {
     json!({"user_key": r["user_key"], "name": r["name"], "parent_response": reference(&r["parent"]),
            "unit_type_response": reference(&r["unit_type"]), "unit_level_response": reference(&r["unit_level"]),
-           "validity": mo_validity(r)})
+           "unit_hierarchy_response": reference(&r["hierarchy"]), "validity": mo_validity(r)})
 }
 
 fn employee_row(r: &Value) -> Value {
@@ -465,7 +477,8 @@ fn employee_row(r: &Value) -> Value {
 fn engagement_row(r: &Value) -> Value {
     let mut row = json!({"user_key": r["user_key"], "person_response": reference(&r["person"]),
         "org_unit_response": reference(&r["org_unit"]), "job_function_response": reference(&r["job_function"]),
-        "engagement_type_response": reference(&r["engagement_type"]), "is_primary": r["is_primary"],
+        "engagement_type_response": reference(&r["engagement_type"]), "primary_response": reference(&r["primary"]),
+        "is_primary": r["is_primary"],
         "validity": mo_validity(r)});
     for n in 1..=10 {
         row[format!("extension_{n}")] = r["extensions"].get(n - 1).cloned().unwrap_or(Value::Null);
@@ -531,7 +544,8 @@ fn mutate(state: &State, request: &Value) -> Result<Value, Fault> {
             "org_unit" => (
                 "org_units",
                 json!({"uuid": input["uuid"], "user_key": input["user_key"], "name": input["name"],
-                "parent": input["parent"], "unit_type": input["org_unit_type"], "unit_level": input["org_unit_level"]}),
+                "parent": input["parent"], "unit_type": input["org_unit_type"], "unit_level": input["org_unit_level"],
+                "hierarchy": input["org_unit_hierarchy"]}),
             ),
             "employee" => (
                 "persons",
@@ -541,11 +555,17 @@ fn mutate(state: &State, request: &Value) -> Result<Value, Fault> {
             ),
             "engagement" => {
                 let extensions: Vec<Value> = (1..=10).map(|n| input[format!("extension_{n}")].clone()).collect();
+                // As MO: primary when the primary_type class is `primary` or `explicitly-primary`.
+                let is_primary = collections["classes"].iter().any(|class| {
+                    class["uuid"] == input["primary"]
+                        && matches!(class["user_key"].as_str(), Some("primary" | "explicitly-primary"))
+                });
                 (
                     "engagements",
                     json!({"uuid": input["uuid"], "user_key": input["user_key"], "person": input["person"],
                     "org_unit": input["org_unit"], "job_function": input["job_function"],
-                    "engagement_type": input["engagement_type"], "is_primary": false, "extensions": extensions}),
+                    "engagement_type": input["engagement_type"], "primary": input["primary"], "is_primary": is_primary,
+                    "extensions": extensions}),
                 )
             }
             "manager" => (

@@ -248,7 +248,7 @@ impl SnapshotStore {
     pub fn apply(&self, changes: &[Change], dry_run: bool) -> Result<Vec<Outcome>, CallError> {
         let _writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut file = self.current().file().clone();
-        let outcomes = super::write::apply_all(&mut file, changes)?;
+        let outcomes = super::write::apply_net(&mut file, changes)?;
         let changed = outcomes.iter().any(|o| matches!(o, Outcome::Created | Outcome::Updated | Outcome::Terminated));
         if dry_run || !changed {
             return Ok(outcomes);

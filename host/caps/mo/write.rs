@@ -12,6 +12,7 @@ use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcom
 use crate::bindings::moport::host::types::{CallError, Validity};
 use serde::Serialize;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// A record whose validity a write can move.
 pub trait Writable: Record + Clone + Serialize {
@@ -100,6 +101,62 @@ pub fn apply_all(file: &mut SnapshotFile, changes: &[Change]) -> Result<Vec<Outc
             })
         })
         .collect()
+}
+
+/// As [`apply_all`], but judged by the batch's net effect: a change to an object that ends the
+/// batch as it began (a later change undid it, as when an importer replays files it imported
+/// before) is `unchanged`, so nothing needs to be sent for it.
+pub fn apply_net(file: &mut SnapshotFile, changes: &[Change]) -> Result<Vec<Outcome>, CallError> {
+    let before = file.clone();
+    let mut outcomes = apply_all(file, changes)?;
+    let mut settled: HashMap<(&str, &str), bool> = HashMap::new();
+    for (change, outcome) in changes.iter().zip(outcomes.iter_mut()) {
+        if matches!(outcome, Outcome::Unchanged | Outcome::Missing) {
+            continue;
+        }
+        let (kind, uuid) = match change {
+            Change::Create(object) | Change::Update(object) => identify(object),
+            Change::Terminate(termination) => (termination.kind, termination.uuid.as_str()),
+        };
+        let unmoved = *settled
+            .entry((kind_name(kind), uuid))
+            .or_insert_with(|| history(&before, kind, uuid) == history(file, kind, uuid));
+        if unmoved {
+            *outcome = Outcome::Unchanged;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// An object's validities as MO would show them: computed fields left out, in date order, with
+/// neighbours that touch and agree joined (splitting and rejoining a period changes nothing).
+fn history(file: &SnapshotFile, kind: ObjectKind, uuid: &str) -> Vec<serde_json::Value> {
+    fn of<T: Writable>(rows: &[T], uuid: &str) -> Vec<serde_json::Value> {
+        let mut mine: Vec<&T> = rows.iter().filter(|row| row.uuid() == uuid).collect();
+        mine.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
+        let mut joined: Vec<(serde_json::Value, Validity)> = Vec::new();
+        for row in mine {
+            let fields = fields_of(row, T::COMPUTED);
+            match joined.last_mut() {
+                Some((last, validity)) if *last == fields && validity.to == row.validity().from => {
+                    validity.to = row.validity().to.clone();
+                }
+                _ => joined.push((fields, row.validity().clone())),
+            }
+        }
+        joined.into_iter().map(|(fields, validity)| serde_json::json!([fields, validity.from, validity.to])).collect()
+    }
+    match kind {
+        ObjectKind::Facet => of(&file.facets, uuid),
+        ObjectKind::Class => of(&file.classes, uuid),
+        ObjectKind::ItSystem => of(&file.it_systems, uuid),
+        ObjectKind::OrgUnit => of(&file.org_units, uuid),
+        ObjectKind::Employee => of(&file.employees, uuid),
+        ObjectKind::Engagement => of(&file.engagements, uuid),
+        ObjectKind::Manager => of(&file.managers, uuid),
+        ObjectKind::Address => of(&file.addresses, uuid),
+        ObjectKind::ItUser => of(&file.it_users, uuid),
+    }
 }
 
 fn apply(file: &mut SnapshotFile, change: Change) -> Result<Outcome, CallError> {
@@ -293,6 +350,7 @@ mod tests {
             parent: None,
             unit_type: None,
             unit_level: None,
+            hierarchy: None,
             validity: Validity { from: from.map(Into::into), to: to.map(Into::into) },
         }
     }
@@ -344,6 +402,34 @@ mod tests {
         let mut rows = vec![unit("Skole", Some("2020-01-01"), None)];
         assert_eq!(step(&mut rows, Step::Create(unit("Skolen", Some("2020-01-01"), None))).unwrap(), Outcome::Updated);
         assert_eq!(periods(&rows), [p("Skolen", Some("2020-01-01"), None)]);
+    }
+
+    #[test]
+    fn a_batch_that_ends_an_object_as_it_began_is_unchanged_for_it() {
+        let mut file = SnapshotFile::empty(
+            crate::bindings::moport::host::mo_read::Organisation {
+                uuid: "o".into(),
+                name: "O".into(),
+                user_key: "o".into(),
+            },
+            String::new(),
+            String::new(),
+        );
+        file.org_units =
+            vec![unit("Team A", Some("2021-01-01"), Some("2026-04-02")), unit("Team B", Some("2026-04-02"), None)];
+        // A replay: the first file sets the old name throughout, the second renames again.
+        let replay = [
+            Change::Create(Object::OrgUnit(unit("Team A", Some("2021-01-01"), None))),
+            Change::Update(Object::OrgUnit(unit("Team B", Some("2026-04-02"), None))),
+        ];
+        assert_eq!(apply_all(&mut file.clone(), &replay).unwrap(), [Outcome::Updated, Outcome::Updated]);
+        assert_eq!(apply_net(&mut file.clone(), &replay).unwrap(), [Outcome::Unchanged, Outcome::Unchanged]);
+        let rename = [replay[0].clone(), Change::Update(Object::OrgUnit(unit("Team C", Some("2026-04-02"), None)))];
+        assert_eq!(apply_net(&mut file, &rename).unwrap(), [Outcome::Updated, Outcome::Updated]);
+        assert_eq!(
+            periods(&file.org_units),
+            [p("Team A", Some("2021-01-01"), Some("2026-04-02")), p("Team C", Some("2026-04-02"), None)]
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The guest SDK for moport plugins.
 //!
 //! A plugin implements [`Plugin`] and calls [`export_plugin!`]; it reaches the host only through
-//! the capability modules here ([`log`], [`settings`], [`files`], [`mo`], [`remote`]). The WIT bindings underneath are
+//! the capability modules here ([`log`], [`settings`], [`files`], [`mo`], [`remote`],
+//! [`state`], [`dar`]). The WIT bindings underneath are
 //! generated for the `importer` world, the superset of both worlds; a component imports only the
 //! interfaces it calls, so a plugin that never writes to MO is an exporter.
 
@@ -19,12 +20,14 @@ pub mod bindings {
     });
 }
 
+pub mod dar;
 mod error;
 pub mod files;
 pub mod log;
 pub mod mo;
 pub mod remote;
 pub mod settings;
+pub mod state;
 
 pub use bindings::moport::host::types::{CallError, PluginError, Report, RunContext};
 

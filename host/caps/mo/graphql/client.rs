@@ -92,6 +92,10 @@ enum Failure {
 }
 
 impl MoClient {
+    pub fn settings(&self) -> &GraphqlSettings {
+        &self.settings
+    }
+
     pub fn new(settings: GraphqlSettings, retry: RetryPolicy) -> Result<MoClient, GraphqlError> {
         let http = reqwest::Client::builder()
             .timeout(retry.request_timeout)

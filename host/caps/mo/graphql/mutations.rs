@@ -1,7 +1,9 @@
 //! `mo-write` over GraphQL v30: read the objects a batch names, work out what each change really
 //! does (as the snapshot would), and send only the creates, updates and terminations that
-//! change something, all in one request: MO runs the aliased mutators of one request in one
-//! transaction, so a batch is all or nothing.
+//! change something, as aliased mutators in requests of at most `mutations_per_request`. MO runs
+//! one request in one transaction, so a batch that fits one request is all or nothing; a larger
+//! one that fails midway keeps its earlier requests, and running it again converges, as every
+//! mutation states what the object should be.
 
 use super::collections as gql;
 use super::{GraphqlError, GraphqlSource, Kept};
@@ -19,27 +21,40 @@ pub async fn apply(
     dry_run: bool,
 ) -> Result<Vec<Outcome>, crate::bindings::moport::host::types::CallError> {
     let mut existing = existing(source, changes).await?;
-    let outcomes = write::apply_all(&mut existing, changes)?;
+    let outcomes = write::apply_net(&mut existing, changes)?;
     let mutations: Vec<Mutation> =
         changes.iter().zip(&outcomes).filter_map(|(change, outcome)| mutation(change, *outcome)).collect();
     if dry_run || mutations.is_empty() {
         return Ok(outcomes);
     }
-    let mut declarations = Vec::new();
-    let mut selections = Vec::new();
-    let mut variables = serde_json::Map::new();
-    for (n, m) in mutations.iter().enumerate() {
-        declarations.push(format!("$v{n}: {}!", m.input_type));
-        selections.push(format!("  m{n}: {}(input: $v{n}) {{ uuid }}", m.mutator));
-        variables.insert(format!("v{n}"), m.input.clone());
+    let per_request = source.client.settings().mutations_per_request;
+    let requests = mutations.len().div_ceil(per_request);
+    for (number, chunk) in mutations.chunks(per_request).enumerate() {
+        let mut declarations = Vec::new();
+        let mut selections = Vec::new();
+        let mut variables = serde_json::Map::new();
+        for (n, m) in chunk.iter().enumerate() {
+            declarations.push(format!("$v{n}: {}!", m.input_type));
+            selections.push(format!("  m{n}: {}(input: $v{n}) {{ uuid }}", m.mutator));
+            variables.insert(format!("v{n}"), m.input.clone());
+        }
+        let document = format!("mutation Apply({}) {{\n{}\n}}\n", declarations.join(", "), selections.join("\n"));
+        // Creates, updates and terminations all say what the object should be, so a retry after
+        // a lost answer writes the same state again.
+        let sent = source.client.execute::<Value>("Apply", &document, Value::Object(variables)).await;
+        // Even a failed request may have reached MO; either way, what was fetched may be stale.
+        source.wrote();
+        if let Err(err) = sent {
+            if number > 0 {
+                tracing::error!(
+                    "MO took {number} of the batch's {requests} requests ({} of {} changes) before this one failed",
+                    number * per_request,
+                    mutations.len()
+                );
+            }
+            return Err(err.into());
+        }
     }
-    let document = format!("mutation Apply({}) {{\n{}\n}}\n", declarations.join(", "), selections.join("\n"));
-    // Creates, updates and terminations all say what the object should be, so a retry after a
-    // lost answer writes the same state again.
-    let sent = source.client.execute::<Value>("Apply", &document, Value::Object(variables)).await;
-    // Even a failed request may have reached MO; either way, what was fetched may be stale.
-    source.wrote();
-    sent?;
     Ok(outcomes)
 }
 
@@ -139,6 +154,7 @@ fn input(object: &Object, create: bool) -> Value {
                                       "validity": validity(&r.validity)}),
         Object::OrgUnit(r) => json!({"uuid": r.uuid, "user_key": r.user_key, "name": r.name, "parent": r.parent,
                                      "org_unit_type": r.unit_type, "org_unit_level": r.unit_level,
+                                     "org_unit_hierarchy": r.hierarchy,
                                      "validity": validity(&r.validity)}),
         Object::Employee(r) => {
             let mut input = json!({"uuid": r.uuid, "given_name": r.given_name, "surname": r.surname,
@@ -153,7 +169,7 @@ fn input(object: &Object, create: bool) -> Value {
         Object::Engagement(r) => {
             let mut input = json!({"uuid": r.uuid, "user_key": r.user_key, "person": r.person, "org_unit": r.org_unit,
                                    "job_function": r.job_function, "engagement_type": r.engagement_type,
-                                   "validity": validity(&r.validity)});
+                                   "primary": r.primary, "validity": validity(&r.validity)});
             for (n, extension) in r.extensions.iter().enumerate() {
                 input[format!("extension_{}", n + 1)] = json!(extension);
             }

@@ -11,6 +11,11 @@ const AUTH_SERVER: (&str, &str) = ("crontab.AUTH_SERVER", "AUTH_SERVER");
 const CLIENT_ID: (&str, &str) = ("crontab.CLIENT_ID", "CLIENT_ID");
 const CLIENT_SECRET: (&str, &str) = ("crontab.CLIENT_SECRET", "CLIENT_SECRET");
 const AUTH_REALM: (&str, &str) = ("crontab.AUTH_REALM", "AUTH_REALM");
+const MUTATIONS_PER_REQUEST: (&str, &str) = ("moport.mutations_per_request", "MOPORT_MUTATIONS_PER_REQUEST");
+
+/// Mutations in one request: MO runs a request in one transaction and cancels statements after
+/// five minutes, so a large import goes in several requests of this size.
+pub const DEFAULT_MUTATIONS_PER_REQUEST: usize = 500;
 
 /// Everything the `graphql` backend needs to reach MO.
 #[derive(Clone)]
@@ -22,6 +27,7 @@ pub struct GraphqlSettings {
     pub realm: String,
     pub client_id: String,
     pub client_secret: Secret,
+    pub mutations_per_request: usize,
 }
 
 impl std::fmt::Debug for GraphqlSettings {
@@ -32,6 +38,7 @@ impl std::fmt::Debug for GraphqlSettings {
             .field("realm", &self.realm)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("mutations_per_request", &self.mutations_per_request)
             .finish()
     }
 }
@@ -54,7 +61,9 @@ impl GraphqlSettings {
         };
         let origin = settings_json.map_or_else(|| "the environment".to_owned(), |p| p.display().to_string());
         let get = |(key, var): (&str, &str)| -> Option<String> {
-            env(var).filter(|v| !v.is_empty()).or_else(|| file.get(key).and_then(|v| v.as_str()).map(str::to_owned))
+            env(var).filter(|v| !v.is_empty()).or_else(|| {
+                file.get(key).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
+            })
         };
         let require = |pair: (&str, &str)| {
             get(pair).ok_or_else(|| GraphqlError::Settings {
@@ -72,6 +81,15 @@ impl GraphqlSettings {
             realm: get(AUTH_REALM).unwrap_or_else(|| "mo".to_owned()),
             client_id: require(CLIENT_ID)?,
             client_secret: Secret::new(require(CLIENT_SECRET)?),
+            mutations_per_request: match get(MUTATIONS_PER_REQUEST) {
+                None => DEFAULT_MUTATIONS_PER_REQUEST,
+                Some(text) => text.parse().ok().filter(|n| *n > 0).ok_or_else(|| GraphqlError::Settings {
+                    problem: format!(
+                        "`{}` (or {}) is `{text}`; write a whole number of at least 1",
+                        MUTATIONS_PER_REQUEST.0, MUTATIONS_PER_REQUEST.1
+                    ),
+                })?,
+            },
         };
         for (url, key) in [(&settings.mo_url, MO_URL.0), (&settings.auth_server, AUTH_SERVER.0)] {
             if !(url.starts_with("https://") || url.starts_with("http://")) {

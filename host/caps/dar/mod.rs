@@ -1,0 +1,152 @@
+//! `dar`: Danish addresses (DAR) for plugins granted `dar = true`. The provider is the host's
+//! choice (`[host] dar` in plugins.toml): a DAWA-compatible service (`dawa:BASE_URL`), an
+//! offline table file (`table:FILE`), or `off`. Answers are cached for the run, so a plugin may
+//! ask about the same text as often as its rows repeat it.
+
+mod dawa;
+mod table;
+
+use super::HostState;
+use crate::bindings::moport::host::dar::{Address, Host};
+use crate::bindings::moport::host::types::CallError;
+pub use dawa::Dawa;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+pub use table::{Table, TableError};
+
+/// Where addresses come from, as plugins.toml names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DarSpec {
+    /// No provider: every look-up answers "no match".
+    #[default]
+    Off,
+    /// A DAWA-compatible service at this base URL (its `/datavask/adresser` and `/adresser/{id}`).
+    Dawa(String),
+    /// An offline table (see docs/dar.md).
+    Table(PathBuf),
+}
+
+impl DarSpec {
+    /// `off`, `dawa:BASE_URL` or `table:FILE` (relative to `base`).
+    pub fn parse(text: &str, base: &Path) -> Result<DarSpec, String> {
+        match text.split_once(':') {
+            _ if text == "off" => Ok(DarSpec::Off),
+            Some(("dawa", url)) if url.starts_with("http://") || url.starts_with("https://") => {
+                Ok(DarSpec::Dawa(url.trim_end_matches('/').to_owned()))
+            }
+            Some(("table", file)) if !file.is_empty() => Ok(DarSpec::Table(base.join(file))),
+            _ => Err(format!(
+                "`{text}` is not a DAR provider; use `off`, `dawa:https://api.dataforsyningen.dk` (any \
+                 DAWA-compatible base URL) or `table:FILE`"
+            )),
+        }
+    }
+
+    pub fn open(&self) -> Result<DarProvider, TableError> {
+        Ok(match self {
+            DarSpec::Off => DarProvider::Off,
+            DarSpec::Dawa(base) => DarProvider::Dawa(Arc::new(Dawa::new(base))),
+            DarSpec::Table(path) => DarProvider::Table(Arc::new(Table::load(path)?)),
+        })
+    }
+}
+
+impl fmt::Display for DarSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DarSpec::Off => write!(f, "off"),
+            DarSpec::Dawa(base) => write!(f, "dawa:{base}"),
+            DarSpec::Table(path) => write!(f, "table:{}", path.display()),
+        }
+    }
+}
+
+/// An opened provider, shared by the runs of one process.
+#[derive(Clone)]
+pub enum DarProvider {
+    Off,
+    Dawa(Arc<Dawa>),
+    Table(Arc<Table>),
+}
+
+/// One run's DAR access, with its cache.
+pub struct PluginDar {
+    provider: DarProvider,
+    by_text: HashMap<String, Option<Address>>,
+    by_id: HashMap<String, Option<Address>>,
+}
+
+impl PluginDar {
+    pub fn new(provider: DarProvider) -> PluginDar {
+        if matches!(provider, DarProvider::Off) {
+            tracing::warn!("DAR is off ([host] dar in plugins.toml): every address look-up answers \"no match\"");
+        }
+        PluginDar { provider, by_text: HashMap::new(), by_id: HashMap::new() }
+    }
+
+    async fn lookup_text(&mut self, text: String) -> Result<Option<Address>, CallError> {
+        if let Some(found) = self.by_text.get(&text) {
+            return Ok(found.clone());
+        }
+        let found = match &self.provider {
+            DarProvider::Off => None,
+            DarProvider::Dawa(dawa) => dawa.wash(&text).await?,
+            DarProvider::Table(table) => table.by_text(&text),
+        };
+        self.by_text.insert(text, found.clone());
+        Ok(found)
+    }
+
+    async fn get(&mut self, id: String) -> Result<Option<Address>, CallError> {
+        if let Some(found) = self.by_id.get(&id) {
+            return Ok(found.clone());
+        }
+        let found = match &self.provider {
+            DarProvider::Off => None,
+            DarProvider::Dawa(dawa) => dawa.address(&id).await?,
+            DarProvider::Table(table) => table.by_id(&id),
+        };
+        self.by_id.insert(id, found.clone());
+        Ok(found)
+    }
+}
+
+fn not_granted() -> CallError {
+    CallError::Denied("the `dar` capability is not granted: add `dar = true` under the plugin's [grants]".into())
+}
+
+impl Host for HostState {
+    async fn lookup_text(&mut self, text: String) -> wasmtime::Result<Result<Option<Address>, CallError>> {
+        Ok(match self.dar.as_mut() {
+            Some(dar) => dar.lookup_text(text).await,
+            None => Err(not_granted()),
+        })
+    }
+
+    async fn get(&mut self, id: String) -> wasmtime::Result<Result<Option<Address>, CallError>> {
+        Ok(match self.dar.as_mut() {
+            Some(dar) => dar.get(id).await,
+            None => Err(not_granted()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn providers_parse_and_name_the_choices_when_wrong() {
+        let base = Path::new("/etc/moport");
+        assert_eq!(DarSpec::parse("off", base).unwrap(), DarSpec::Off);
+        assert_eq!(
+            DarSpec::parse("dawa:https://dar.example/", base).unwrap(),
+            DarSpec::Dawa("https://dar.example".into())
+        );
+        assert_eq!(DarSpec::parse("table:dar.csv", base).unwrap(), DarSpec::Table("/etc/moport/dar.csv".into()));
+        let err = DarSpec::parse("dawa:dar.example", base).unwrap_err();
+        assert!(err.contains("use `off`, `dawa:https://"), "{err}");
+    }
+}

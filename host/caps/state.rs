@@ -1,0 +1,265 @@
+//! `state`: a plugin's key/value pairs, kept by the host between runs in one JSON file per
+//! plugin (`<state folder>/<plugin>.json`). A run sees its own changes at once; they reach the
+//! file only when the run succeeds, and never under `--dry-run`, so a failed run leaves the
+//! state as it was and the next run starts from the same point.
+
+use super::HostState;
+use super::files::write_atomically;
+use crate::bindings::moport::host::state::Host;
+use crate::bindings::moport::host::types::CallError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Keys are names, not data.
+const MAX_KEY_BYTES: usize = 256;
+/// All values of one plugin together: state is for bookmarks (a last import time, a cursor),
+/// not for data, which belongs in MO or the output folder.
+const MAX_TOTAL_BYTES: usize = 1 << 20;
+
+const FORMAT: &str = "moport-state";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Error)]
+pub enum StateError {
+    #[error("cannot read the state of plugin `{plugin}` from {}: {message}; fix or remove the file (`moport state clear {plugin}` removes it)", path.display())]
+    Read { plugin: String, path: PathBuf, message: String },
+    #[error("cannot save the state of plugin `{plugin}` to {}: {source}", path.display())]
+    Write { plugin: String, path: PathBuf, source: std::io::Error },
+    #[error("plugin `{plugin}`: cannot read {} to migrate its state (setting `{setting}`): {source}", path.display())]
+    Migrate { plugin: String, setting: String, path: PathBuf, source: std::io::Error },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    format: String,
+    version: u32,
+    plugin: String,
+    values: BTreeMap<String, String>,
+}
+
+/// Where one plugin's state lives.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    plugin: String,
+    path: PathBuf,
+}
+
+impl StateStore {
+    pub fn new(folder: &Path, plugin: &str) -> StateStore {
+        StateStore { plugin: plugin.to_owned(), path: folder.join(format!("{plugin}.json")) }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The committed values; none when the plugin has never committed any.
+    pub fn load(&self) -> Result<BTreeMap<String, String>, StateError> {
+        let error =
+            |message: String| StateError::Read { plugin: self.plugin.clone(), path: self.path.clone(), message };
+        let text = match std::fs::read(&self.path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(err) => return Err(error(err.to_string())),
+        };
+        let file: StateFile = serde_json::from_slice(&text)
+            .map_err(|err| error(format!("line {}, column {}: {err}", err.line(), err.column())))?;
+        if file.format != FORMAT || file.version != VERSION {
+            return Err(error(format!(
+                "it is `{}` version {}, this moport reads `{FORMAT}` version {VERSION}",
+                file.format, file.version
+            )));
+        }
+        if file.plugin != self.plugin {
+            return Err(error(format!("it holds the state of plugin `{}`", file.plugin)));
+        }
+        Ok(file.values)
+    }
+
+    /// Replaces the committed values, atomically: a crash leaves the old file or the new one.
+    pub fn save(&self, values: &BTreeMap<String, String>) -> Result<(), StateError> {
+        let file =
+            StateFile { format: FORMAT.into(), version: VERSION, plugin: self.plugin.clone(), values: values.clone() };
+        let mut text = serde_json::to_vec_pretty(&file).expect("state serialises");
+        text.push(b'\n');
+        let write = || -> std::io::Result<()> {
+            if let Some(folder) = self.path.parent() {
+                std::fs::create_dir_all(folder)?;
+            }
+            write_atomically(&self.path, &text)
+        };
+        write().map_err(|source| StateError::Write { plugin: self.plugin.clone(), path: self.path.clone(), source })
+    }
+
+    /// Forgets the plugin's state; false when there was none.
+    pub fn clear(&self) -> Result<bool, StateError> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(StateError::Write { plugin: self.plugin.clone(), path: self.path.clone(), source }),
+        }
+    }
+}
+
+/// A value to offer a plugin whose state lacks `key`: the text of the file that the plugin's
+/// setting `setting` names (a predecessor's state file, such as DIPEX's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub key: String,
+    pub setting: String,
+}
+
+/// One run's view of a plugin's state.
+pub struct PluginState {
+    store: StateStore,
+    committed: BTreeMap<String, String>,
+    current: BTreeMap<String, String>,
+}
+
+impl PluginState {
+    /// The committed state, plus for each migration whose key is absent the text of the file
+    /// its setting names (relative paths from `base`). A missing file migrates nothing: the
+    /// predecessor never ran.
+    pub fn open(
+        store: StateStore,
+        migrations: &[Migration],
+        settings: &BTreeMap<String, serde_json::Value>,
+        base: &Path,
+    ) -> Result<PluginState, StateError> {
+        let committed = store.load()?;
+        let mut current = committed.clone();
+        for migration in migrations.iter().filter(|m| !committed.contains_key(&m.key)) {
+            let Some(file) = settings.get(&migration.setting).and_then(|value| value.as_str()) else { continue };
+            let path = base.join(file);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    tracing::info!(plugin = %store.plugin, key = %migration.key, file = %path.display(),
+                        "state taken over from the predecessor's file; it is kept only if the run succeeds");
+                    current.insert(migration.key.clone(), text.trim().to_owned());
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(StateError::Migrate {
+                        plugin: store.plugin.clone(),
+                        setting: migration.setting.clone(),
+                        path,
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(PluginState { store, committed, current })
+    }
+
+    /// Saves what the run changed; nothing when it changed nothing.
+    pub fn commit(&self) -> Result<bool, StateError> {
+        if self.current == self.committed {
+            return Ok(false);
+        }
+        self.store.save(&self.current)?;
+        Ok(true)
+    }
+
+    fn set(&mut self, key: String, value: String) -> Result<(), CallError> {
+        if key.is_empty() || key.len() > MAX_KEY_BYTES {
+            return Err(CallError::Invalid(format!("a state key is 1 to {MAX_KEY_BYTES} bytes, not {}", key.len())));
+        }
+        let others: usize = self.current.iter().filter(|(k, _)| **k != key).map(|(k, v)| k.len() + v.len()).sum();
+        if others + key.len() + value.len() > MAX_TOTAL_BYTES {
+            return Err(CallError::Invalid(format!(
+                "the state of plugin `{}` would exceed {MAX_TOTAL_BYTES} bytes; keep bookmarks in state, data in MO or files",
+                self.store.plugin
+            )));
+        }
+        self.current.insert(key, value);
+        Ok(())
+    }
+}
+
+impl HostState {
+    fn plugin_state(&mut self) -> Result<&mut PluginState, CallError> {
+        self.state.as_mut().ok_or_else(|| {
+            CallError::Denied(
+                "the `state` capability is not granted: add `state = true` under the plugin's [grants]".into(),
+            )
+        })
+    }
+}
+
+impl Host for HostState {
+    async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, CallError>> {
+        Ok(self.plugin_state().map(|state| state.current.get(&key).cloned()))
+    }
+
+    async fn set(&mut self, key: String, value: String) -> wasmtime::Result<Result<(), CallError>> {
+        Ok(self.plugin_state().and_then(|state| state.set(key, value)))
+    }
+
+    async fn remove(&mut self, key: String) -> wasmtime::Result<Result<(), CallError>> {
+        Ok(self.plugin_state().map(|state| {
+            state.current.remove(&key);
+        }))
+    }
+
+    async fn keys(&mut self) -> wasmtime::Result<Result<Vec<String>, CallError>> {
+        Ok(self.plugin_state().map(|state| state.current.keys().cloned().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_commits_only_changes_and_a_migration_is_offered_until_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::new(dir.path(), "los");
+        std::fs::write(dir.path().join("dipex-state"), "2023-03-07T11:57:32.123456\n").unwrap();
+        let settings = BTreeMap::from([("old.state_file".to_owned(), serde_json::json!("dipex-state"))]);
+        let migrations = [Migration { key: "last_import".into(), setting: "old.state_file".into() }];
+
+        let state = PluginState::open(store.clone(), &migrations, &settings, dir.path()).unwrap();
+        assert_eq!(state.current["last_import"], "2023-03-07T11:57:32.123456");
+        assert!(state.commit().unwrap(), "the migrated value is new to the store");
+        assert_eq!(store.load().unwrap()["last_import"], "2023-03-07T11:57:32.123456");
+
+        let mut state = PluginState::open(store.clone(), &migrations, &settings, dir.path()).unwrap();
+        state.set("last_import".into(), "2026-11-25T03:00:00Z".into()).unwrap();
+        std::fs::write(dir.path().join("dipex-state"), "ignored once committed").unwrap();
+        assert!(state.commit().unwrap());
+        let state = PluginState::open(store.clone(), &migrations, &settings, dir.path()).unwrap();
+        assert_eq!(state.current["last_import"], "2026-11-25T03:00:00Z");
+        assert!(!state.commit().unwrap(), "nothing changed, nothing written");
+
+        assert!(store.clear().unwrap());
+        assert!(!store.clear().unwrap());
+        assert!(store.load().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_file_is_an_error_naming_it_and_the_way_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::new(dir.path(), "los");
+        std::fs::write(store.path(), "{not json").unwrap();
+        let err = store.load().unwrap_err().to_string();
+        assert!(err.contains("los.json") && err.contains("line 1") && err.contains("moport state clear los"), "{err}");
+        StateStore::new(dir.path(), "other").save(&BTreeMap::new()).unwrap();
+        std::fs::rename(dir.path().join("other.json"), store.path()).unwrap();
+        assert!(store.load().unwrap_err().to_string().contains("holds the state of plugin `other`"));
+    }
+
+    #[test]
+    fn keys_and_sizes_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = PluginState::open(StateStore::new(dir.path(), "p"), &[], &BTreeMap::new(), dir.path()).unwrap();
+        assert!(matches!(state.set(String::new(), "v".into()), Err(CallError::Invalid(_))));
+        assert!(matches!(state.set("k".repeat(MAX_KEY_BYTES + 1), "v".into()), Err(CallError::Invalid(_))));
+        state.set("big".into(), "x".repeat(MAX_TOTAL_BYTES - 10)).unwrap();
+        assert!(matches!(state.set("more".into(), "x".repeat(20)), Err(CallError::Invalid(_))));
+        state.set("big".into(), "replaced".into()).unwrap();
+        state.set("more".into(), "x".repeat(20)).unwrap();
+    }
+}
