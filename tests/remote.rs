@@ -2,101 +2,22 @@
 //! (libunftp, TLS required on control and data, a certificate made here with rcgen) and a local
 //! folder; and plan2learn shipping its files end to end.
 
+#[path = "support/ftps_server.rs"]
+mod ftps_server;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 #[path = "support/sftp_server.rs"]
 mod sftp_server;
 
-use libunftp::options::FtpsRequired;
+use ftps_server::{FtpsServer, OneUser};
 use moport::caps::mo::MoSourceSpec;
 use moport::caps::remote::Target;
 use moport::engine::cache::ComponentCache;
 use moport::manifest::{BUILT_PLUGINS_DIR, Manifest, TargetSpec};
 use moport::{ExitStatus, Host, RunOptions};
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principal};
-
-/// An FTPS server serving `root`, with its certificate's PEM file for clients to trust.
-struct FtpsServer {
-    port: u16,
-    ca_file: PathBuf,
-    task: tokio::task::JoinHandle<()>,
-    _certificates: tempfile::TempDir,
-}
-
-impl Drop for FtpsServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Accepts one user and password, and counts the logins tried.
-#[derive(Debug, Default)]
-struct OneUser {
-    tries: AtomicU64,
-}
-
-#[async_trait::async_trait]
-impl Authenticator for OneUser {
-    async fn authenticate(&self, user: &str, creds: &Credentials) -> Result<Principal, AuthenticationError> {
-        self.tries.fetch_add(1, Ordering::SeqCst);
-        match (user, creds.password.as_deref()) {
-            ("kommune", Some("hemmelig-ftp")) => Ok(Principal { username: user.to_owned() }),
-            ("kommune", _) => Err(AuthenticationError::BadPassword),
-            _ => Err(AuthenticationError::BadUser),
-        }
-    }
-}
-
-impl FtpsServer {
-    /// `passive` must differ between tests running at once.
-    async fn start(root: &Path, passive: RangeInclusive<u16>) -> FtpsServer {
-        FtpsServer::start_with(root, passive, Arc::new(OneUser::default()), true).await
-    }
-
-    /// With `tls` false, a plain FTP server (for tests that must see the commands).
-    async fn start_with(root: &Path, passive: RangeInclusive<u16>, users: Arc<OneUser>, tls: bool) -> FtpsServer {
-        let certificates = tempfile::tempdir().unwrap();
-        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-        let (cert, key) = (certificates.path().join("cert.pem"), certificates.path().join("key.pem"));
-        std::fs::write(&cert, made.cert.pem()).unwrap();
-        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let root = root.to_path_buf();
-        let (cert_path, key_path) = (cert.clone(), key.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else { continue };
-                let root = root.clone();
-                let storage = Box::new(move || unftp_sbe_fs::Filesystem::new(root.clone()).unwrap());
-                let mut builder =
-                    libunftp::ServerBuilder::with_authenticator(storage, users.clone()).passive_ports(passive.clone());
-                if tls {
-                    builder = builder
-                        .ftps(cert_path.clone(), key_path.clone())
-                        .ftps_required(FtpsRequired::All, FtpsRequired::All);
-                }
-                let server = builder.build().unwrap();
-                tokio::spawn(async move {
-                    let _ = server.service(socket).await;
-                });
-            }
-        });
-        FtpsServer { port, ca_file: cert, task, _certificates: certificates }
-    }
-
-    /// plugins.toml lines of an FTPS target for this server.
-    fn target(&self, name: &str, trust: &str) -> String {
-        format!(
-            "[targets.{name}]\nkind = \"ftps\"\nhost = \"localhost\"\nport = {}\nuser = \"kommune\"\npassword = \"hemmelig-ftp\"\n{trust}\n",
-            self.port
-        )
-    }
-}
 
 fn target(manifest: &str, name: &str) -> Target {
     let manifest = Manifest::parse(Path::new("plugins.toml"), manifest).unwrap();
