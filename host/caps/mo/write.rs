@@ -12,7 +12,7 @@ use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcom
 use crate::bindings::moport::host::types::{CallError, Validity};
 use serde::Serialize;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A record whose validity a write can move.
 pub trait Writable: Record + Clone + Serialize {
@@ -89,103 +89,157 @@ pub enum Step<T> {
 
 /// Applies each change in order to the collections of `file`; the outcomes say what each did.
 /// Stops at the first change that cannot be applied, naming it by its place in the batch.
+/// The collections come back in no particular order.
 pub fn apply_all(file: &mut SnapshotFile, changes: &[Change]) -> Result<Vec<Outcome>, CallError> {
-    changes
-        .iter()
-        .enumerate()
-        .map(|(index, change)| {
-            apply(file, change.clone()).map_err(|err| match err {
-                CallError::NotFound(m) => CallError::NotFound(format!("change {}: {m}", index + 1)),
-                CallError::Invalid(m) => CallError::Invalid(format!("change {}: {m}", index + 1)),
-                other => other,
-            })
-        })
-        .collect()
+    let mut objects = Objects::take(file, changes);
+    let outcomes = objects.apply_all(changes);
+    objects.put_back(file);
+    outcomes
 }
 
 /// As [`apply_all`], but judged by the batch's net effect: a change to an object that ends the
 /// batch as it began (a later change undid it, as when an importer replays files it imported
 /// before) is `unchanged`, so nothing needs to be sent for it.
 pub fn apply_net(file: &mut SnapshotFile, changes: &[Change]) -> Result<Vec<Outcome>, CallError> {
-    let before = file.clone();
-    let mut outcomes = apply_all(file, changes)?;
+    let mut objects = Objects::take(file, changes);
+    let before = objects.clone();
+    let mut outcomes = match objects.apply_all(changes) {
+        Ok(outcomes) => outcomes,
+        Err(err) => {
+            objects.put_back(file);
+            return Err(err);
+        }
+    };
     let mut settled: HashMap<(&str, &str), bool> = HashMap::new();
     for (change, outcome) in changes.iter().zip(outcomes.iter_mut()) {
         if matches!(outcome, Outcome::Unchanged | Outcome::Missing) {
             continue;
         }
-        let (kind, uuid) = match change {
-            Change::Create(object) | Change::Update(object) => identify(object),
-            Change::Terminate(termination) => (termination.kind, termination.uuid.as_str()),
-        };
+        let (kind, uuid) = named(change);
         let unmoved = *settled
             .entry((kind_name(kind), uuid))
-            .or_insert_with(|| history(&before, kind, uuid) == history(file, kind, uuid));
+            .or_insert_with(|| before.history(kind, uuid) == objects.history(kind, uuid));
         if unmoved {
             *outcome = Outcome::Unchanged;
         }
     }
+    objects.put_back(file);
     Ok(outcomes)
+}
+
+/// The kind and uuid of the object a change names.
+fn named(change: &Change) -> (ObjectKind, &str) {
+    match change {
+        Change::Create(object) | Change::Update(object) => identify(object),
+        Change::Terminate(termination) => (termination.kind, termination.uuid.as_str()),
+    }
 }
 
 /// An object's validities as MO would show them: computed fields left out, in date order, with
 /// neighbours that touch and agree joined (splitting and rejoining a period changes nothing).
-fn history(file: &SnapshotFile, kind: ObjectKind, uuid: &str) -> Vec<serde_json::Value> {
-    fn of<T: Writable>(rows: &[T], uuid: &str) -> Vec<serde_json::Value> {
-        let mut mine: Vec<&T> = rows.iter().filter(|row| row.uuid() == uuid).collect();
-        mine.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
-        let mut joined: Vec<(serde_json::Value, Validity)> = Vec::new();
-        for row in mine {
-            let fields = fields_of(row, T::COMPUTED);
-            match joined.last_mut() {
-                Some((last, validity)) if *last == fields && validity.to == row.validity().from => {
-                    validity.to = row.validity().to.clone();
-                }
-                _ => joined.push((fields, row.validity().clone())),
+fn history_of<'a, T: Writable + 'a>(rows: impl Iterator<Item = &'a T>) -> Vec<serde_json::Value> {
+    let mut mine: Vec<&T> = rows.collect();
+    mine.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
+    let mut joined: Vec<(serde_json::Value, Validity)> = Vec::new();
+    for row in mine {
+        let fields = fields_of(row, T::COMPUTED);
+        match joined.last_mut() {
+            Some((last, validity)) if *last == fields && validity.to == row.validity().from => {
+                validity.to = row.validity().to.clone();
             }
+            _ => joined.push((fields, row.validity().clone())),
         }
-        joined.into_iter().map(|(fields, validity)| serde_json::json!([fields, validity.from, validity.to])).collect()
     }
-    match kind {
-        ObjectKind::Facet => of(&file.facets, uuid),
-        ObjectKind::Class => of(&file.classes, uuid),
-        ObjectKind::ItSystem => of(&file.it_systems, uuid),
-        ObjectKind::OrgUnit => of(&file.org_units, uuid),
-        ObjectKind::Employee => of(&file.employees, uuid),
-        ObjectKind::Engagement => of(&file.engagements, uuid),
-        ObjectKind::Manager => of(&file.managers, uuid),
-        ObjectKind::Address => of(&file.addresses, uuid),
-        ObjectKind::ItUser => of(&file.it_users, uuid),
-    }
+    joined.into_iter().map(|(fields, validity)| serde_json::json!([fields, validity.from, validity.to])).collect()
 }
 
-fn apply(file: &mut SnapshotFile, change: Change) -> Result<Outcome, CallError> {
-    macro_rules! on_object {
-        ($object:expr, $step:ident, $($variant:ident => $field:ident),*) => {
-            match $object {
-                $(Object::$variant(record) => step(&mut file.$field, Step::$step(record)),)*
+macro_rules! objects {
+    ($($variant:ident => $field:ident: $ty:ty),* $(,)?) => {
+        /// The records of the objects a batch names, taken out of their collections and
+        /// grouped by object, so each change touches one object's few records rather than
+        /// scanning a collection (a large import names tens of thousands of objects).
+        #[derive(Clone, Default)]
+        struct Objects {
+            $($field: HashMap<String, Vec<$ty>>,)*
+        }
+
+        impl Objects {
+            fn take(file: &mut SnapshotFile, changes: &[Change]) -> Objects {
+                let mut named_uuids: HashMap<&'static str, HashSet<&str>> = HashMap::new();
+                for change in changes {
+                    let (kind, uuid) = named(change);
+                    named_uuids.entry(kind_name(kind)).or_default().insert(uuid);
+                }
+                let mut objects = Objects::default();
+                $(
+                    if let Some(uuids) = named_uuids.get(<$ty as Record>::KIND) {
+                        let (mine, rest): (Vec<$ty>, Vec<$ty>) =
+                            std::mem::take(&mut file.$field).into_iter().partition(|row| uuids.contains(row.uuid()));
+                        file.$field = rest;
+                        for row in mine {
+                            objects.$field.entry(row.uuid().to_owned()).or_default().push(row);
+                        }
+                    }
+                )*
+                objects
             }
-        };
-    }
-    macro_rules! on_kind {
-        ($termination:expr, $($variant:ident => $field:ident),*) => {{
-            let Termination { kind, uuid, to } = $termination;
-            match kind {
-                $(ObjectKind::$variant => step(&mut file.$field, Step::Terminate { uuid, to }),)*
+
+            fn put_back(self, file: &mut SnapshotFile) {
+                $(file.$field.extend(self.$field.into_values().flatten());)*
             }
-        }};
-    }
-    match change {
-        Change::Create(object) => on_object!(object, Create,
-            Facet => facets, Class => classes, ItSystem => it_systems, OrgUnit => org_units, Employee => employees,
-            Engagement => engagements, Manager => managers, Address => addresses, ItUser => it_users),
-        Change::Update(object) => on_object!(object, Update,
-            Facet => facets, Class => classes, ItSystem => it_systems, OrgUnit => org_units, Employee => employees,
-            Engagement => engagements, Manager => managers, Address => addresses, ItUser => it_users),
-        Change::Terminate(termination) => on_kind!(termination,
-            Facet => facets, Class => classes, ItSystem => it_systems, OrgUnit => org_units, Employee => employees,
-            Engagement => engagements, Manager => managers, Address => addresses, ItUser => it_users),
-    }
+
+            fn apply_all(&mut self, changes: &[Change]) -> Result<Vec<Outcome>, CallError> {
+                changes
+                    .iter()
+                    .enumerate()
+                    .map(|(index, change)| {
+                        self.apply(change.clone()).map_err(|err| match err {
+                            CallError::NotFound(m) => CallError::NotFound(format!("change {}: {m}", index + 1)),
+                            CallError::Invalid(m) => CallError::Invalid(format!("change {}: {m}", index + 1)),
+                            other => other,
+                        })
+                    })
+                    .collect()
+            }
+
+            fn apply(&mut self, change: Change) -> Result<Outcome, CallError> {
+                match change {
+                    Change::Create(object) => match object {
+                        $(Object::$variant(record) => {
+                            step(self.$field.entry(record.uuid.clone()).or_default(), Step::Create(record))
+                        })*
+                    },
+                    Change::Update(object) => match object {
+                        $(Object::$variant(record) => {
+                            step(self.$field.entry(record.uuid.clone()).or_default(), Step::Update(record))
+                        })*
+                    },
+                    Change::Terminate(Termination { kind, uuid, to }) => match kind {
+                        $(ObjectKind::$variant => {
+                            step(self.$field.entry(uuid.clone()).or_default(), Step::<$ty>::Terminate { uuid, to })
+                        })*
+                    },
+                }
+            }
+
+            fn history(&self, kind: ObjectKind, uuid: &str) -> Vec<serde_json::Value> {
+                match kind {
+                    $(ObjectKind::$variant => history_of(self.$field.get(uuid).into_iter().flatten()),)*
+                }
+            }
+        }
+    };
+}
+objects! {
+    Facet => facets: Facet,
+    Class => classes: Class,
+    ItSystem => it_systems: ItSystem,
+    OrgUnit => org_units: OrgUnit,
+    Employee => employees: Employee,
+    Engagement => engagements: Engagement,
+    Manager => managers: Manager,
+    Address => addresses: Address,
+    ItUser => it_users: ItUser,
 }
 
 /// Applies one step to the records of a collection (in any order; the caller re-sorts).
