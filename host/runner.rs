@@ -280,6 +280,34 @@ impl Host {
             };
             lines.push(CheckLine { what: "MO".into(), result });
         }
+        if loaded.contract.capabilities.contains(&Capability::Dar) {
+            let result = match self.dar_provider() {
+                Err(err) => Err((err.exit_status(), err.to_string())),
+                Ok(DarProvider::Off) => Ok("off: every look-up answers \"no match\"".to_owned()),
+                Ok(DarProvider::Table(table)) if table.is_empty() => {
+                    Err((ExitStatus::Config, format!("{} holds no addresses", self.manifest.dar)))
+                }
+                Ok(DarProvider::Table(table)) => Ok(format!("{} ({} addresses)", self.manifest.dar, table.len())),
+                // A look-up of an id nobody has: a 404 is an answer, so the service is there.
+                Ok(DarProvider::Dawa(dawa)) => dawa
+                    .address("00000000-0000-0000-0000-000000000000")
+                    .await
+                    .map(|_| format!("{} answered", self.manifest.dar))
+                    .map_err(|err| (ExitStatus::Io, crate::caps::describe_call_error(&err))),
+            };
+            lines.push(CheckLine { what: "DAR".into(), result });
+        }
+        if loaded.contract.capabilities.contains(&Capability::State) {
+            let store = StateStore::new(&self.manifest.state_dir, name);
+            let result = store
+                .load()
+                .map(|values| match values.len() {
+                    0 => format!("{} (empty: the next run is a first run)", store.path().display()),
+                    keys => format!("{} ({keys} keys)", store.path().display()),
+                })
+                .map_err(|err| (ExitStatus::Io, err.to_string()));
+            lines.push(CheckLine { what: "state".into(), result });
+        }
         if let Some(folder) = &loaded.spec.grants.files {
             let state = if folder.is_dir() { "exists" } else { "will be created on the first run" };
             lines.push(CheckLine { what: "output folder".into(), result: Ok(format!("{} {state}", folder.display())) });

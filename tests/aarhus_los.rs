@@ -272,3 +272,16 @@ async fn dipex_state_file_is_taken_over_while_moport_has_none() {
     let (_, shown, _) = world.moport(&["state", "show", "aarhus-los"]).await;
     assert!(shown.contains("last_import = 20") && !shown.contains("2999"), "moport's own time now: {shown}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reaches_mo_dar_the_state_and_the_los_server_and_writes_nothing() {
+    let world = World::start(53700..=53799, "", "").await;
+    let (code, stdout, stderr) = world.moport(&["check", "aarhus-los", "--mo", "graphql"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for line in ["ok      component: importer world", "ok      MO: Testkommune", "ok      DAR: dawa:http://127.0.0.1"] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert!(stdout.contains("ok      state: ") && stdout.contains("empty: the next run is a first run"), "{stdout}");
+    assert!(stdout.contains("ok      target `los`: logged in, 16 files in its folder"), "{stdout}");
+    assert_eq!(world.mutation_requests(), 0);
+}

@@ -78,6 +78,15 @@ impl Table {
         Ok(table)
     }
 
+    /// How many addresses the table holds.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
     pub fn by_text(&self, text: &str) -> Option<Address> {
         self.by_text.get(&normalise(text)).cloned()
     }
