@@ -6,7 +6,7 @@ use crate::csv::failed_addresses_csv;
 use crate::dates::{Date, Instant, parse_dipex_state};
 use crate::plan::{self, MoView, Plan};
 use crate::rows::ParsedFile;
-use crate::select::{self, Listed};
+use crate::select::{self, FileKind, Listed};
 use crate::settings::Settings;
 use moport_sdk::mo::write::{self, Change, Object, ObjectKind, Outcome};
 use moport_sdk::mo::{self, Query, Validity};
@@ -18,6 +18,8 @@ pub const LAST_IMPORT: &str = "last_import";
 
 /// Row errors shown in the run's error; the rest are counted (all are in the log).
 const ERRORS_SHOWN: usize = 50;
+/// Notes logged at info; a large file can give thousands (a person per row with one e-mail).
+const NOTES_SHOWN: usize = 20;
 
 struct AarhusLos;
 
@@ -35,9 +37,7 @@ impl Plugin for AarhusLos {
             plan::PlanError::NoOrganisation => PluginError::Data(err.to_string()),
             plan::PlanError::Data(errors) => data_errors(&errors),
         })?;
-        for note in &plan.notes {
-            log::info(note);
-        }
+        log_notes(&plan.notes);
         write_failure_lists(&plan, &settings, ctx.dry_run);
         let (changes, outcomes) = apply(plan.batches)?;
         if !ctx.dry_run {
@@ -68,6 +68,20 @@ fn apply(batches: Vec<plan::Batch>) -> Result<(Vec<Change>, Vec<Outcome>), Plugi
         )),
     })?;
     Ok((changes, outcomes))
+}
+
+/// The first notes for the operator, the rest at debug level.
+fn log_notes(notes: &[String]) {
+    for (index, note) in notes.iter().enumerate() {
+        if index < NOTES_SHOWN {
+            log::info(note);
+        } else {
+            log::debug(note);
+        }
+    }
+    if notes.len() > NOTES_SHOWN {
+        log::info(&format!("... and {} more notes (run with -v to see them)", notes.len() - NOTES_SHOWN));
+    }
 }
 
 /// The start of the last successful run, or DIPEX's last import time taken over through
@@ -155,10 +169,17 @@ fn read_mo(files: &[ParsedFile], today: &str) -> Result<MoView, PluginError> {
     let classes =
         if class_facets.is_empty() { Vec::new() } else { mo::classes(&Query::today().in_facets(&class_facets))? };
     let it_systems = mo::it_systems(&Query::today())?;
-    let employees_by_cpr = mo::employees(&all_history(Vec::new()))?
-        .into_iter()
-        .filter_map(|employee| employee.cpr_number.map(|cpr| (cpr, employee.uuid)))
-        .collect();
+    // Every employee, to match CPR numbers: only when a file names persons by CPR.
+    let names_persons = files.iter().any(|file| {
+        matches!(file.kind, FileKind::PersNew | FileKind::PersChange | FileKind::LederNew | FileKind::LederChange)
+    });
+    let employees_by_cpr = match names_persons {
+        true => mo::employees(&all_history(Vec::new()))?
+            .into_iter()
+            .filter_map(|employee| employee.cpr_number.map(|cpr| (cpr, employee.uuid)))
+            .collect(),
+        false => HashMap::new(),
+    };
 
     let unit_uuids = plan::org_unit_uuids(files);
     let units = named(&unit_uuids, mo::org_units)?;

@@ -603,14 +603,17 @@ impl Planner<'_> {
         let filedate = filedate(file);
         let how = if file.kind == FileKind::PersChange { Write::ChangeFrom(filedate) } else { Write::Create };
         let mut changes = Vec::new();
+        // DIPEX sent no validity; moport starts a person with their earliest engagement in the
+        // file, so that no engagement starts before its person.
+        let mut starts: HashMap<&str, Date> = HashMap::new();
+        for row in rows {
+            starts.entry(row.cpr.as_str()).and_modify(|start| *start = (*start).min(row.start)).or_insert(row.start);
+        }
         let mut seen = HashSet::new();
         for row in rows.iter().filter(|row| seen.insert(row.cpr.as_str())) {
             let uuid = self.person_uuid(&row.cpr);
             self.planned_persons.insert(row.cpr.clone(), uuid.clone());
-            // DIPEX sent no validity; moport starts the person with their earliest engagement in
-            // the file, so that no engagement starts before its person.
-            let start =
-                rows.iter().filter(|other| other.cpr == row.cpr).map(|other| other.start).min().unwrap_or(row.start);
+            let start = starts[row.cpr.as_str()];
             let (given_name, surname) = row.name.rsplit_once(' ').unwrap_or((&row.name, ""));
             let employee = |validity| {
                 Object::Employee(Employee {
