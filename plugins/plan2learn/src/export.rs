@@ -1,9 +1,10 @@
 //! The five files, from MO data in memory. Behaviour as docs/plan2learn.md states it: DIPEX's,
 //! rule by rule, except where DIPEX crashes or leaks (listed there).
 
-use crate::csv::CsvFile;
 use crate::settings::{ConfigError, ManagerRule, PrimaryRule, Settings, StartDateRule, TitleRule};
-use moport_sdk::mo::{Address, Class, Employee, Engagement, Manager, OrgUnit, Validity};
+use moport_sdk::csv::CsvFile;
+use moport_sdk::dates::{copenhagen_midnight, has_started, valid_on};
+use moport_sdk::mo::{Address, Class, Employee, Engagement, Manager, OrgUnit};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The facet whose classes are job functions (stillingskoder).
@@ -42,10 +43,6 @@ pub struct Export {
     pub counts: Vec<(&'static str, u64)>,
 }
 
-fn covers(validity: &Validity, day: &str) -> bool {
-    validity.from.as_deref().is_none_or(|from| from <= day) && validity.to.as_deref().is_none_or(|to| to > day)
-}
-
 /// Classes by uuid, each as it is today (or as it was last, for an ended class).
 struct Classes<'a>(HashMap<&'a str, &'a Class>);
 
@@ -56,8 +53,8 @@ impl<'a> Classes<'a> {
             let better = match index.get(class.uuid.as_str()) {
                 None => true,
                 Some(known) => {
-                    !covers(&known.validity, today)
-                        && (covers(&class.validity, today) || class.validity.from > known.validity.from)
+                    !valid_on(&known.validity, today)
+                        && (valid_on(&class.validity, today) || class.validity.from > known.validity.from)
                 }
             };
             if better {
@@ -130,7 +127,7 @@ pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ConfigError> {
             if !exported_uuids.contains(e.org_unit.as_str()) || !is_allowed(e) {
                 continue;
             }
-            let started = e.validity.from.as_deref().is_none_or(|from| from <= mo.today.as_str());
+            let started = has_started(&e.validity, &mo.today);
             let start = match settings.rules.start_date {
                 StartDateRule::FutureOnly => (!started).then(|| e.validity.from.clone().unwrap_or_default()),
                 StartDateRule::OriginalStart => match first_starts.get(e.uuid.as_str()) {
@@ -176,7 +173,8 @@ pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ConfigError> {
     let mut stillingskode = CsvFile::new(&["StillingskodeID", "AktivStatus", "Stillingskode", "Stillingskode#"]);
     let mut job_function_rows = 0;
     let mut seen = HashSet::new();
-    for class in mo.classes.iter().filter(|c| c.facet_user_key == JOB_FUNCTION_FACET && covers(&c.validity, &mo.today))
+    for class in
+        mo.classes.iter().filter(|c| c.facet_user_key == JOB_FUNCTION_FACET && valid_on(&c.validity, &mo.today))
     {
         if job_functions.contains(class.uuid.as_str()) && seen.insert(class.uuid.as_str()) {
             stillingskode.row(&[
@@ -253,7 +251,7 @@ fn organisation_file(exported: &[&OrgUnit], addresses: &[Address], today: &str) 
     // A unit's postal address: a DAR address valid today; with several, the last by uuid (as DIPEX
     // takes the last in its cache order).
     let mut postal: HashMap<&str, &Address> = HashMap::new();
-    for address in addresses.iter().filter(|a| a.scope == "DAR" && covers(&a.validity, today)) {
+    for address in addresses.iter().filter(|a| a.scope == "DAR" && valid_on(&a.validity, today)) {
         if let Some(unit) = address.org_unit.as_deref() {
             postal.insert(unit, address);
         }
@@ -299,7 +297,7 @@ fn bruger_rows<'a>(
         }
     }
     let mut current_engagements: HashMap<&str, Vec<&Engagement>> = HashMap::new();
-    for e in mo.engagements.iter().filter(|e| covers(&e.validity, &mo.today)) {
+    for e in mo.engagements.iter().filter(|e| valid_on(&e.validity, &mo.today)) {
         current_engagements.entry(&e.person).or_default().push(e);
     }
 
@@ -412,7 +410,7 @@ fn first_starts(history: &[Engagement]) -> HashMap<&str, String> {
             *entry = e.validity.from.as_deref();
         }
     }
-    first.into_iter().filter_map(|(uuid, from)| Some((uuid, crate::dates::copenhagen_midnight(from?)?))).collect()
+    first.into_iter().filter_map(|(uuid, from)| Some((uuid, copenhagen_midnight(from?)?))).collect()
 }
 
 fn leder_file(exported: &[&OrgUnit], managers: &[Manager], rule: ManagerRule, classes: &Classes) -> (Vec<u8>, u64) {

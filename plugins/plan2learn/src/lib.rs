@@ -5,8 +5,6 @@
 //! natively; this file only fetches MO through `mo-read` and writes the files through `files`.
 //! What differs from DIPEX is listed in docs/plan2learn.md.
 
-pub mod csv;
-pub mod dates;
 pub mod export;
 pub mod settings;
 

@@ -141,16 +141,11 @@ impl Settings {
         };
         // DIPEX reads these as UUIDs: case does not matter, and a malformed one stops the run.
         let uuid = |key: &str, text: String| -> Result<String, ConfigError> {
-            let lower = text.to_ascii_lowercase();
-            let groups: Vec<&str> = lower.split('-').collect();
-            let shape = groups.iter().map(|g| g.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12];
-            if shape && lower.chars().all(|c| c == '-' || c.is_ascii_hexdigit()) {
-                Ok(lower)
-            } else {
-                Err(ConfigError(format!(
+            moport_sdk::uuid::normalize(&text).ok_or_else(|| {
+                ConfigError(format!(
                     "setting `{key}`: `{text}` is not a UUID like 6d3ca4ad-7d7e-4a4b-9a5d-2c8f3e1b0f9a"
-                )))
-            }
+                ))
+            })
         };
         let uuids = |key: &str| -> Result<Vec<String>, ConfigError> {
             list(key)?.into_iter().map(|text| uuid(key, text)).collect()

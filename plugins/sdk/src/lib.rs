@@ -5,6 +5,11 @@
 //! [`state`], [`dar`]). The WIT bindings underneath are
 //! generated for the `importer` world, the superset of both worlds; a component imports only the
 //! interfaces it calls, so a plugin that never writes to MO is an exporter.
+//!
+//! Beside them are helpers that need no host, so a plugin's logic can use them in native unit
+//! tests: [`csv`] (the CSV dialect DIPEX's exporters write), [`dates`] (MO's dates and
+//! validities, and Copenhagen midnight as MO writes it) and [`uuid`] (checking UUIDs from
+//! settings).
 
 #[doc(hidden)]
 pub mod bindings {
@@ -20,7 +25,9 @@ pub mod bindings {
     });
 }
 
+pub mod csv;
 pub mod dar;
+pub mod dates;
 mod error;
 pub mod files;
 pub mod log;
@@ -28,6 +35,7 @@ pub mod mo;
 pub mod remote;
 pub mod settings;
 pub mod state;
+pub mod uuid;
 
 pub use bindings::moport::host::types::{CallError, PluginError, Report, RunContext};
 
