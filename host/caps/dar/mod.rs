@@ -100,6 +100,14 @@ impl PluginDar {
     }
 
     async fn get(&mut self, id: String) -> Result<Option<Address>, CallError> {
+        // The id goes into a URL path: only a UUID may.
+        let is_uuid = id.len() == 36
+            && id
+                .char_indices()
+                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
+        if !is_uuid {
+            return Err(CallError::Invalid(format!("{id:?} is not a DAR id (a UUID)")));
+        }
         if let Some(found) = self.by_id.get(&id) {
             return Ok(found.clone());
         }

@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
 
+/// Changes a dry run lists at info level; a large import plans tens of thousands.
+const PLAN_LINES_SHOWN: usize = 200;
+
 #[derive(Debug, Error)]
 pub enum MoError {
     #[error(transparent)]
@@ -152,7 +155,8 @@ impl MoAccess {
         match &result {
             Ok(outcomes) => {
                 // Each change that does something, at info under a dry run (the plan is what the
-                // operator asked to see), at debug otherwise.
+                // operator asked to see) up to a screenful, at debug otherwise and after that.
+                let mut shown = 0;
                 for (change, outcome) in changes.iter().zip(outcomes) {
                     let (kind, uuid) = match change {
                         Change::Create(object) | Change::Update(object) => write::identify(object),
@@ -170,10 +174,16 @@ impl MoAccess {
                         (_, false) => "terminated",
                     };
                     let kind = write::kind_name(kind);
-                    match self.dry_run {
-                        true => tracing::info!("{verb} {kind} {uuid}"),
-                        false => tracing::debug!("{verb} {kind} {uuid}"),
+                    if self.dry_run && shown < PLAN_LINES_SHOWN {
+                        tracing::info!("{verb} {kind} {uuid}");
+                        shown += 1;
+                    } else {
+                        tracing::debug!("{verb} {kind} {uuid}");
                     }
+                }
+                let doing = outcomes.iter().filter(|o| !matches!(o, Outcome::Unchanged | Outcome::Missing)).count();
+                if self.dry_run && doing > shown {
+                    tracing::info!("... and {} more changes (-v lists them all)", doing - shown);
                 }
                 let count = |wanted: Outcome| outcomes.iter().filter(|o| **o == wanted).count();
                 tracing::info!(

@@ -40,7 +40,7 @@ writable! {
     ItSystem => &[];
     OrgUnit => &[];
     Employee => &[];
-    // MO derives it from the primary class, which mo-write does not set.
+    // MO derives it from the primary class.
     Engagement => &["is_primary"];
     Manager => &[];
     // MO formats the name (for DAR, from DAWA) and resolves the DAR fields; the scope is the

@@ -8,6 +8,7 @@ use crate::plan::{self, MoView, Plan};
 use crate::rows::ParsedFile;
 use crate::select::{self, FileKind, Listed};
 use crate::settings::Settings;
+use moport_sdk::dates::valid_on;
 use moport_sdk::mo::write::{self, Change, Object, ObjectKind, Outcome};
 use moport_sdk::mo::{self, Query, Validity};
 use moport_sdk::{CallError, Plugin, PluginError, Report, RunContext, dar, files, log, remote, state};
@@ -41,8 +42,7 @@ impl Plugin for AarhusLos {
         write_failure_lists(&plan, &settings, ctx.dry_run);
         let (changes, outcomes) = apply(plan.batches)?;
         if !ctx.dry_run {
-            // Kept by the host only if the run ends well; files changed while it ran are newer.
-            state::set(LAST_IMPORT, &ctx.started_at)?;
+            state::set(LAST_IMPORT, &next_last_import(&ctx.started_at)?)?;
         }
         Ok(report(&files, &changes, &outcomes, ctx.dry_run))
     }
@@ -82,6 +82,16 @@ fn log_notes(notes: &[String]) {
     if notes.len() > NOTES_SHOWN {
         log::info(&format!("... and {} more notes (run with -v to see them)", notes.len() - NOTES_SHOWN));
     }
+}
+
+/// The time files must be modified after to be new next run: this run's start, less a second.
+/// The host gives the start in whole seconds and servers often keep whole-second times, so a
+/// file written in the second the run started counts as new again (taking it twice is harmless;
+/// the second time writes nothing). Kept by the host only if the run ends well.
+fn next_last_import(started_at: &str) -> Result<String, PluginError> {
+    let start = Instant::parse_rfc3339(started_at)
+        .ok_or_else(|| PluginError::Internal(format!("the host's start time {started_at:?} is not RFC 3339")))?;
+    Ok(start.plus_seconds(-1).to_rfc3339_utc())
 }
 
 /// The start of the last successful run, or DIPEX's last import time taken over through
@@ -173,31 +183,49 @@ fn read_mo(files: &[ParsedFile], today: &str) -> Result<MoView, PluginError> {
     let names_persons = files.iter().any(|file| {
         matches!(file.kind, FileKind::PersNew | FileKind::PersChange | FileKind::LederNew | FileKind::LederChange)
     });
-    let employees_by_cpr = match names_persons {
-        true => mo::employees(&all_history(Vec::new()))?
-            .into_iter()
-            .filter_map(|employee| employee.cpr_number.map(|cpr| (cpr, employee.uuid)))
-            .collect(),
+    let employees = match names_persons {
+        true => current(mo::employees(&all_history(Vec::new()))?, |e| (&e.uuid, &e.validity), today),
         false => HashMap::new(),
     };
+    let employees_by_cpr =
+        employees.values().filter_map(|e| e.cpr_number.clone().map(|cpr| (cpr, e.uuid.clone()))).collect();
 
-    let unit_uuids = plan::org_unit_uuids(files);
-    let units = named(&unit_uuids, mo::org_units)?;
-    let mut existing: std::collections::HashSet<String> = units.iter().map(|unit| unit.uuid.clone()).collect();
-    let mut org_units: HashMap<String, moport_sdk::mo::OrgUnit> = HashMap::new();
-    for unit in units {
-        // The record valid today, else the latest one.
-        let current = org_units.get(&unit.uuid).is_some_and(|kept| valid_on(&kept.validity, today));
-        if !current {
-            org_units.insert(unit.uuid.clone(), unit);
+    let org_units = current(named(&plan::org_unit_uuids(files), mo::org_units)?, |u| (&u.uuid, &u.validity), today);
+    let details = plan::detail_uuids(files);
+    let addresses = current(named(&details, mo::addresses)?, |a| (&a.uuid, &a.validity), today);
+    let engagements = current(named(&details, mo::engagements)?, |e| (&e.uuid, &e.validity), today);
+    let it_users = current(named(&details, mo::it_users)?, |i| (&i.uuid, &i.validity), today);
+    let managers = named(&details, mo::managers)?;
+    let existing = (org_units.keys().chain(addresses.keys()).chain(engagements.keys()).chain(it_users.keys()))
+        .cloned()
+        .chain(managers.into_iter().map(|manager| manager.uuid))
+        .collect();
+    Ok(MoView {
+        organisation,
+        facets,
+        classes,
+        it_systems,
+        employees_by_cpr,
+        org_units,
+        existing,
+        employees,
+        engagements,
+        addresses,
+        it_users,
+    })
+}
+
+/// One record per object: the one valid `today`, else the latest.
+fn current<T>(records: Vec<T>, key: impl Fn(&T) -> (&String, &Validity), today: &str) -> HashMap<String, T> {
+    let mut kept: HashMap<String, T> = HashMap::new();
+    for record in records {
+        let (uuid, _) = key(&record);
+        let keep_old = kept.get(uuid).is_some_and(|old| valid_on(key(old).1, today));
+        if !keep_old {
+            kept.insert(uuid.clone(), record);
         }
     }
-    let details = plan::detail_uuids(files);
-    existing.extend(named(&details, mo::addresses)?.into_iter().map(|r| r.uuid));
-    existing.extend(named(&details, mo::engagements)?.into_iter().map(|r| r.uuid));
-    existing.extend(named(&details, mo::it_users)?.into_iter().map(|r| r.uuid));
-    existing.extend(named(&details, mo::managers)?.into_iter().map(|r| r.uuid));
-    Ok(MoView { organisation, facets, classes, it_systems, employees_by_cpr, org_units, existing })
+    kept
 }
 
 fn all_history(uuids: Vec<String>) -> Query {
@@ -214,10 +242,6 @@ fn named<T>(
         return Ok(Vec::new());
     }
     Ok(read(&all_history(uuids.iter().cloned().collect()))?)
-}
-
-fn valid_on(validity: &Validity, day: &str) -> bool {
-    validity.from.as_deref().is_none_or(|from| from <= day) && validity.to.as_deref().is_none_or(|to| day < to)
 }
 
 /// DAR ids of the units' postal addresses; `None` where DAR has no confident match.
@@ -249,11 +273,11 @@ fn write_failure_lists(plan: &Plan, settings: &Settings, dry_run: bool) {
         if let Err(err) = files::write(&list.file_name, &contents) {
             log::error(&format!("could not write {} to the output folder: {}", list.file_name, err.message()));
         }
-        if !settings.dar_failures_folder.is_empty() {
-            let path = format!("{}/{}", settings.dar_failures_folder, list.file_name);
-            if let Err(err) = remote::write(&settings.source, &path, &contents) {
-                log::error(&format!("could not write {path} to the target `{}`: {}", settings.source, err.message()));
-            }
+        if let Some(path) = settings.failure_list_path(&list.file_name)
+            && let Err(err) = remote::write(&settings.source, &path, &contents)
+        {
+            // Nothing makes the folder: DIPEX's FTP code did not either, and AAK's server has it.
+            log::error(&format!("could not write {path} to the target `{}`: {}", settings.source, err.message()));
         }
     }
 }
@@ -289,14 +313,26 @@ fn kind_label(change: &Change) -> &'static str {
 /// Per kind of object, how many were created, updated and terminated, and a summary line.
 fn report(files: &[ParsedFile], changes: &[Change], outcomes: &[Outcome], dry_run: bool) -> Report {
     let mut by_kind: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
-    let mut unchanged = 0;
+    let (mut unchanged, mut missing) = (0, 0);
     for (change, outcome) in changes.iter().zip(outcomes) {
         let slot = match outcome {
             Outcome::Created => 0,
             Outcome::Updated => 1,
             Outcome::Terminated => 2,
-            Outcome::Unchanged | Outcome::Missing => {
+            Outcome::Unchanged => {
                 unchanged += 1;
+                continue;
+            }
+            // DIPEX logged MO's 404 and went on; so does moport, counting them.
+            Outcome::Missing => {
+                if let Change::Terminate(termination) = change {
+                    log::warn(&format!(
+                        "{}: {} is not in MO, so it was not ended",
+                        kind_label(change),
+                        termination.uuid
+                    ));
+                }
+                missing += 1;
                 continue;
             }
         };
@@ -324,5 +360,5 @@ fn report(files: &[ParsedFile], changes: &[Change], outcomes: &[Outcome], dry_ru
             }
         }
     }
-    report.count("unchanged", unchanged)
+    report.count("unchanged", unchanged).count("ends of objects MO does not have", missing)
 }

@@ -61,7 +61,11 @@ pub fn consolidate<T: PartialEq>(
                             period.from
                         ),
                     )),
-                    Some(to) if to == period.from && previous.value == period.value => previous.to = period.to,
+                    Some(to) if to == period.from && previous.value == period.value => {
+                        // The merged period ends as its last row does: blame that row if it is open.
+                        previous.to = period.to;
+                        previous.line = period.line;
+                    }
                     Some(_) => merged.push(period),
                 }
             }

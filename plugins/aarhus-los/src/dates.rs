@@ -124,6 +124,11 @@ impl Instant {
         scan.done().then(|| Instant::at(date, time, offset))
     }
 
+    /// This instant moved by whole seconds (negative: earlier).
+    pub fn plus_seconds(self, seconds: i64) -> Instant {
+        Instant { seconds: self.seconds + seconds, nanos: self.nanos }
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, the fraction without trailing zeros.
     pub fn to_rfc3339_utc(self) -> String {
         let date = Date::from_days_since_epoch(self.seconds.div_euclid(86_400));

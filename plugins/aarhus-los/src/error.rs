@@ -16,9 +16,35 @@ pub struct RowError {
 }
 
 impl RowError {
+    /// A message quoting a cell may quote a CPR number (a shifted row puts it under another
+    /// header): runs of ten digits show only their first six, the birth date, as DIPEX logged them.
     pub fn new(file: &str, line: usize, column: Option<(usize, String)>, message: impl Into<String>) -> RowError {
-        RowError { file: file.to_owned(), line, column, message: message.into() }
+        RowError { file: file.to_owned(), line, column, message: mask_cpr_numbers(&message.into()) }
     }
+}
+
+fn mask_cpr_numbers(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, masked: &mut String| {
+        if digits.len() == 10 {
+            masked.push_str(&digits[..6]);
+            masked.push_str("****");
+        } else {
+            masked.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut masked);
+            masked.push(c);
+        }
+    }
+    flush(&mut digits, &mut masked);
+    masked
 }
 
 impl fmt::Display for RowError {
@@ -31,3 +57,14 @@ impl fmt::Display for RowError {
 }
 
 impl std::error::Error for RowError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_digit_runs_show_six() {
+        let error = RowError::new("Leder_nye.csv", 2, None, "\"0101011234\" is not a UUID; 12345678901 and 2024 stay");
+        assert_eq!(error.message, "\"010101****\" is not a UUID; 12345678901 and 2024 stay");
+    }
+}

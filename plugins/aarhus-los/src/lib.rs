@@ -4,7 +4,7 @@
 //!
 //! Everything here is pure and tested natively: which files are new ([`select`]), reading them
 //! ([`csv`], [`rows`]), and the changes to make in MO ([`plan`]). The wasm adapter only lists and
-//! reads files, asks MO and DAR what the plan needs, and applies the plan batch by batch.
+//! reads files, asks MO and DAR what the plan needs, and applies the whole plan as one batch.
 
 mod adapter;
 pub mod consolidate;

@@ -1,5 +1,5 @@
 //! The whole import as a plan of MO changes, worked out from the files and what MO holds:
-//! DIPEX's payloads (§7-§11) as moport's create/update/terminate changes, batch by batch.
+//! DIPEX's payloads (§7-§11) as moport's create/update/terminate changes, file by file.
 //!
 //! moport's writes differ from DIPEX's in three ways that shape this module. A create of an
 //! existing object is an update (so the seed and re-runs change nothing). An update replaces
@@ -16,6 +16,7 @@ use crate::rows::{
 use crate::select::FileKind;
 use crate::settings::Settings;
 use crate::uuids::{self, aak, aarhus_los};
+use moport_sdk::dates::valid_on;
 use moport_sdk::mo::write::{Change, Object, ObjectKind, Termination};
 use moport_sdk::mo::{Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Validity};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -37,9 +38,16 @@ pub struct MoView {
     pub org_units: HashMap<String, OrgUnit>,
     /// The uuids of [`org_unit_uuids`] and [`detail_uuids`] MO has in any validity.
     pub existing: HashSet<String>,
+    /// MO's latest record of the persons and details the files name, for the fields the files
+    /// do not carry (nicknames, extensions, visibility, an IT user's engagement).
+    pub employees: HashMap<String, Employee>,
+    pub engagements: HashMap<String, Engagement>,
+    pub addresses: HashMap<String, Address>,
+    pub it_users: HashMap<String, ItUser>,
 }
 
-/// One `mo::write::apply` call: all or nothing.
+/// The changes one file (or the seed data) makes; the adapter applies all batches as one
+/// `mo::write::apply` call, so they are judged together.
 #[derive(Debug, Clone)]
 pub struct Batch {
     /// `seed`, or the file the changes come from.
@@ -191,7 +199,44 @@ pub fn plan(
         };
         planner.push(&file.name, changes);
     }
-    if planner.errors.is_empty() { Ok(planner.plan) } else { Err(PlanError::Data(planner.errors)) }
+    if !planner.errors.is_empty() {
+        return Err(PlanError::Data(planner.errors));
+    }
+    let mut plan = planner.plan;
+    for change in plan.batches.iter_mut().flat_map(|batch| batch.changes.iter_mut()) {
+        keep_unmodelled_fields(change, mo);
+    }
+    Ok(plan)
+}
+
+/// Fields the LOS files say nothing about keep MO's values. An update sends the whole record,
+/// so leaving them empty would erase what others set (DIPEX's REST edits left them alone).
+fn keep_unmodelled_fields(change: &mut Change, mo: &MoView) {
+    let (Change::Create(object) | Change::Update(object)) = change else { return };
+    match object {
+        Object::Employee(employee) => {
+            if let Some(known) = mo.employees.get(&employee.uuid) {
+                employee.nickname_given_name.clone_from(&known.nickname_given_name);
+                employee.nickname_surname.clone_from(&known.nickname_surname);
+            }
+        }
+        Object::Engagement(engagement) => {
+            if let Some(known) = mo.engagements.get(&engagement.uuid) {
+                engagement.extensions.clone_from(&known.extensions);
+            }
+        }
+        Object::Address(address) => {
+            if let Some(known) = mo.addresses.get(&address.uuid) {
+                address.visibility.clone_from(&known.visibility);
+            }
+        }
+        Object::ItUser(it_user) => {
+            if let Some(known) = mo.it_users.get(&it_user.uuid) {
+                it_user.engagement.clone_from(&known.engagement);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The date a delta file takes effect; `select` gives every delta file one.
@@ -201,10 +246,6 @@ fn filedate(file: &ParsedFile) -> Date {
 
 fn validity(from: Date, to: Option<Date>) -> Validity {
     Validity { from: Some(from.to_string()), to: to.map(|to| to.to_string()) }
-}
-
-fn covers(validity: &Validity, day: &str) -> bool {
-    validity.from.as_deref().is_none_or(|from| from <= day) && validity.to.as_deref().is_none_or(|to| to > day)
 }
 
 fn object_uuid(object: &Object) -> &str {
@@ -410,7 +451,7 @@ impl Planner<'_> {
             .classes
             .iter()
             .filter(|class| class.facet_user_key == facet || class.facet == facet_uuid)
-            .filter(|class| covers(&class.validity, &today) && !listed.contains(class.uuid.as_str()))
+            .filter(|class| valid_on(&class.validity, &today) && !listed.contains(class.uuid.as_str()))
             .map(|class| class.uuid.as_str())
             .collect();
         changes.extend(ended.into_iter().map(|uuid| {
@@ -422,9 +463,14 @@ impl Planner<'_> {
     /// §8.2: every row is an IT system; MO's other IT systems are left alone, as DIPEX left them.
     fn it_systems(&mut self, file: &ParsedFile, rows: &[ItSystemRow]) -> Vec<Change> {
         let listed: HashSet<&str> = rows.iter().map(|row| row.uuid.as_str()).collect();
-        let mut unlisted: Vec<&ItSystem> =
-            self.mo.it_systems.iter().filter(|s| !listed.contains(s.uuid.as_str())).collect();
-        unlisted.dedup_by(|a, b| a.uuid == b.uuid);
+        // One note per system, however many validities MO has for it.
+        let mut seen = HashSet::new();
+        let unlisted: Vec<&ItSystem> = self
+            .mo
+            .it_systems
+            .iter()
+            .filter(|s| !listed.contains(s.uuid.as_str()) && seen.insert(s.uuid.as_str()))
+            .collect();
         let notes: Vec<String> = unlisted
             .iter()
             .map(|system| {

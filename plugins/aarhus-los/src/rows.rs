@@ -5,7 +5,7 @@ use crate::csv::{self, Cell, Record, Table};
 use crate::dates::{BadDate, Date, parse_org_date, parse_pydantic_datetime};
 use crate::error::RowError;
 use crate::select::{FileKind, SelectedFile, Stam};
-use crate::uuids::canonical_uuid;
+use moport_sdk::uuid;
 
 /// A row of a STAM class file: the class UUID and its text (user key and name alike).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -373,7 +373,7 @@ impl<'a> Fields<'a> {
     }
 
     fn check_uuid(&mut self, cell: &Cell, text: &str) -> Option<String> {
-        let uuid = canonical_uuid(text);
+        let uuid = uuid::normalize(text);
         if uuid.is_none() {
             self.refuse(cell, format!("{text:?} is not a UUID; expected 8-4-4-4-12 hex digits"));
         }

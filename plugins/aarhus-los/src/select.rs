@@ -100,7 +100,10 @@ impl FileKind {
     fn rank(self) -> usize {
         match self {
             FileKind::Stam(stam) => stam as usize,
-            delta => Stam::ALL.len() + PREFIXES.iter().position(|(_, kind)| *kind == delta).unwrap_or_default(),
+            delta => {
+                Stam::ALL.len()
+                    + PREFIXES.iter().position(|(_, kind)| *kind == delta).expect("every delta kind has a prefix")
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 //! The importer's settings. DIPEX's keys (`integrations.aarhus_los.*`) are kept where the meaning
 //! is the same; the server, login and key live in the host's remote target, which `source` names.
 
-use crate::uuids::{AZID_SYSTEM, canonical_uuid};
+use crate::uuids::AZID_SYSTEM;
+use moport_sdk::uuid;
 use serde_json::Value;
 use std::fmt;
 
@@ -12,8 +13,6 @@ pub const FTP_FOLDER: &str = "integrations.aarhus_los.ftp_folder";
 pub const AZID_IT_SYSTEM: &str = "integrations.aarhus_los.azid_it_system_uuid";
 /// Where on the target the DAR failure lists go, relative to the folder above.
 pub const DAR_FAILURES_FOLDER: &str = "dar_failures_folder";
-/// DIPEX's state file, read once to take over DIPEX's last import time.
-pub const STATE_FILE: &str = "integrations.aarhus_los.state_file";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -22,7 +21,6 @@ pub struct Settings {
     /// The IT system of the AZ IT users; DIPEX's own AZ system unless set.
     pub azid_it_system: String,
     pub dar_failures_folder: String,
-    pub state_file: Option<String>,
 }
 
 /// A setting that is missing or unusable; the message names the key and what to write.
@@ -54,7 +52,7 @@ impl Settings {
         })?;
         let azid_it_system = match text(AZID_IT_SYSTEM)? {
             None => AZID_SYSTEM.to_owned(),
-            Some(uuid) => canonical_uuid(&uuid).ok_or_else(|| {
+            Some(uuid) => uuid::normalize(&uuid).ok_or_else(|| {
                 ConfigError(format!(
                     "setting `{AZID_IT_SYSTEM}`: {uuid:?} is not a UUID; write the IT system's UUID as 8-4-4-4-12 hex digits, or leave the setting out for DIPEX's AZ system {AZID_SYSTEM}"
                 ))
@@ -65,8 +63,18 @@ impl Settings {
             ftp_folder: text(FTP_FOLDER)?.unwrap_or_default(),
             azid_it_system,
             dar_failures_folder: text(DAR_FAILURES_FOLDER)?.unwrap_or_else(|| "DARfejlliste".to_owned()),
-            state_file: text(STATE_FILE)?.filter(|path| !path.is_empty()),
         })
+    }
+
+    /// Where a DAR failure list goes on the target (DIPEX: `DARfejlliste` inside `ftp_folder`);
+    /// `None` when `dar_failures_folder` is empty.
+    pub fn failure_list_path(&self, file_name: &str) -> Option<String> {
+        let folder = self.dar_failures_folder.as_str();
+        match (self.ftp_folder.as_str(), folder) {
+            (_, "") => None,
+            ("", folder) => Some(format!("{folder}/{file_name}")),
+            (base, folder) => Some(format!("{base}/{folder}/{file_name}")),
+        }
     }
 
     /// DIPEX creates its AZ IT system only when the setting is left at its default.
@@ -96,7 +104,6 @@ mod tests {
                 ftp_folder: String::new(),
                 azid_it_system: AZID_SYSTEM.to_owned(),
                 dar_failures_folder: "DARfejlliste".to_owned(),
-                state_file: None,
             }
         );
         assert!(read.uses_default_az_system());
@@ -109,13 +116,14 @@ mod tests {
             (FTP_FOLDER, json!("TEST")),
             (AZID_IT_SYSTEM, json!("AAAAAAAA-0000-0000-0000-000000000001")),
             (DAR_FAILURES_FOLDER, json!("fejl")),
-            (STATE_FILE, json!("/opt/dipex/run_db.txt")),
         ])
         .unwrap();
         assert_eq!(read.azid_it_system, "aaaaaaaa-0000-0000-0000-000000000001");
         assert!(!read.uses_default_az_system());
         assert_eq!((read.ftp_folder.as_str(), read.dar_failures_folder.as_str()), ("TEST", "fejl"));
-        assert_eq!(read.state_file.as_deref(), Some("/opt/dipex/run_db.txt"));
+        assert_eq!(read.failure_list_path("failed_addr_x.csv").as_deref(), Some("TEST/fejl/failed_addr_x.csv"));
+        let no_lists = settings(&[(SOURCE, json!("aak")), (DAR_FAILURES_FOLDER, json!(""))]).unwrap();
+        assert_eq!(no_lists.failure_list_path("failed_addr_x.csv"), None);
     }
 
     #[test]

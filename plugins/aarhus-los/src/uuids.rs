@@ -26,14 +26,6 @@ fn hyphenated(bytes: &[u8]) -> String {
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
-/// `text` as a canonical lower-case UUID when it is one in 8-4-4-4-12 form, in any case.
-pub fn canonical_uuid(text: &str) -> Option<String> {
-    let groups: Vec<&str> = text.split('-').collect();
-    let shape = groups.iter().map(|group| group.len()).eq([8, 4, 4, 4, 12]);
-    (shape && groups.iter().all(|group| group.bytes().all(|b| b.is_ascii_hexdigit())))
-        .then(|| text.to_ascii_lowercase())
-}
-
 /// DIPEX's organisation (`aarhus_los("ORG_UUID")`). moport hangs root units directly under MO's
 /// root organisation, so this is kept only for reference and tests.
 pub const ORG_UUID: &str = "266a7532-40d2-8de3-cd0f-1a94de5ad1fb";
@@ -259,16 +251,5 @@ mod tests {
         assert!(SEED_CLASSES.iter().all(|class| DEFAULT_FACETS.contains(&class.facet)));
         assert_eq!(seed_scope(UNIT_EAN), "EAN");
         assert_eq!(seed_scope(PERSON_EMAIL), "EMAIL");
-    }
-
-    #[test]
-    fn uuids_are_read_in_any_case_and_only_in_8_4_4_4_12_form() {
-        assert_eq!(
-            canonical_uuid("AAAAAAAA-0000-0000-0000-00000000000F").as_deref(),
-            Some("aaaaaaaa-0000-0000-0000-00000000000f")
-        );
-        for bad in [" aaaaaaaa-0000-0000-0000-000000000001", "aaaaaaaa000000000000000000000001", "xyz", ""] {
-            assert_eq!(canonical_uuid(bad), None, "{bad:?}");
-        }
     }
 }

@@ -673,3 +673,56 @@ fn a_person_starts_with_their_earliest_engagement_in_the_file() {
         batch(&run(&[file("Pers_nye_20210301_010000.csv", &rows)], &mo(), &no_dar()), "Pers_nye_20210301_010000.csv");
     assert_eq!(changes[0], "create employee ANDERS cpr=0101011234 given=Anders surname=And nickname=-/- 2021-03-01..-");
 }
+
+#[test]
+fn fields_the_files_do_not_carry_keep_mos_values() {
+    let files = [file("Pers_ret_20210401_010000.csv", &anders_rows())];
+    let mut mo = mo();
+    mo.employees_by_cpr.insert(CPR.to_owned(), ANDERS.to_owned());
+    mo.existing.extend([E1.to_owned(), ANDERS_EMAIL.to_owned(), ANDERS_AZ.to_owned()]);
+    let validity = Validity { from: Some("2020-01-01".into()), to: None };
+    mo.employees.insert(
+        ANDERS.to_owned(),
+        Employee {
+            uuid: ANDERS.into(),
+            cpr_number: Some(CPR.into()),
+            given_name: "Anders".into(),
+            surname: "And".into(),
+            nickname_given_name: Some("Andy".into()),
+            nickname_surname: None,
+            validity: validity.clone(),
+        },
+    );
+    let mut extensions = vec![None; 10];
+    extensions[1] = Some("Lønklasse 31".to_owned());
+    mo.engagements.insert(
+        E1.to_owned(),
+        Engagement {
+            uuid: E1.into(),
+            user_key: "K1".into(),
+            person: ANDERS.into(),
+            org_unit: A.into(),
+            job_function: None,
+            engagement_type: None,
+            primary: None,
+            is_primary: true,
+            extensions: extensions.clone(),
+            validity: validity.clone(),
+        },
+    );
+    let plan = run(&files, &mo, &no_dar());
+    let objects: Vec<&Object> = plan
+        .batches
+        .iter()
+        .flat_map(|batch| &batch.changes)
+        .filter_map(|change| match change {
+            Change::Create(object) | Change::Update(object) => Some(object),
+            Change::Terminate(_) => None,
+        })
+        .collect();
+    let employee = objects.iter().find_map(|o| if let Object::Employee(e) = o { Some(e) } else { None }).unwrap();
+    assert_eq!(employee.nickname_given_name.as_deref(), Some("Andy"), "an update sends the whole record");
+    let engagement =
+        objects.iter().find_map(|o| if let Object::Engagement(e) = o { (e.uuid == E1).then_some(e) } else { None });
+    assert_eq!(engagement.unwrap().extensions, extensions);
+}
