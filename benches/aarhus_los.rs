@@ -82,8 +82,9 @@ fn main() {
         let (requests_before, mutations_before, micros_before) =
             (requests.load(Ordering::SeqCst), mutations.load(Ordering::SeqCst), micros.load(Ordering::SeqCst));
         let started = Instant::now();
-        let outcome: RunOutcome =
-            runtime.block_on(host.run("aarhus-los", &RunOptions { dry_run })).expect("the import runs");
+        let outcome: RunOutcome = runtime
+            .block_on(host.run("aarhus-los", &RunOptions { dry_run, ..RunOptions::default() }))
+            .expect("the import runs");
         let standin_ms = (micros.load(Ordering::SeqCst) - micros_before) as f64 / 1000.0;
         println!(
             "{label:40} {:>7.0} ms (the stand-in applying mutations: {standin_ms:.0} ms), {} GraphQL requests \

@@ -26,6 +26,7 @@ Examples:
   moport run plan2learn --mo snapshot:mo.json   read MO from a snapshot file
   moport demo generate --persons 50000 --out mo-50k.json   a bigger made-up municipality
   moport state show aarhus-los         what a plugin remembers between runs
+  moport test plan2learn --fixture plugins/plan2learn/fixture   the plugin against a fixture
   moport --config /etc/moport/plugins.toml --log-format json run plan2learn
 
 Exit codes:
@@ -108,6 +109,44 @@ enum Command {
         /// As for `run`.
         #[arg(long, value_enum)]
         mo_mode: Option<Mode>,
+    },
+    /// Run a plugin against a fixture folder (MO, settings, remote files in; expected files out)
+    /// instead of the world, and show how its output differs. Exit code 0 when it matches, 1
+    /// when it does not.
+    #[command(after_help = "Examples:\n  \
+        moport test plan2learn --fixture plugins/plan2learn/fixture\n  \
+        moport test org-chart --fixture plugins/examples/org-chart/fixture --update   make the fixture expect this output\n\n\
+        The fixture folder is described in docs/writing-plugins.md.")]
+    Test {
+        /// The plugin's name in plugins.toml (its component, grants, limits and settings are used).
+        plugin: String,
+        /// The fixture folder.
+        #[arg(long, value_name = "DIR")]
+        fixture: PathBuf,
+        /// Instead of comparing, write what the plugin did as the fixture's expected output.
+        #[arg(long)]
+        update: bool,
+    },
+    /// Make a new plugin crate from a template that builds, tests and runs as made, and add it
+    /// to plugins.toml.
+    #[command(after_help = "Examples:\n  \
+        moport new acme-units                      an exporter in plugins/acme-units\n  \
+        moport new acme-import --world importer    an importer that reads units.csv from a folder\n\n\
+        Then: cargo build; cargo test -p <name>; moport test <name> --fixture plugins/<name>/fixture;\n\
+        moport run <name> --mo demo. docs/writing-plugins.md goes on from there.")]
+    New {
+        /// The plugin's name: lower-case letters, digits and `-`.
+        name: String,
+        /// An `exporter` reads MO; an `importer` may also write it.
+        #[arg(long, value_enum, default_value = "exporter")]
+        world: crate::template::World,
+        /// The folder the crate goes in. Inside the moport repository, `plugins` (a workspace
+        /// member); anywhere else the crate is a workspace of its own using this moport's SDK.
+        #[arg(long, value_name = "DIR", default_value = "plugins")]
+        dir: PathBuf,
+        /// The guest SDK to depend on, for a crate outside the moport repository.
+        #[arg(long, value_name = "DIR", default_value = crate::template::BUILT_WITH_SDK)]
+        sdk: PathBuf,
     },
     /// Read a live MO whole, consistently, into a snapshot file (written atomically).
     #[command(after_help = "Examples:\n  \
@@ -205,11 +244,14 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             return Ok(());
         }
         Command::Snapshot { mo, out } => return snapshot(mo, out),
+        Command::New { name, world, dir, sdk } => return new_plugin(name, *world, dir, sdk, &cli.config),
         _ => {}
     }
     let manifest = Manifest::load(&cli.config)?;
     match cli.command {
-        Command::Demo(_) | Command::Snapshot { .. } => unreachable!("handled before plugins.toml is read"),
+        Command::Demo(_) | Command::Snapshot { .. } | Command::New { .. } => {
+            unreachable!("handled before plugins.toml is read")
+        }
         Command::State(command) => {
             let plugin = match &command {
                 StateCommand::Show { plugin } | StateCommand::Clear { plugin } => plugin,
@@ -257,13 +299,24 @@ fn execute(cli: Cli) -> Result<(), RunError> {
                 Some(status) => Err(RunError::CheckFailed { plugin, status }),
             }
         }
+        Command::Test { plugin, fixture, update } => {
+            let cache = cache(cli.cache_dir, cli.no_cache);
+            let verdict =
+                runtime(&plugin)?.block_on(crate::fixture::test(&manifest, &plugin, &fixture, cache, update))?;
+            print!("{}", describe_verdict(&plugin, &fixture, &verdict));
+            match verdict.mismatches.len() {
+                0 => Ok(()),
+                differences => Err(RunError::FixtureMismatch { plugin, differences }),
+            }
+        }
         Command::Run { plugin, dry_run, mo, mo_mode } => {
             let spec = mo_spec(mo, mo_mode, &manifest)?;
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
             }
-            let outcome = runtime(&plugin)?.block_on(host.run(&plugin, &RunOptions { dry_run }))?;
+            let outcome =
+                runtime(&plugin)?.block_on(host.run(&plugin, &RunOptions { dry_run, ..RunOptions::default() }))?;
             match cli.log_format {
                 LogFormat::Human => print!("{}", describe_outcome(&plugin, &outcome)),
                 LogFormat::Json => println!("{}", outcome_json(&plugin, &outcome)),
@@ -328,6 +381,74 @@ fn snapshot(mo: &str, out: &std::path::Path) -> Result<(), RunError> {
         "wrote the MO snapshot"
     );
     Ok(())
+}
+
+/// `moport new`: the crate, and its plugins.toml entry.
+fn new_plugin(
+    name: &str,
+    world: crate::template::World,
+    dir: &std::path::Path,
+    sdk: &std::path::Path,
+    config: &std::path::Path,
+) -> Result<(), RunError> {
+    // Inside the moport workspace (its members include `plugins/*`) the crate takes the
+    // workspace's SDK; elsewhere it names the SDK's folder.
+    let parent = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let in_workspace = parent.ends_with("plugins")
+        && parent.parent().is_some_and(|root| root.join("plugins/sdk/Cargo.toml").is_file());
+    let sdk = std::path::absolute(sdk).unwrap_or_else(|_| sdk.to_owned());
+    let made = crate::template::generate(name, world, &parent, config, (!in_workspace).then_some(sdk.as_path()))?;
+    for file in &made.files {
+        println!("wrote   {}", file.display());
+    }
+    println!(
+        "\nNext:\n  cargo build{}\n  cargo test{}\n  moport test {name} --fixture {}\n  moport run {name} --mo demo{}",
+        if in_workspace {
+            String::new()
+        } else {
+            format!(" --manifest-path {}/Cargo.toml --release --target wasm32-wasip2", made.crate_dir.display())
+        },
+        if in_workspace {
+            format!(" -p {name}")
+        } else {
+            format!(" --manifest-path {}/Cargo.toml", made.crate_dir.display())
+        },
+        made.crate_dir.join("fixture").display(),
+        if world == crate::template::World::Importer { " --dry-run" } else { "" },
+    );
+    Ok(())
+}
+
+fn describe_verdict(plugin: &str, fixture: &std::path::Path, verdict: &crate::fixture::Verdict) -> String {
+    use crate::fixture::Mismatch;
+    let mut out = String::new();
+    for mismatch in &verdict.mismatches {
+        match mismatch {
+            Mismatch::Missing(name) => {
+                let _ = writeln!(out, "MISSING     {name}: expected, not written");
+            }
+            Mismatch::Unexpected(name) => {
+                let _ = writeln!(out, "UNEXPECTED  {name}: written, not expected");
+            }
+            Mismatch::Differs(name, diff) => {
+                let _ = writeln!(out, "DIFFERS     {name}:\n{diff}");
+            }
+        }
+    }
+    for name in &verdict.updated {
+        let _ = writeln!(out, "updated     {}", fixture.join(name).display());
+    }
+    let _ = writeln!(
+        out,
+        "{plugin}: {} against {} ({})",
+        match verdict.mismatches.len() {
+            0 => "ok".to_owned(),
+            n => format!("{n} differences"),
+        },
+        fixture.display(),
+        verdict.outcome.report.summary
+    );
+    out
 }
 
 fn show_state(store: &StateStore) -> Result<String, RunError> {

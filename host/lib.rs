@@ -7,9 +7,11 @@ pub mod bindings;
 pub mod caps;
 pub mod cli;
 pub mod engine;
+pub mod fixture;
 pub mod logging;
 pub mod manifest;
 pub mod runner;
 pub mod secret;
+pub mod template;
 
 pub use runner::{ExitStatus, Host, RunError, RunOptions, RunOutcome};

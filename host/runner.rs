@@ -31,7 +31,8 @@ const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
 #[repr(u8)]
 pub enum ExitStatus {
     Success = 0,
-    /// A defect in moport itself, or the machine failing under it.
+    /// A defect in moport itself, or the machine failing under it; for `moport test`, the
+    /// plugin's output differs from the fixture's.
     Internal = 1,
     /// The command line was wrong (clap's own code).
     Usage = 2,
@@ -68,6 +69,12 @@ pub enum RunError {
     State(#[from] StateError),
     #[error(transparent)]
     DarTable(#[from] TableError),
+    #[error(transparent)]
+    Fixture(#[from] crate::fixture::FixtureError),
+    #[error(transparent)]
+    Template(#[from] crate::template::TemplateError),
+    #[error("plugin `{plugin}` did not do what the fixture expects ({differences} differences, shown above)")]
+    FixtureMismatch { plugin: String, differences: usize },
     #[error("plugin `{plugin}`: cannot use its output folder {}: {source}", path.display())]
     OutputFolder { plugin: String, path: PathBuf, source: std::io::Error },
     #[error("plugin `{plugin}` failed with {kind} error: {message}")]
@@ -100,7 +107,9 @@ impl RunError {
             | RunError::Mo(_)
             | RunError::MoSourceSpec { .. } => ExitStatus::Config,
             RunError::OutputFolder { .. } | RunError::State(_) => ExitStatus::Io,
-            RunError::DarTable(_) => ExitStatus::Config,
+            RunError::DarTable(_) | RunError::Fixture(_) => ExitStatus::Config,
+            RunError::FixtureMismatch { .. } => ExitStatus::Internal,
+            RunError::Template(_) => ExitStatus::Config,
             RunError::Plugin { kind, .. } => match *kind {
                 "config" | "denied" => ExitStatus::Config,
                 "io" => ExitStatus::Io,
@@ -134,6 +143,15 @@ pub struct CheckLine {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub dry_run: bool,
+    /// The run's date and start instead of the machine's clock (`moport test` fixtures), so that
+    /// what a plugin derives from them is reproducible.
+    pub clock: Option<FixedClock>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedClock {
+    pub today: chrono::NaiveDate,
+    pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug)]
@@ -200,6 +218,11 @@ impl Host {
         tracing::info!(provider = %self.manifest.dar, "opening DAR");
         let provider = self.manifest.dar.open()?;
         Ok(self.dar.get_or_init(|| provider).clone())
+    }
+
+    /// The MO source, if a run has opened it (or it was given).
+    pub fn opened_mo(&self) -> Option<MoSource> {
+        self.mo.get().cloned()
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -301,9 +324,13 @@ impl Host {
             let store = StateStore::new(&self.manifest.state_dir, name);
             let result = store
                 .load()
-                .map(|values| match values.len() {
-                    0 => format!("{} (empty: the next run is a first run)", store.path().display()),
-                    keys => format!("{} ({keys} keys)", store.path().display()),
+                .map(|values| match (values.len(), loaded.spec.migrate_state.is_empty()) {
+                    (0, true) => format!("{} (empty: the next run is a first run)", store.path().display()),
+                    (0, false) => format!(
+                        "{} (empty: the next run takes over what migrate_state names, if that file exists)",
+                        store.path().display()
+                    ),
+                    (keys, _) => format!("{} ({keys} keys)", store.path().display()),
                 })
                 .map_err(|err| (ExitStatus::Io, err.to_string()));
             lines.push(CheckLine { what: "state".into(), result });
@@ -357,7 +384,7 @@ impl Host {
             }
             None => None,
         };
-        let today = chrono::Local::now().date_naive();
+        let today = options.clock.map_or_else(|| chrono::Local::now().date_naive(), |clock| clock.today);
         let mo = match loaded.contract.capabilities.contains(&Capability::MoRead) {
             true => Some(MoAccess {
                 source: self.mo_source(plugin)?,
@@ -407,7 +434,7 @@ impl Host {
         store.set_epoch_deadline(PluginEngine::deadline_ticks(spec.limits.time.0));
         store.epoch_deadline_trap();
 
-        let now = chrono::Utc::now();
+        let now = options.clock.map_or_else(chrono::Utc::now, |clock| clock.started_at);
         let context = RunContext {
             plugin: plugin.to_owned(),
             dry_run: options.dry_run,

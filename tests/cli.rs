@@ -162,3 +162,27 @@ fn help_has_examples_and_exit_codes() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("Examples:\n  moport list") && stdout.contains("Exit codes:"), "{stdout}");
 }
+
+#[test]
+fn the_shipped_plugins_pass_their_fixtures() {
+    let work = Workdir::shipped();
+    for (plugin, fixture) in [
+        ("plan2learn", "plugins/plan2learn/fixture"),
+        ("aarhus-los", "plugins/aarhus-los/fixture"),
+        ("org-chart", "plugins/examples/org-chart/fixture"),
+    ] {
+        let fixture = Path::new(REPO).join(fixture);
+        let config = Path::new(REPO).join("plugins.toml");
+        let out = work.moport(&[
+            "--config",
+            config.to_str().unwrap(),
+            "test",
+            plugin,
+            "--fixture",
+            fixture.to_str().unwrap(),
+        ]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{plugin}: {stdout}\n{}", text(&out.stderr));
+        assert!(stdout.contains(&format!("{plugin}: ok against")), "{stdout}");
+    }
+}

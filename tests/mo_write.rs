@@ -36,7 +36,7 @@ fn host(dir: &Path) -> Host {
 }
 
 async fn run(host: &Host, phase: &str, dry_run: bool) -> Result<BTreeMap<String, u64>, RunError> {
-    let outcome = host.run(phase, &RunOptions { dry_run }).await?;
+    let outcome = host.run(phase, &RunOptions { dry_run, ..RunOptions::default() }).await?;
     Ok(outcome.report.counts.into_iter().filter(|(_, n)| *n > 0).collect())
 }
 

@@ -309,7 +309,7 @@ fn lookup<'a>(values: &'a serde_json::Value, key: &str) -> Option<&'a serde_json
     values.get(key).or_else(|| key.split('.').try_fold(values, |value, part| value.get(part)))
 }
 
-fn toml_to_json(value: toml::Value) -> serde_json::Value {
+pub(crate) fn toml_to_json(value: toml::Value) -> serde_json::Value {
     use serde_json::Value as Json;
     match value {
         toml::Value::String(s) => Json::String(s),
