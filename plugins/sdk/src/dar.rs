@@ -1,4 +1,12 @@
 //! Danish addresses (DAR), granted with `dar = true`. The operator picks the provider (a
 //! DAWA-compatible service, an offline table, or off); answers are cached for the run.
 
-pub use crate::bindings::moport::host::dar::{Address, get, lookup_text};
+use crate::CallError;
+pub use crate::bindings::moport::host::dar::Address;
+
+capabilities! { dar:
+    /// The DAR address for free text; `None` when there is no confident match.
+    pub fn lookup_text(text: &str) -> Result<Option<Address>, CallError>;
+    /// The address with this DAR id (a UUID).
+    pub fn get(id: &str) -> Result<Option<Address>, CallError>;
+}

@@ -10,6 +10,10 @@
 //! tests: [`csv`] (the CSV dialect DIPEX's exporters write), [`dates`] (MO's dates and
 //! validities, and Copenhagen midnight as MO writes it) and [`uuid`] (checking UUIDs from
 //! settings).
+//!
+//! Natively (`cargo test`) the capability modules are served by [`testing::TestHost`], a test
+//! double of the host that runs a plugin's whole `run` on in-memory MO, files, remote targets,
+//! settings, state and a fixed clock.
 
 #[doc(hidden)]
 pub mod bindings {
@@ -20,9 +24,33 @@ pub mod bindings {
         export_macro_name: "__export_moport_bindings",
         default_bindings_module: "moport_sdk::bindings",
         // MO records read from and written to JSON fixtures in plugin tests, in the snapshot
-        // format's field names.
-        additional_derives: [serde::Serialize, serde::Deserialize],
+        // format's field names; `PartialEq` so tests can compare records, changes and errors.
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
     });
+}
+
+/// Declares capability functions with the signatures of the WIT imports of `$interface`. In a
+/// component each calls its import. Natively, where wit-bindgen's imports are `unreachable!()`,
+/// each is served by the [`testing::TestHost`] running the plugin, through the same-named
+/// function of `testing::capabilities`; they track the caller there, so a call outside a test
+/// run panics naming the plugin's line rather than the SDK's.
+macro_rules! capabilities {
+    ($interface:ident: $($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?;)*) => {
+        $(
+            $(#[$attr])*
+            #[cfg_attr(not(target_arch = "wasm32"), track_caller)]
+            $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+                #[cfg(target_arch = "wasm32")]
+                {
+                    crate::bindings::moport::host::$interface::$name($($arg),*)
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    crate::testing::serve(|session| crate::testing::capabilities::$interface::$name(session, $($arg),*))
+                }
+            }
+        )*
+    };
 }
 
 pub mod csv;
@@ -35,6 +63,8 @@ pub mod mo;
 pub mod remote;
 pub mod settings;
 pub mod state;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod uuid;
 
 pub use bindings::moport::host::types::{CallError, PluginError, Report, RunContext};
@@ -51,8 +81,9 @@ impl<T: Plugin> bindings::exports::moport::host::plugin::Guest for T {
 }
 
 /// Exports a [`Plugin`] implementation as the component's entry point. On native targets it
-/// expands to nothing: native builds exist for unit tests, which call the plugin's logic directly
-/// (and a native linker refuses the component export names, which contain `:` and `@`).
+/// exports nothing: native builds exist for unit tests, which call the plugin's logic directly or
+/// run it with [`testing::TestHost::run`] (and a native linker refuses the component export
+/// names, which contain `:` and `@`).
 ///
 /// The plugin type is a unit struct: the host keeps no plugin value between calls.
 ///

@@ -1,15 +1,13 @@
 //! Logging and progress, shown under the plugin's name.
 
-use crate::bindings::moport::host::log as host;
 pub use crate::bindings::moport::host::log::Level;
 
-/// Whether a message at `level` would be shown.
-pub fn enabled(level: Level) -> bool {
-    host::enabled(level)
-}
-
-pub fn log(level: Level, message: &str) {
-    host::log(level, message);
+capabilities! { log:
+    /// Whether a message at `level` would be shown.
+    pub fn enabled(level: Level) -> bool;
+    pub fn log(level: Level, message: &str);
+    /// Reports `done` of `total` steps of the task called `label`.
+    pub fn progress(label: &str, done: u64, total: u64);
 }
 
 pub fn trace(message: &str) {
@@ -30,9 +28,4 @@ pub fn warn(message: &str) {
 
 pub fn error(message: &str) {
     log(Level::Error, message);
-}
-
-/// Reports `done` of `total` steps of the task called `label`.
-pub fn progress(label: &str, done: u64, total: u64) {
-    host::progress(label, done, total);
 }

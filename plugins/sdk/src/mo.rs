@@ -1,10 +1,23 @@
 //! Reading MO: whole collections per call, filtered as MO filters them.
 
+use crate::CallError;
 pub use crate::bindings::moport::host::mo_read::{
     Address, Class, DarFields, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
-    addresses, classes, employees, engagements, facets, it_systems, it_users, managers, org_units, root_organisation,
 };
 pub use crate::bindings::moport::host::types::Validity;
+
+capabilities! { mo_read:
+    pub fn root_organisation() -> Result<Organisation, CallError>;
+    pub fn facets(query: &Query) -> Result<Vec<Facet>, CallError>;
+    pub fn classes(query: &Query) -> Result<Vec<Class>, CallError>;
+    pub fn org_units(query: &Query) -> Result<Vec<OrgUnit>, CallError>;
+    pub fn employees(query: &Query) -> Result<Vec<Employee>, CallError>;
+    pub fn engagements(query: &Query) -> Result<Vec<Engagement>, CallError>;
+    pub fn managers(query: &Query) -> Result<Vec<Manager>, CallError>;
+    pub fn addresses(query: &Query) -> Result<Vec<Address>, CallError>;
+    pub fn it_systems(query: &Query) -> Result<Vec<ItSystem>, CallError>;
+    pub fn it_users(query: &Query) -> Result<Vec<ItUser>, CallError>;
+}
 
 impl Query {
     /// Everything valid today.
@@ -34,5 +47,11 @@ impl Query {
 /// batch: the host works out what each change really does, sends only what changes MO, and
 /// makes the batch all or nothing.
 pub mod write {
-    pub use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcome, Termination, apply};
+    use crate::CallError;
+    pub use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcome, Termination};
+
+    capabilities! { mo_write:
+        /// Applies the changes in order, all or nothing; one outcome per change.
+        pub fn apply(changes: &[Change]) -> Result<Vec<Outcome>, CallError>;
+    }
 }

@@ -1,11 +1,15 @@
 //! The plugin's own settings from plugins.toml.
 
 use crate::PluginError;
-use crate::bindings::moport::host::settings as host;
+
+capabilities! { settings:
+    /// The setting as JSON text.
+    fn get(key: &str) -> Option<String>;
+}
 
 /// The raw JSON value of a setting.
 pub fn get_json(key: &str) -> Result<Option<serde_json::Value>, PluginError> {
-    host::get(key)
+    get(key)
         .map(|text| {
             serde_json::from_str(&text)
                 .map_err(|err| PluginError::Internal(format!("setting `{key}`: host sent invalid JSON: {err}")))

@@ -31,9 +31,34 @@ pub fn greeting_text(greeting: &str, recipient: &str, today: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use moport_sdk::log::Level;
+    use moport_sdk::testing::TestHost;
 
     #[test]
     fn greeting_names_recipient_and_date() {
         assert_eq!(greeting_text("Hej", "Aarhus", "2026-11-23"), "Hej, Aarhus! (2026-11-23)\n");
+    }
+
+    #[test]
+    fn a_run_writes_and_logs_the_greeting() {
+        let mut host = TestHost::new().today("2026-11-23").setting("greeting", "Hej").setting("recipient", "Aarhus");
+        let report = host.run::<Hello>().unwrap();
+        assert_eq!(report.counts, [("files written".to_owned(), 1)]);
+        assert_eq!(host.file(OUTPUT_FILE), Some(&b"Hej, Aarhus! (2026-11-23)\n"[..]));
+        assert_eq!(host.logs(), [(Level::Info, "Hej, Aarhus! (2026-11-23)".to_owned())]);
+    }
+
+    #[test]
+    fn a_dry_run_writes_nothing() {
+        let mut host = TestHost::new().dry_run(true).setting("recipient", "Aarhus");
+        let report = host.run::<Hello>().unwrap();
+        assert_eq!(report.summary, "would write hello.txt (28 bytes)");
+        assert!(host.files().is_empty());
+    }
+
+    #[test]
+    fn without_a_recipient_the_run_stops_naming_the_setting() {
+        let err = TestHost::new().run::<Hello>().unwrap_err();
+        assert!(matches!(&err, PluginError::Config(m) if m.contains("`recipient`")), "{err:?}");
     }
 }

@@ -3,7 +3,8 @@
 //! DIPEX's exporters) and `org-chart.json` (a nested tree); see README.md.
 //!
 //! [`chart`] is the whole chart as a pure function of MO data and settings, tested natively; this
-//! file only reads the settings and MO through the host and writes the files.
+//! file only reads the settings and MO through the host and writes the files. tests/fixture.rs
+//! runs [`OrgChart`] natively on the fixture through `moport_sdk::testing::TestHost`.
 
 pub mod chart;
 
@@ -12,7 +13,8 @@ use moport_sdk::mo::{self, Query};
 use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, settings};
 use std::collections::BTreeSet;
 
-struct OrgChart;
+/// The plugin; public so tests can run it with `moport_sdk::testing::TestHost::run`.
+pub struct OrgChart;
 
 impl Plugin for OrgChart {
     fn run(ctx: RunContext) -> Result<Report, PluginError> {

@@ -1,39 +1,71 @@
-//! The fixture's MO snapshot, read into the records the host hands the plugin and filtered as
-//! `Query::today()` filters on the fixture's day: a record missing a field, or a fixture that no
-//! longer shows what it is for, fails here natively, before `moport test` runs it.
+//! The plugin run natively on its fixture, `fixture/mo.json` as MO on the day `fixture.toml`
+//! sets, through the SDK's test host: it must write exactly `fixture/expected/files/`, as
+//! `moport test org-chart --fixture plugins/examples/org-chart/fixture` requires of the compiled
+//! component. A record missing a field, or a fixture that no longer shows what it is for, fails
+//! here before that.
 
-use moport_sdk::dates::valid_on;
-use moport_sdk::mo::{Employee, Manager, OrgUnit};
-use org_chart::chart::{CSV_FILE, Format, OrgData, Settings, build};
+use moport_sdk::PluginError;
+use moport_sdk::testing::TestHost;
+use org_chart::OrgChart;
+use org_chart::chart::{CSV_FILE, JSON_FILE, ROOT_UNIT};
 
-fn fixture_data() -> OrgData {
+fn fixture_host() -> TestHost {
     let today = include_str!("../fixture/fixture.toml")
         .lines()
         .find_map(|line| line.strip_prefix("today = "))
         .expect("fixture.toml sets `today`")
         .trim_matches('"');
-    let snapshot: serde_json::Value = serde_json::from_str(include_str!("../fixture/mo.json")).expect("JSON");
-    let collection = |name: &str| snapshot[name].clone();
-    let mut org_units: Vec<OrgUnit> = serde_json::from_value(collection("org_units")).expect("org units");
-    let mut managers: Vec<Manager> = serde_json::from_value(collection("managers")).expect("managers");
-    let mut employees: Vec<Employee> = serde_json::from_value(collection("employees")).expect("employees");
-    org_units.retain(|unit| valid_on(&unit.validity, today));
-    managers.retain(|manager| valid_on(&manager.validity, today));
-    employees.retain(|person| valid_on(&person.validity, today));
-    let organisation = snapshot["organisation"]["name"].as_str().expect("the organisation's name").to_owned();
-    OrgData { organisation, org_units, managers, employees }
+    TestHost::new().today(today).mo_snapshot_json(include_str!("../fixture/mo.json"))
+}
+
+fn text(bytes: Option<&[u8]>) -> &str {
+    std::str::from_utf8(bytes.expect("the file was written")).expect("UTF-8")
+}
+
+#[test]
+fn the_plugin_writes_the_fixtures_expected_files() {
+    let mut host = fixture_host();
+    let report = host.run::<OrgChart>().unwrap();
+    assert_eq!(report.counts, [("units".to_owned(), 7), ("managers".to_owned(), 4)]);
+    assert_eq!(text(host.file(CSV_FILE)), include_str!("../fixture/expected/files/org-chart.csv"));
+    assert_eq!(text(host.file(JSON_FILE)), include_str!("../fixture/expected/files/org-chart.json"));
+    assert_eq!(host.files().len(), 2, "nothing else");
 }
 
 #[test]
 fn the_fixture_charts_three_levels_with_a_renamed_unit_two_managers_and_an_ended_one() {
-    let chart = build(&fixture_data(), &Settings { root_unit: None, format: Format::Csv }).unwrap();
-    let (_, csv) = chart.files.iter().find(|(name, _)| *name == CSV_FILE).unwrap();
-    let csv = String::from_utf8(csv.clone()).unwrap();
-    let row = |name: &str| csv.lines().find(|line| line.contains(&format!(";\"{name}\";"))).map(str::to_owned);
-    assert_eq!((chart.units, chart.managers), (7, 4), "{csv}");
+    let mut host = fixture_host().setting("format", "csv");
+    host.run::<OrgChart>().unwrap();
+    let csv = text(host.file(CSV_FILE));
+    let row = |name: &str| csv.lines().find(|line| line.contains(&format!(";\"{name}\";")));
     assert!(row("Skole Syd").is_some_and(|r| r.contains(";\"2\";")), "the renamed unit, under its name today: {csv}");
     assert_eq!(row("Sydskolen"), None, "the old name is history");
     assert_eq!(row("Affald og Genbrug"), None, "the closed unit is left out");
     assert!(row("Skole Nord").is_some_and(|r| r.ends_with("\"Carsten Mikkelsen, Dorte Larsen\"")), "{csv}");
     assert!(row("Teknik og Miljø").is_some_and(|r| r.ends_with(";\"\"")), "its manager left in 2024: {csv}");
+    assert_eq!(host.file(JSON_FILE), None, "only the format asked for");
+}
+
+#[test]
+fn a_root_unit_charts_its_subtree_only() {
+    let mut host = fixture_host().setting(ROOT_UNIT, "a1000000-0000-4000-8000-000000000002");
+    let report = host.run::<OrgChart>().unwrap();
+    assert_eq!(report.counts, [("units".to_owned(), 3), ("managers".to_owned(), 3)]);
+    let csv = text(host.file(CSV_FILE));
+    assert!(csv.lines().nth(1).is_some_and(|top| top.contains(";\"Børn og Unge\";\"\";\"0\";")), "{csv}");
+}
+
+#[test]
+fn a_dry_run_works_the_chart_out_and_writes_nothing() {
+    let mut host = fixture_host().dry_run(true);
+    let report = host.run::<OrgChart>().unwrap();
+    assert_eq!(report.summary, "worked out org-chart.csv and org-chart.json (dry run: nothing written)");
+    assert!(host.files().is_empty());
+}
+
+#[test]
+fn a_root_unit_closed_today_stops_the_run_naming_the_setting() {
+    let mut host = fixture_host().setting(ROOT_UNIT, "a1000000-0000-4000-8000-000000000008");
+    let err = host.run::<OrgChart>().unwrap_err();
+    assert!(matches!(&err, PluginError::Config(m) if m.contains("`root_unit`")), "{err:?}");
 }
