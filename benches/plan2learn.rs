@@ -1,7 +1,9 @@
-//! plan2learn export figures on a generated municipality (50,000 persons unless
-//! MOPORT_BENCH_PERSONS says otherwise), snapshot backend: the compiled plugin run through the
-//! host, and the same export logic run natively on the same data, side by side; and the peak
-//! memory of a whole `moport`-style run in a fresh process. `cargo bench --bench plan2learn`.
+//! plan2learn export figures on generated municipalities of 5,000, 20,000, 50,000 and 100,000
+//! persons (MOPORT_BENCH_SIZES="5000,20000" to choose), snapshot backend: the compiled plugin run
+//! through the host, and the same export logic run natively on the same data, side by side; the
+//! time and peak memory of a whole `moport`-style run in a fresh process; and how each grows
+//! with size (the exponent b of time ~ persons^b, fitted on all sizes).
+//! `cargo bench --bench plan2learn`.
 //!
 //! Both sides do the same work: select MO records as the plugin's queries ask (the host does it
 //! for the plugin), build the five files and write them. The plugin side adds what the sandbox
@@ -28,11 +30,50 @@ const ROUNDS: usize = 5;
 /// Set in the child process that makes one whole run and reports its memory.
 const ONE_RUN: &str = "MOPORT_BENCH_ONE_RUN";
 
+/// One size's medians, for the growth fit.
+struct SizeFigures {
+    persons: usize,
+    plugin_ms: f64,
+    native_ms: f64,
+    whole_ms: f64,
+}
+
 fn main() {
     if let Ok(dir) = std::env::var(ONE_RUN) {
         return one_run(Path::new(&dir));
     }
-    let persons: usize = std::env::var("MOPORT_BENCH_PERSONS").ok().and_then(|p| p.parse().ok()).unwrap_or(50_000);
+    let sizes: Vec<usize> = std::env::var("MOPORT_BENCH_SIZES")
+        .unwrap_or_else(|_| "5000,20000,50000,100000".to_owned())
+        .split(',')
+        .map(|size| size.trim().parse().expect("MOPORT_BENCH_SIZES lists person counts, e.g. 5000,20000"))
+        .collect();
+    let figures: Vec<SizeFigures> = sizes.into_iter().map(measure).collect();
+    println!("\ngrowth, time ~ persons^b fitted on {} sizes (b = 1 is linear)", figures.len());
+    for (what, pick) in [
+        ("plugin run", (|f: &SizeFigures| f.plugin_ms) as fn(&SizeFigures) -> f64),
+        ("native export", |f| f.native_ms),
+        ("whole run, fresh process", |f| f.whole_ms),
+    ] {
+        let points: Vec<(f64, f64)> = figures.iter().map(|f| (f.persons as f64, pick(f))).collect();
+        let doublings: Vec<String> = points
+            .windows(2)
+            .map(|pair| format!("{:.2}x for {:.1}x persons", pair[1].1 / pair[0].1, pair[1].0 / pair[0].0))
+            .collect();
+        println!("  {what:26} b = {:.2}; {}", exponent(&points), doublings.join(", "));
+    }
+}
+
+/// The least-squares slope of log(time) on log(persons).
+fn exponent(points: &[(f64, f64)]) -> f64 {
+    let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
+    let n = logs.len() as f64;
+    let (mean_x, mean_y) = (logs.iter().map(|p| p.0).sum::<f64>() / n, logs.iter().map(|p| p.1).sum::<f64>() / n);
+    let covariance: f64 = logs.iter().map(|(x, y)| (x - mean_x) * (y - mean_y)).sum();
+    let variance: f64 = logs.iter().map(|(x, _)| (x - mean_x).powi(2)).sum();
+    covariance / variance
+}
+
+fn measure(persons: usize) -> SizeFigures {
     let work = tempfile::tempdir().expect("a temporary folder");
     let file = demo::generate(&DemoSpec { persons, ..demo::built_in_spec() });
     file.save(&work.path().join("mo.json")).expect("the snapshot is written");
@@ -91,6 +132,7 @@ fn main() {
     });
     println!("whole run in a fresh process (load the snapshot file, run the cached plugin)  {}", ms(&whole));
     println!("  peak RSS of that process           {} MiB", stats(&peaks, 0));
+    SizeFigures { persons, plugin_ms: median(&plugin), native_ms: median(&native), whole_ms: median(&whole) }
 }
 
 /// The child: one run as `moport run plan2learn --mo snapshot:FILE` makes it, then its peak memory.
