@@ -1,18 +1,27 @@
 //! MO figures at benchmark size: a generated municipality (50,000 persons unless
 //! MOPORT_BENCH_PERSONS says otherwise), loading its snapshot file (time and peak memory, each
 //! load in a fresh process), and a full `graphql cache` read of the same data through the MO
-//! stand-in, as is and with 20 ms added to every answer (requests and time). Run with
-//! `cargo bench --bench mo`; it prints medians with min and max.
+//! stand-in, as is and with 20 ms added to every answer (requests and time); and the plan2learn
+//! plugin run over GraphQL in `cache` mode (each collection fetched once) and `direct` mode (one
+//! query per plugin call), with and without the latency. Run with `cargo bench --bench mo`; it
+//! prints medians with min and max.
 
 #[path = "../tests/support/mo_standin.rs"]
 mod mo_standin;
+#[path = "support/plan2learn_setup.rs"]
+mod plan2learn_setup;
 #[path = "support/stats.rs"]
 mod stats;
 
+use moport::caps::mo::MoSource;
 use moport::caps::mo::demo::{self, DemoSpec};
 use moport::caps::mo::graphql::{GraphqlSource, Mode};
 use moport::caps::mo::snapshot::Snapshot;
+use moport::engine::cache::ComponentCache;
+use moport::manifest::Manifest;
+use moport::{Host, RunOptions};
 use stats::{ms, sample, stats};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -94,6 +103,32 @@ fn main() {
         });
         println!("graphql cache, full fetch, {:>2} ms latency  {}", latency.as_millis(), ms(&fetches));
         println!("  HTTP requests per fetch (token included)  {}", stats(&requests, 0));
+    }
+
+    // The plan2learn plugin itself over GraphQL, a fresh source per run so nothing is reused.
+    plan2learn_setup::write_manifest(work.path(), &file);
+    let manifest = Manifest::load(&work.path().join("plugins.toml")).expect("the bench manifest");
+    let cache = || ComponentCache::new(Some(work.path().join("cache")));
+    // Compiled once into the cache, so no run below pays for compiling.
+    Host::new(manifest.clone(), cache()).expect("a host").load("plan2learn").expect("the plugin compiles");
+    for latency in [Duration::ZERO, LATENCY] {
+        *standin.faults.latency.lock().unwrap() = latency;
+        for mode in [Mode::Cache, Mode::Direct] {
+            let mut requests = Vec::new();
+            let runs = sample(FETCH_ROUNDS, || {
+                let source = GraphqlSource::new(standin.settings(), mode, Default::default()).expect("a source");
+                let host =
+                    Host::new(manifest.clone(), cache()).expect("a host").with_mo(MoSource::Graphql(Arc::new(source)));
+                let before = standin.counters.graphql_requests.load(Ordering::SeqCst);
+                let started = Instant::now();
+                runtime.block_on(host.run("plan2learn", &RunOptions::default())).expect("the plugin runs");
+                let elapsed = started.elapsed();
+                requests.push((standin.counters.graphql_requests.load(Ordering::SeqCst) - before) as f64);
+                elapsed
+            });
+            println!("plan2learn over graphql {mode:?}, {:>2} ms latency  {}", latency.as_millis(), ms(&runs));
+            println!("  GraphQL requests per run  {}", stats(&requests, 0));
+        }
     }
 }
 

@@ -9,6 +9,8 @@
 //! for the plugin), build the five files and write them. The plugin side adds what the sandbox
 //! costs: compiled wasm, and copying every record across the component boundary.
 
+#[path = "support/plan2learn_setup.rs"]
+mod plan2learn_setup;
 #[path = "support/stats.rs"]
 mod stats;
 
@@ -16,12 +18,13 @@ use moport::bindings::moport::host::mo_read::Query;
 use moport::bindings::moport::host::types::Validity;
 use moport::caps::mo::demo::{self, DemoSpec};
 use moport::caps::mo::filter::Filter;
-use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
+use moport::caps::mo::snapshot::Snapshot;
 use moport::caps::mo::{MoSource, MoSourceSpec};
 use moport::engine::cache::ComponentCache;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
+use moport::manifest::Manifest;
 use moport::{Host, RunOptions};
-use serde_json::{Value, json};
+use plan2learn_setup::{settings, write_manifest};
+use serde_json::Value;
 use stats::{median, ms, sample, stats};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -152,34 +155,6 @@ fn one_run(dir: &Path) {
         .and_then(|rest| rest.trim().trim_end_matches(" kB").trim().parse().ok())
         .expect("VmHWM");
     println!("peak_rss_mib={}", kib / 1024);
-}
-
-/// The plan2learn settings of the shipped plugins.toml, for this generated municipality.
-fn settings(file: &SnapshotFile) -> Value {
-    let class = |key: &str| file.classes.iter().find(|c| c.user_key == key).expect("a generated class").uuid.clone();
-    let root = file.org_units.iter().find(|u| u.parent.is_none()).expect("a root unit").uuid.clone();
-    json!({
-        "exporters.plan2learn.variant": "Viborg",
-        "exporters.plan2learn.root_unit": root,
-        "exporters.plan2learn.allowed_engagement_types": [class("ansat"), class("timeloennet")],
-        "integrations.SD_Lon.import.too_deep": [],
-        "plan2learn.phone.priority": [class("PhoneEmployee")],
-        "plan2learn.email.priority": [class("EmailEmployee")],
-    })
-}
-
-fn write_manifest(dir: &Path, file: &SnapshotFile) {
-    let mut text = format!(
-        "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[plugins.plan2learn]\ncomponent = \"plan2learn.wasm\"\n\
-         grants = {{ mo = \"read\", files = \"out\", remote = [\"outbox\"] }}\nlimits = {{ memory = \"4GiB\", time = \"10m\", output = \"4GiB\" }}\n\
-         [plugins.plan2learn.settings]\n"
-    );
-    let outbox = "[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\n";
-    for (key, value) in settings(file).as_object().expect("an object") {
-        text.push_str(&format!("{key:?} = {value}\n"));
-    }
-    text.push_str(outbox);
-    std::fs::write(dir.join("plugins.toml"), text).expect("plugins.toml written");
 }
 
 /// The queries the plugin makes with the Viborg preset, as (collection, query).
