@@ -51,6 +51,9 @@ fn main() {
         .map(|size| size.trim().parse().expect("MOPORT_BENCH_SIZES lists person counts, e.g. 5000,20000"))
         .collect();
     let figures: Vec<SizeFigures> = sizes.into_iter().map(measure).collect();
+    if figures.len() < 2 {
+        return; // a growth needs two sizes
+    }
     println!("\ngrowth, time ~ persons^b fitted on {} sizes (b = 1 is linear)", figures.len());
     for (what, pick) in [
         ("plugin run", (|f: &SizeFigures| f.plugin_ms) as fn(&SizeFigures) -> f64),
