@@ -110,7 +110,7 @@ fn env_count(name: &str, default: usize) -> usize {
 fn native_plan(los: &Path) -> (Vec<f64>, usize) {
     let settings = Settings::read(|key| (key == "source").then(|| "los".into())).expect("settings");
     let mo = MoView { organisation: Some("00000000-0000-4000-8000-000000000001".into()), ..MoView::default() };
-    let today = Date::parse_iso("2026-11-25").expect("a date");
+    let today = Date::parse("2026-11-25").expect("a date");
     let mut changes = 0;
     let times = sample(ROUNDS, || {
         let started = Instant::now();

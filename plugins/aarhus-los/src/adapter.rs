@@ -28,7 +28,7 @@ impl Plugin for AarhusLos {
     fn run(ctx: RunContext) -> Result<Report, PluginError> {
         let settings = Settings::read(|key| moport_sdk::settings::get_json(key).ok().flatten())
             .map_err(|err| PluginError::Config(err.0))?;
-        let today = Date::parse_iso(&ctx.today)
+        let today = Date::parse(&ctx.today)
             .ok_or_else(|| PluginError::Internal(format!("the host's date {:?} is not a date", ctx.today)))?;
         let last_import = last_import()?;
         let files = read_new_files(&settings, last_import.as_deref())?;

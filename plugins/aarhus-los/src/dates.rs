@@ -1,16 +1,6 @@
 //! Calendar dates, instants and the date texts the LOS files and DIPEX's state file hold, without
 //! a date library: the plugin needs only day arithmetic, UTC instants and Copenhagen's offset.
 
-use std::fmt;
-
-/// A day of the proleptic Gregorian calendar, always a real one (no 30 February).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    year: i32,
-    month: u32,
-    day: u32,
-}
-
 /// Why a date text was refused: the wrong shape, or a day the calendar does not have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BadDate {
@@ -18,79 +8,23 @@ pub enum BadDate {
     NotInCalendar,
 }
 
-impl Date {
-    /// DIPEX's "open end": `SlutDato`/`SlutTid` 9999-12-31 means no end.
-    pub const END_OF_TIME: Date = Date { year: 9999, month: 12, day: 31 };
+pub use moport_sdk::dates::Date;
 
-    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
-        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(Date {
-            year,
-            month,
-            day,
-        })
-    }
-
-    /// Exactly `YYYY-MM-DD`.
-    pub fn parse_iso(text: &str) -> Option<Date> {
-        let mut scan = Scan::new(text);
-        let date = scan.iso_date(2, 2).ok()?;
-        scan.done().then_some(date)
-    }
-
-    pub fn next_day(self) -> Date {
-        Date::from_days_since_epoch(self.days_since_epoch() + 1)
-    }
-
-    /// Days since 1970-01-01 (negative before it).
-    pub fn days_since_epoch(self) -> i64 {
-        let (month, day) = (i64::from(self.month), i64::from(self.day));
-        let year = i64::from(self.year) - i64::from(month <= 2);
-        let era = year.div_euclid(400);
-        let year_of_era = year - era * 400;
-        let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        era * 146_097 + day_of_era - 719_468
-    }
-
-    pub fn from_days_since_epoch(days: i64) -> Date {
-        let days = days + 719_468;
-        let era = days.div_euclid(146_097);
-        let day_of_era = days - era * 146_097;
-        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-        let shifted_month = (5 * day_of_year + 2) / 153;
-        let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-        let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
-        let year = year_of_era + era * 400 + i64::from(month <= 2);
-        Date { year: year as i32, month, day }
-    }
-
-    /// The exclusive end moport writes for DIPEX's inclusive last day; the open end is `None`.
-    pub fn exclusive_end(last_day: Date) -> Option<Date> {
-        (last_day != Date::END_OF_TIME).then(|| last_day.next_day())
-    }
-
-    fn last_sunday(year: i32, month: u32) -> Date {
-        let last = Date { year, month, day: days_in_month(year, month) };
-        // 1970-01-01 was a Thursday: (days + 4) % 7 counts from Sunday = 0.
-        let from_sunday = (last.days_since_epoch() + 4).rem_euclid(7) as u32;
-        Date { day: last.day - from_sunday, ..last }
-    }
+/// DIPEX's "open end": `SlutDato`/`SlutTid` 9999-12-31 means no end.
+pub fn end_of_time() -> Date {
+    Date::new(9999, 12, 31).expect("a real date")
 }
 
-impl fmt::Display for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
+/// The exclusive end moport writes for DIPEX's inclusive last day; the open end is `None`.
+pub fn exclusive_end(last_day: Date) -> Option<Date> {
+    (last_day != end_of_time()).then(|| last_day.next_day())
 }
 
-fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+fn last_sunday(year: i32, month: u32) -> Date {
+    let next_month = if month == 12 { Date::new(year + 1, 1, 1) } else { Date::new(year, month + 1, 1) };
+    let last = next_month.expect("the first of a month").days_since_epoch() - 1;
+    // 1970-01-01 was a Thursday: (days + 4) % 7 counts from Sunday = 0.
+    Date::from_days_since_epoch(last - (last + 4).rem_euclid(7))
 }
 
 /// A moment in time: seconds and nanoseconds since 1970-01-01T00:00:00Z.
@@ -146,8 +80,8 @@ impl Instant {
     /// The hour that repeats in October is read as its first (summer) occurrence, and a reading
     /// in the hour skipped in March as winter time.
     fn copenhagen(date: Date, time: TimeOfDay) -> Instant {
-        let summer_starts = Instant::at(Date::last_sunday(date.year, 3), TimeOfDay::hour(1), 0);
-        let summer_ends = Instant::at(Date::last_sunday(date.year, 10), TimeOfDay::hour(1), 0);
+        let summer_starts = Instant::at(last_sunday(date.year(), 3), TimeOfDay::hour(1), 0);
+        let summer_ends = Instant::at(last_sunday(date.year(), 10), TimeOfDay::hour(1), 0);
         let if_summer = Instant::at(date, time, 2 * 3600);
         if (summer_starts..summer_ends).contains(&if_summer) { if_summer } else { Instant::at(date, time, 3600) }
     }
@@ -229,10 +163,10 @@ fn unix_timestamp(text: &str) -> Option<f64> {
 fn unix_date(mut seconds: f64) -> Date {
     // pydantic v1: beyond ±3·10²⁰ is datetime.max/min; above 2·10¹⁰ the number is milliseconds.
     if seconds > 3e20 {
-        return Date::END_OF_TIME;
+        return end_of_time();
     }
     if seconds < -3e20 {
-        return Date { year: 1, month: 1, day: 1 };
+        return Date::new(1, 1, 1).expect("a real date");
     }
     while seconds.abs() > 2e10 {
         seconds /= 1000.0;
@@ -356,7 +290,7 @@ mod tests {
     use super::*;
 
     fn date(text: &str) -> Date {
-        Date::parse_iso(text).unwrap()
+        Date::parse(text).unwrap()
     }
 
     #[test]
@@ -366,10 +300,10 @@ mod tests {
         assert_eq!(date("2021-12-31").next_day(), date("2022-01-01"));
         assert_eq!(date("1970-01-01").days_since_epoch(), 0);
         assert_eq!(Date::from_days_since_epoch(-1), date("1969-12-31"));
-        assert_eq!(Date::exclusive_end(date("2021-12-31")), Some(date("2022-01-01")));
-        assert_eq!(Date::exclusive_end(Date::END_OF_TIME), None);
-        assert_eq!(Date::parse_iso("2021-02-29"), None);
-        assert_eq!(Date::parse_iso("2021-2-01"), None);
+        assert_eq!(exclusive_end(date("2021-12-31")), Some(date("2022-01-01")));
+        assert_eq!(exclusive_end(end_of_time()), None);
+        assert_eq!(Date::parse("2021-02-29"), None);
+        assert_eq!(Date::parse("2021-2-01"), None);
     }
 
     #[test]

@@ -5,10 +5,10 @@
 //! existing object is an update (so the seed and re-runs change nothing). An update replaces
 //! every field in its period, so fields a row leaves empty are filled from MO, as DIPEX's
 //! "missing key leaves MO's value" did. And `to` is exclusive, where DIPEX's last days are
-//! inclusive ([`Date::exclusive_end`]).
+//! inclusive ([`exclusive_end`]).
 
 use crate::consolidate::{Period, consolidate};
-use crate::dates::Date;
+use crate::dates::{Date, exclusive_end};
 use crate::error::RowError;
 use crate::rows::{
     ClassRow, ItSystemRow, ManagerEndRow, ManagerRow, OrgUnitRow, ParsedFile, PersonEndRow, PersonRow, Rows,
@@ -506,7 +506,7 @@ impl Planner<'_> {
         let period = |row: &OrgUnitRow, value| Period {
             value,
             from: row.start,
-            to: Date::exclusive_end(row.last_day),
+            to: exclusive_end(row.last_day),
             line: row.line,
         };
         let units = rows.iter().map(|row| {
@@ -696,7 +696,7 @@ impl Planner<'_> {
                     validity,
                 })
             };
-            let full = validity(row.start, Date::exclusive_end(row.last_day));
+            let full = validity(row.start, exclusive_end(row.last_day));
             changes.push(Planner::write(how, self.exists(&uuid), full, engagement));
         }
         let emails = rows.iter().filter_map(|row| {
@@ -740,7 +740,7 @@ impl Planner<'_> {
         object: impl FnOnce(Validity) -> Object,
     ) -> Option<Change> {
         let filedate = filedate(file);
-        let to = Date::exclusive_end(row.last_day);
+        let to = exclusive_end(row.last_day);
         let change = Planner::write(how, self.exists(uuid), validity(filedate, to), object);
         // DIPEX sent an end before the start to MO; moport leaves such a detail out.
         if matches!(change, Change::Create(_)) && to.is_some_and(|to| to <= filedate) {

@@ -479,7 +479,7 @@ mod tests {
     const T: &str = "cccccccc-0000-0000-0000-000000000001";
 
     fn selected(name: &str, kind: FileKind) -> SelectedFile {
-        SelectedFile { name: name.to_owned(), kind, filedate: Date::parse_iso("2024-01-02") }
+        SelectedFile { name: name.to_owned(), kind, filedate: Date::parse("2024-01-02") }
     }
 
     fn kind_of(name: &str) -> FileKind {
@@ -514,7 +514,7 @@ mod tests {
         assert_eq!(rows[0].uuid, A, "UUIDs are normalised to lower case");
         assert!(rows[0].in_line_organisation);
         assert_eq!((rows[0].unit_type.as_deref(), rows[0].cvr.as_deref()), (None, None));
-        assert_eq!(rows[0].last_day, Date::END_OF_TIME);
+        assert_eq!(rows[0].last_day, crate::dates::end_of_time());
         assert_eq!(org.column("PostAdresse"), Some((14, "PostAdresse".to_owned())));
 
         let persons =

@@ -66,6 +66,31 @@ impl Date {
         self.day
     }
 
+    /// Days since 1970-01-01 (negative before it): day arithmetic and weekdays.
+    pub fn days_since_epoch(self) -> i64 {
+        let (month, day) = (i64::from(self.month), i64::from(self.day));
+        let year = i64::from(self.year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// The date `days` after 1970-01-01 (before it when negative).
+    pub fn from_days_since_epoch(days: i64) -> Date {
+        let days = days + 719_468;
+        let era = days.div_euclid(146_097);
+        let day_of_era = days - era * 146_097;
+        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let shifted_month = (5 * day_of_year + 2) / 153;
+        let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+        let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        Date { year: year as i32, month, day }
+    }
+
     /// The day after: what to pass as an exclusive `to` to cover this date and no later one.
     pub fn next_day(self) -> Date {
         if self.day < days_in_month(self.year, self.month) {
@@ -165,6 +190,17 @@ mod tests {
 
     fn validity(from: Option<&str>, to: Option<&str>) -> Validity {
         Validity { from: from.map(Into::into), to: to.map(Into::into) }
+    }
+
+    #[test]
+    fn days_since_the_epoch_count_both_ways_across_leap_days() {
+        let day = |text: &str| Date::parse(text).unwrap();
+        assert_eq!(day("1970-01-01").days_since_epoch(), 0);
+        assert_eq!(day("1969-12-31").days_since_epoch(), -1);
+        assert_eq!(day("2024-03-01").days_since_epoch() - day("2024-02-28").days_since_epoch(), 2);
+        for text in ["0001-01-01", "1900-02-28", "2000-02-29", "2026-11-25", "9999-12-31"] {
+            assert_eq!(Date::from_days_since_epoch(day(text).days_since_epoch()), day(text), "{text}");
+        }
     }
 
     #[test]

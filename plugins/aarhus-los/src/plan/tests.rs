@@ -39,7 +39,7 @@ fn mo() -> MoView {
 }
 
 fn day(text: &str) -> Date {
-    Date::parse_iso(text).unwrap()
+    Date::parse(text).unwrap()
 }
 
 fn no_dar() -> HashMap<String, Option<String>> {
