@@ -15,12 +15,16 @@ mod stats;
 
 use moport::caps::mo::MoSource;
 use moport::caps::mo::demo::{self, DemoSpec};
+use moport::caps::mo::filter::Record;
+use moport::caps::mo::graphql::client::PAGE_SIZE;
 use moport::caps::mo::graphql::{GraphqlSource, Mode};
 use moport::caps::mo::snapshot::Snapshot;
+use moport::caps::mo::snapshot::SnapshotFile;
 use moport::engine::cache::ComponentCache;
 use moport::manifest::Manifest;
 use moport::{Host, RunOptions};
 use stats::{ms, sample, stats};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -82,6 +86,14 @@ fn main() {
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let standin = runtime.block_on(mo_standin::MoStandin::start(&file, Duration::from_secs(300)));
+    let objects = objects(&file);
+    // MO pages by object, each collection by itself: the fewest pages a full read can take.
+    let fewest_pages: usize = objects.iter().map(|(_, count)| count.div_ceil(PAGE_SIZE)).sum();
+    let total: usize = objects.iter().map(|(_, count)| count).sum();
+    println!(
+        "objects to fetch                  {total} ({}); pages of {PAGE_SIZE}: at least {fewest_pages}",
+        objects.iter().map(|(name, count)| format!("{name} {count}")).collect::<Vec<_>>().join(", ")
+    );
     // Without latency the figure is the work of the stand-in and the host; the injected
     // latency shows what round trips to a distant MO add on top.
     for latency in [Duration::ZERO, LATENCY] {
@@ -103,6 +115,7 @@ fn main() {
         });
         println!("graphql cache, full fetch, {:>2} ms latency  {}", latency.as_millis(), ms(&fetches));
         println!("  HTTP requests per fetch (token included)  {}", stats(&requests, 0));
+        println!("  target: requests <= ceil({total} / {PAGE_SIZE}) + 10 = {}", total.div_ceil(PAGE_SIZE) + 10);
     }
 
     // The plan2learn plugin itself over GraphQL, a fresh source per run so nothing is reused.
@@ -130,6 +143,24 @@ fn main() {
             println!("  GraphQL requests per run  {}", stats(&requests, 0));
         }
     }
+}
+
+/// The number of objects (distinct uuids) in each collection of a full read.
+fn objects(file: &SnapshotFile) -> Vec<(&'static str, usize)> {
+    fn distinct<T: Record>(rows: &[T]) -> (&'static str, usize) {
+        (T::COLLECTION, rows.iter().map(Record::uuid).collect::<HashSet<_>>().len())
+    }
+    vec![
+        distinct(&file.facets),
+        distinct(&file.classes),
+        distinct(&file.org_units),
+        distinct(&file.employees),
+        distinct(&file.engagements),
+        distinct(&file.managers),
+        distinct(&file.addresses),
+        distinct(&file.it_systems),
+        distinct(&file.it_users),
+    ]
 }
 
 /// The child: loads the snapshot once and prints its time and memory.

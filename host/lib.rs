@@ -15,3 +15,9 @@ pub mod secret;
 pub mod template;
 
 pub use runner::{ExitStatus, Host, RunError, RunOptions, RunOutcome};
+
+/// The allocator of every program built on the host: `moport`, its tests and its benchmarks, so
+/// the benchmarks measure what operators run. With glibc's malloc, over half the native
+/// export's profile was the allocator; BENCHMARKS.md has the figures with and without.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

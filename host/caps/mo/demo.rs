@@ -277,6 +277,7 @@ impl<'a> Generator<'a> {
         self.make_classes();
         let units = self.make_units();
         self.make_persons(&units);
+        self.file.sort();
         self.file
     }
 

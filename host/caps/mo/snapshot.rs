@@ -92,6 +92,20 @@ impl SnapshotFile {
         }
     }
 
+    /// Puts every collection in the order `mo-read` hands records out in; a file saved in it
+    /// loads without sorting.
+    pub fn sort(&mut self) {
+        sort_records(&mut self.facets);
+        sort_records(&mut self.classes);
+        sort_records(&mut self.org_units);
+        sort_records(&mut self.employees);
+        sort_records(&mut self.engagements);
+        sort_records(&mut self.managers);
+        sort_records(&mut self.addresses);
+        sort_records(&mut self.it_systems);
+        sort_records(&mut self.it_users);
+    }
+
     /// The file as moport writes it: indented JSON ending in a newline.
     pub fn to_json(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("snapshot records always serialise");
@@ -120,8 +134,6 @@ impl Snapshot {
 
     /// Parses snapshot JSON; `path` names the file in errors.
     pub fn from_json(path: &Path, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
-        // Read the envelope first, so a file of another format or version is named as such
-        // instead of failing on its first unexpected field.
         #[derive(Deserialize)]
         struct Envelope {
             format: Option<String>,
@@ -133,16 +145,24 @@ impl Snapshot {
             column: err.column(),
             message: err.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
         };
-        let envelope: Envelope = serde_json::from_slice(bytes).map_err(parse_error)?;
-        let found = envelope.format.unwrap_or_default();
+        // The envelope is checked even when the whole file parses, and read on its own only
+        // when it does not: a file of another format or version is named as such instead of
+        // failing on its first unexpected field, and a good file is parsed once.
+        let (format, version, file) = match serde_json::from_slice::<SnapshotFile>(bytes) {
+            Ok(file) => (Some(file.format.clone()), Some(file.version), Ok(file)),
+            Err(err) => {
+                let envelope: Envelope = serde_json::from_slice(bytes).map_err(parse_error)?;
+                (envelope.format, envelope.version, Err(err))
+            }
+        };
+        let found = format.unwrap_or_default();
         if found != FORMAT {
             return Err(SnapshotError::NotASnapshot { path: path.to_owned(), found });
         }
-        if let Some(found) = envelope.version.filter(|v| *v != VERSION) {
+        if let Some(found) = version.filter(|v| *v != VERSION) {
             return Err(SnapshotError::Version { path: path.to_owned(), found });
         }
-        let file: SnapshotFile = serde_json::from_slice(bytes).map_err(parse_error)?;
-        Snapshot::new(path, file)
+        Snapshot::new(path, file.map_err(parse_error)?)
     }
 
     /// Validates and indexes the records of a snapshot file.
@@ -166,15 +186,16 @@ impl Snapshot {
         for manager in &mut file.managers {
             manager.responsibilities.sort();
         }
-        check_and_sort(path, &mut file.facets)?;
-        check_and_sort(path, &mut file.classes)?;
-        check_and_sort(path, &mut file.org_units)?;
-        check_and_sort(path, &mut file.employees)?;
-        check_and_sort(path, &mut file.engagements)?;
-        check_and_sort(path, &mut file.managers)?;
-        check_and_sort(path, &mut file.addresses)?;
-        check_and_sort(path, &mut file.it_systems)?;
-        check_and_sort(path, &mut file.it_users)?;
+        check(path, &file.facets)?;
+        check(path, &file.classes)?;
+        check(path, &file.org_units)?;
+        check(path, &file.employees)?;
+        check(path, &file.engagements)?;
+        check(path, &file.managers)?;
+        check(path, &file.addresses)?;
+        check(path, &file.it_systems)?;
+        check(path, &file.it_users)?;
+        file.sort();
         Ok(Snapshot { file })
     }
 
@@ -286,7 +307,7 @@ pub fn fill_scopes(addresses: &mut [Address], classes: &[Class]) {
 }
 
 /// Checks every record's dates, then puts the collection in `mo-read`'s order.
-fn check_and_sort<T: Record>(path: &Path, rows: &mut [T]) -> Result<(), SnapshotError> {
+fn check<T: Record>(path: &Path, rows: &[T]) -> Result<(), SnapshotError> {
     for row in rows.iter() {
         check_validity(row.validity()).map_err(|problem| SnapshotError::Record {
             path: path.to_owned(),
@@ -295,7 +316,6 @@ fn check_and_sort<T: Record>(path: &Path, rows: &mut [T]) -> Result<(), Snapshot
             problem,
         })?;
     }
-    sort_records(rows);
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use crate::settings::{ConfigError, ManagerRule, PrimaryRule, Settings, StartDate
 use moport_sdk::csv::CsvFile;
 use moport_sdk::dates::{copenhagen_midnight, has_started, valid_on};
 use moport_sdk::mo::{Address, Class, Employee, Engagement, Manager, OrgUnit};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// The facet whose classes are job functions (stillingskoder).
 pub const JOB_FUNCTION_FACET: &str = "engagement_job_function";
@@ -85,19 +85,14 @@ pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ConfigError> {
         })
         .collect();
     let exported_uuids: HashSet<&str> = exported.iter().map(|unit| unit.uuid.as_str()).collect();
-    let persons: BTreeMap<&str, &Employee> = mo.employees.iter().map(|p| (p.uuid.as_str(), p)).collect();
+    let persons: HashMap<&str, &Employee> = mo.employees.iter().map(|p| (p.uuid.as_str(), p)).collect();
     let allowed: HashSet<&str> = settings.allowed_engagement_types.iter().map(String::as_str).collect();
     let is_allowed = |e: &Engagement| e.engagement_type.as_deref().is_some_and(|t| allowed.contains(t));
 
-    // Engagement validities from today on, grouped by engagement in start order: the first is
-    // the one in effect today, or the earliest future one.
-    let mut by_engagement: BTreeMap<&str, Vec<&Engagement>> = BTreeMap::new();
-    for validity in &mo.engagements {
-        by_engagement.entry(&validity.uuid).or_default().push(validity);
-    }
-    for validities in by_engagement.values_mut() {
-        validities.sort_by(|a, b| a.validity.from.cmp(&b.validity.from));
-    }
+    // Engagement validities from today on, by engagement in start order: each engagement's
+    // first is the one in effect today, or the earliest future one.
+    let mut validities: Vec<&Engagement> = mo.engagements.iter().collect();
+    validities.sort_by(|a, b| (&a.uuid, &a.validity.from).cmp(&(&b.uuid, &b.validity.from)));
 
     let organisation = organisation_file(&exported, &mo.addresses, &mo.today);
     let (mut bruger, bruger_index) = bruger_rows(mo, settings, &tree, &persons, &classes, &is_allowed);
@@ -115,58 +110,54 @@ pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ConfigError> {
     let mut job_functions: HashSet<&str> = HashSet::new();
     let mut engagement_rows = 0;
     // Person by person (in uuid order), each person's engagements in uuid order.
-    let mut by_person: BTreeMap<&str, Vec<&Engagement>> = BTreeMap::new();
-    for validities in by_engagement.values() {
-        by_person.entry(validities[0].person.as_str()).or_default().push(validities[0]);
-    }
-    for (person, engagements) in &by_person {
-        if !persons.contains_key(person) {
+    let mut firsts: Vec<&Engagement> = validities.chunk_by(|a, b| a.uuid == b.uuid).map(|same| same[0]).collect();
+    firsts.sort_by(|a, b| (&a.person, &a.uuid).cmp(&(&b.person, &b.uuid)));
+    for e in firsts {
+        if !persons.contains_key(e.person.as_str()) {
             continue; // not a person today: DIPEX's universe is the current persons
         }
-        for &e in engagements {
-            if !exported_uuids.contains(e.org_unit.as_str()) || !is_allowed(e) {
-                continue;
-            }
-            let started = has_started(&e.validity, &mo.today);
-            let start = match settings.rules.start_date {
-                StartDateRule::FutureOnly => (!started).then(|| e.validity.from.clone().unwrap_or_default()),
-                StartDateRule::OriginalStart => match first_starts.get(e.uuid.as_str()) {
-                    Some(start) => Some(start.clone()),
-                    None => continue, // as DIPEX: an engagement MO has no history for is left out
-                },
-            };
-            let primary = match settings.rules.primary {
-                PrimaryRule::IsPrimary => e.is_primary,
-                PrimaryRule::AlwaysZero => false,
-            };
-            let active = started || settings.rules.future_engagements_active;
-            if let Some(job_function) = e.job_function.as_deref() {
-                job_functions.insert(job_function);
-            }
-            engagement.row(&[
-                Some(e.uuid.as_str()),
-                Some(e.person.as_str()),
-                Some(e.org_unit.as_str()),
-                Some(if active { "1" } else { "0" }),
-                e.job_function.as_deref(),
-                Some(if primary { "1" } else { "0" }),
-                e.engagement_type.as_deref().and_then(|t| classes.name(t)),
-                start.as_deref(),
-            ]);
-            engagement_rows += 1;
-            // The primary engagement names the person's title (the last one processed wins);
-            // without an extension or a job function the title is empty, where DIPEX crashes.
-            let from_primary = match settings.rules.title {
-                TitleRule::PrimaryExtension3 => Some(3),
-                TitleRule::PrimaryExtension2 => Some(2),
-                TitleRule::LowestUserKeyExtension1 => None,
-            };
-            if let Some(n) = from_primary.filter(|_| primary)
-                && let Some(&row) = bruger_index.get(e.person.as_str())
-            {
-                let title = extension(e, n).or_else(|| e.job_function.as_deref().and_then(|j| classes.name(j)));
-                bruger[row].5 = title.map(str::to_owned);
-            }
+        if !exported_uuids.contains(e.org_unit.as_str()) || !is_allowed(e) {
+            continue;
+        }
+        let started = has_started(&e.validity, &mo.today);
+        let start = match settings.rules.start_date {
+            StartDateRule::FutureOnly => (!started).then(|| e.validity.from.clone().unwrap_or_default()),
+            StartDateRule::OriginalStart => match first_starts.get(e.uuid.as_str()) {
+                Some(start) => Some(start.clone()),
+                None => continue, // as DIPEX: an engagement MO has no history for is left out
+            },
+        };
+        let primary = match settings.rules.primary {
+            PrimaryRule::IsPrimary => e.is_primary,
+            PrimaryRule::AlwaysZero => false,
+        };
+        let active = started || settings.rules.future_engagements_active;
+        if let Some(job_function) = e.job_function.as_deref() {
+            job_functions.insert(job_function);
+        }
+        engagement.row(&[
+            Some(e.uuid.as_str()),
+            Some(e.person.as_str()),
+            Some(e.org_unit.as_str()),
+            Some(if active { "1" } else { "0" }),
+            e.job_function.as_deref(),
+            Some(if primary { "1" } else { "0" }),
+            e.engagement_type.as_deref().and_then(|t| classes.name(t)),
+            start.as_deref(),
+        ]);
+        engagement_rows += 1;
+        // The primary engagement names the person's title (the last one processed wins);
+        // without an extension or a job function the title is empty, where DIPEX crashes.
+        let from_primary = match settings.rules.title {
+            TitleRule::PrimaryExtension3 => Some(3),
+            TitleRule::PrimaryExtension2 => Some(2),
+            TitleRule::LowestUserKeyExtension1 => None,
+        };
+        if let Some(n) = from_primary.filter(|_| primary)
+            && let Some(&row) = bruger_index.get(e.person.as_str())
+        {
+            let title = extension(e, n).or_else(|| e.job_function.as_deref().and_then(|j| classes.name(j)));
+            bruger[row].5 = title.map(str::to_owned);
         }
     }
 
@@ -220,7 +211,7 @@ pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ConfigError> {
 
 /// The root and every unit below it, in pre-order; children in uuid order (MO's order).
 fn tree<'a>(units: &'a [OrgUnit], root: &str) -> Result<Vec<&'a OrgUnit>, ConfigError> {
-    let mut children: BTreeMap<&str, Vec<&OrgUnit>> = BTreeMap::new();
+    let mut children: HashMap<&str, Vec<&OrgUnit>> = HashMap::new();
     let mut root_unit = None;
     for unit in units {
         if unit.uuid == root {
@@ -279,7 +270,7 @@ fn bruger_rows<'a>(
     mo: &'a MoData,
     settings: &Settings,
     tree: &[&OrgUnit],
-    persons: &BTreeMap<&str, &'a Employee>,
+    persons: &HashMap<&str, &'a Employee>,
     classes: &Classes,
     is_allowed: &impl Fn(&Engagement) -> bool,
 ) -> (Vec<BrugerRow>, HashMap<&'a str, usize>) {
