@@ -306,7 +306,7 @@ pub fn fill_scopes(addresses: &mut [Address], classes: &[Class]) {
     }
 }
 
-/// Checks every record's dates, then puts the collection in `mo-read`'s order.
+/// Checks every record's dates.
 fn check<T: Record>(path: &Path, rows: &[T]) -> Result<(), SnapshotError> {
     for row in rows.iter() {
         check_validity(row.validity()).map_err(|problem| SnapshotError::Record {
