@@ -154,6 +154,12 @@ pub struct FixedClock {
     pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The calendar date in Copenhagen at `instant`: MO's dates are Danish dates, and a host's own
+/// time zone (often UTC on servers) would ask MO for yesterday between midnight and 01:00 or 02:00.
+pub fn copenhagen_date(instant: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    instant.with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
+}
+
 #[derive(Debug)]
 pub struct RunOutcome {
     pub report: Report,
@@ -281,6 +287,7 @@ impl Host {
             )),
         });
         if loaded.contract.capabilities.contains(&Capability::MoRead) {
+            let mut collection_lines = Vec::new();
             let result = match self.mo_source(name) {
                 Err(err) => Err((err.exit_status(), err.to_string())),
                 Ok(MoSource::Snapshot(store)) => {
@@ -292,16 +299,28 @@ impl Host {
                         snapshot.org_units().len()
                     ))
                 }
-                Ok(MoSource::Graphql(mo)) => mo
-                    .organisation()
-                    .await
-                    .map(|org| format!("{} at {} (token and query answered)", org.name, mo.client().endpoint()))
-                    .map_err(|err| {
+                Ok(MoSource::Graphql(mo)) => {
+                    let failed = |err: GraphqlError| {
                         let err = RunError::Mo(err.into());
                         (err.exit_status(), err.to_string())
-                    }),
+                    };
+                    let organisation = mo.organisation().await;
+                    // MO answers the organisation even where every read then fails: read one
+                    // object of each collection.
+                    if organisation.is_ok() {
+                        for (collection, read) in mo.probe().await {
+                            let result = read.map(|n| if n == 0 { "readable, empty" } else { "readable" }.to_owned());
+                            collection_lines
+                                .push(CheckLine { what: format!("MO {collection}"), result: result.map_err(failed) });
+                        }
+                    }
+                    organisation
+                        .map(|org| format!("{} at {} (token and query answered)", org.name, mo.client().endpoint()))
+                        .map_err(failed)
+                }
             };
             lines.push(CheckLine { what: "MO".into(), result });
+            lines.append(&mut collection_lines);
         }
         if loaded.contract.capabilities.contains(&Capability::Dar) {
             let result = match self.dar_provider() {
@@ -384,7 +403,7 @@ impl Host {
             }
             None => None,
         };
-        let today = options.clock.map_or_else(|| chrono::Local::now().date_naive(), |clock| clock.today);
+        let today = options.clock.map_or_else(|| copenhagen_date(chrono::Utc::now()), |clock| clock.today);
         let mo = match loaded.contract.capabilities.contains(&Capability::MoRead) {
             true => Some(MoAccess {
                 source: self.mo_source(plugin)?,
@@ -536,7 +555,17 @@ fn log_captured(plugin: &str, stream: &str, pipe: &MemoryOutputPipe) {
 
 #[cfg(test)]
 mod tests {
-    use super::panic_message;
+    use super::{copenhagen_date, panic_message};
+
+    #[test]
+    fn today_is_the_date_in_copenhagen_whatever_the_hosts_zone() {
+        let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        // 00:40 in Copenhagen is still yesterday in UTC, in winter and in summer.
+        assert_eq!(copenhagen_date(at("2026-12-01T23:40:00Z")), date("2026-12-02"));
+        assert_eq!(copenhagen_date(at("2026-06-30T22:40:00Z")), date("2026-07-01"));
+        assert_eq!(copenhagen_date(at("2026-06-30T21:40:00Z")), date("2026-06-30"));
+    }
 
     #[test]
     fn panic_messages_keep_location_and_text() {

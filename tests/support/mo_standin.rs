@@ -256,13 +256,12 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
         .and_then(|t| state.tokens.lock().unwrap().get(&t).copied())
         .is_some_and(|expires| Instant::now() < expires);
     if !token_valid {
-        // As MO: an unauthenticated GraphQL request gets HTTP 401 from the bearer scheme.
         state.counters.refused_tokens.fetch_add(1, Ordering::SeqCst);
-        return reply(StatusCode::UNAUTHORIZED, r#"{"detail": "Not authenticated"}"#);
+        return not_authenticated();
     }
     let fault = state.faults.next.lock().unwrap().pop_front().or_else(|| state.faults.always.lock().unwrap().clone());
     match fault {
-        Some(Fault::Unauthorized) => return reply(StatusCode::UNAUTHORIZED, r#"{"detail": "Not authenticated"}"#),
+        Some(Fault::Unauthorized) => return not_authenticated(),
         Some(Fault::Status(code)) => {
             return reply(StatusCode::from_u16(code).unwrap(), "<html><body>Bad Gateway</body></html>");
         }
@@ -323,6 +322,11 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
         Err(message) => json!({"data": null, "errors": [{"message": message}]}),
     };
     reply(StatusCode::OK, body.to_string())
+}
+
+/// As MO 66 answers a missing, expired or untrusted token: HTTP 200, not 401.
+fn not_authenticated() -> Reply {
+    reply(StatusCode::OK, r#"{"data": null, "errors": [{"message": "User is not authenticated"}]}"#)
 }
 
 /// A window `[from, to)` of ISO dates; `None` is unbounded.
@@ -421,8 +425,9 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
         {
             let object = first["uuid"].as_str().unwrap();
             if uuids.as_ref().is_none_or(|uuids| uuids.contains(object)) && passes(&group) {
+                // One more than the page, to know whether another page follows, as MO does.
                 selected.push((object, std::mem::take(&mut group)));
-                if selected.len() == limit {
+                if selected.len() > limit {
                     break;
                 }
             }
@@ -432,7 +437,15 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
             group.push(record);
         }
     }
-    let next_cursor = (selected.len() == limit).then(|| format!("cursor:{}", selected.last().unwrap().0));
+    let more = limit > 0 && selected.len() > limit;
+    selected.truncate(limit);
+    let next_cursor = more.then(|| format!("cursor:{}", selected.last().unwrap().0));
+    // MO 66 cannot read two or more objects at a registration time.
+    if filter["registration_time"].is_string() && selected.len() > 1 {
+        return Err("ErrorCodes.E_INVALID_INPUT: Multiple uuid parameters passed to search operation. Only one uuid \
+                    parameter is supported."
+            .to_owned());
+    }
     let objects: Vec<Value> = selected
         .iter()
         .map(|(uuid, records)| {
@@ -667,11 +680,18 @@ fn clip(rows: &mut Vec<Value>, uuid: &str, from: Option<&str>, to: Option<&str>)
     rows.extend(kept);
 }
 
-/// The birth date in a CPR number, as MO sets a new person's validity from it.
+/// The birth date in a CPR number, as MO sets a new person's validity from it: the seventh digit
+/// says the century (MO's `mora.util.get_cpr_birthdate`).
 fn birth_validity(cpr: &Value) -> Value {
     let from = cpr.as_str().filter(|c| c.len() == 10).map(|c| {
         let year: u32 = c[4..6].parse().unwrap();
-        let century = if year > 30 { 1900 } else { 2000 };
+        let century = match c.as_bytes()[6] {
+            b'0'..=b'3' => 1900,
+            b'4' | b'9' if year <= 36 => 2000,
+            b'4' | b'9' => 1900,
+            _ if year <= 57 => 2000,
+            _ => 1800,
+        };
         format!("{}-{}-{}", century + year, &c[2..4], &c[0..2])
     });
     json!({"from": from, "to": null})

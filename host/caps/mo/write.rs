@@ -46,8 +46,7 @@ writable! {
     // MO formats the name (for DAR, from DAWA) and resolves the DAR fields; the scope is the
     // address type's.
     Address => &["name", "dar", "scope"];
-    // Not read back over GraphQL yet (see docs/mo-graphql.md).
-    ItUser => &["engagement"];
+    ItUser => &[];
 }
 
 /// A kind of object as messages name it ("org unit").

@@ -155,19 +155,29 @@ impl MoClient {
             self.http.post(self.settings.endpoint()).bearer_auth(&bearer).json(body).send().await.map_err(transient)?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(transient)?;
-        if status == reqwest::StatusCode::UNAUTHORIZED {
+        // MO 66 answers a token it does not accept with HTTP 200 and "User is not authenticated";
+        // a proxy in front of it may answer 401.
+        if status == reqwest::StatusCode::UNAUTHORIZED || mentions(&bytes, NOT_AUTHENTICATED) {
             // A token Keycloak has just issued will not do better on the next try.
             if fresh {
                 return Err(Failure::Fatal(GraphqlError::Auth {
                     url: self.settings.endpoint(),
                     problem: format!(
-                        "MO refused a token Keycloak had just issued ({}); check that MO trusts this Keycloak \
-                         realm and that the client has MO's roles (reader, and for importers creator, updater, terminator)",
+                        "MO refused a token Keycloak had just issued to the client `{}` ({}); check that MO \
+                         trusts this Keycloak realm (MO's KEYCLOAK_HOST, KEYCLOAK_REALM) and that the clocks agree",
+                        self.settings.client_id,
                         excerpt(&bytes)
                     ),
                 }));
             }
             return Err(Failure::Unauthorized { bearer });
+        }
+        if mentions(&bytes, NO_POLICY) {
+            return Err(Failure::Fatal(GraphqlError::Forbidden {
+                operation: operation.to_owned(),
+                client: self.settings.client_id.clone(),
+                roles: roles_for(operation),
+            }));
         }
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(Failure::Transient(format!("HTTP {status}")));
@@ -265,36 +275,89 @@ impl MoClient {
         Ok(Token { bearer: grant.access_token, renew_at: Instant::now() + renew_after })
     }
 
-    /// Every object of a collection, page by page. `variables` hold the filter and validity
-    /// window; `on_page` hears the running count.
-    pub async fn fetch_all<T: DeserializeOwned>(
+    /// One page of at most `limit` objects after `cursor`, and the cursor of the next page
+    /// (`None` after the last). `variables` hold the filter and validity window.
+    pub async fn page<T: DeserializeOwned>(
         &self,
         operation: &str,
         document: &str,
         mut variables: Value,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Object<T>>, Option<String>), GraphqlError> {
+        variables["limit"] = json!(limit);
+        variables["cursor"] = json!(cursor);
+        let PageData { page } = self.execute::<PageData<T>>(operation, document, variables).await?;
+        let next = page.page_info.next_cursor;
+        // Keyset cursors only move forward; the same one again would loop for ever.
+        if let Some(next) = next.as_deref().filter(|next| Some(*next) == cursor) {
+            return Err(GraphqlError::Decode {
+                operation: operation.to_owned(),
+                problem: format!("MO answered the cursor `{next}` with itself; paging cannot go on"),
+            });
+        }
+        Ok((page.objects, next))
+    }
+
+    /// Every object of a collection, page by page; `on_page` hears the running count.
+    pub async fn fetch_all<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        document: &str,
+        variables: Value,
         mut on_page: impl FnMut(usize),
     ) -> Result<Vec<Object<T>>, GraphqlError> {
         let mut objects = Vec::new();
-        let mut cursor = Value::Null;
+        let mut cursor = None;
         loop {
-            variables["limit"] = json!(PAGE_SIZE);
-            variables["cursor"] = cursor.clone();
-            let PageData { page } = self.execute::<PageData<T>>(operation, document, variables.clone()).await?;
-            objects.extend(page.objects);
+            let (page, next) =
+                self.page::<T>(operation, document, variables.clone(), cursor.as_deref(), PAGE_SIZE).await?;
+            objects.extend(page);
             on_page(objects.len());
-            match page.page_info.next_cursor {
-                // Keyset cursors only move forward; the same one again would loop for ever.
-                Some(next) if cursor.as_str() == Some(next.as_str()) => {
-                    return Err(GraphqlError::Decode {
-                        operation: operation.to_owned(),
-                        problem: format!("MO answered the cursor `{next}` with itself; paging cannot go on"),
-                    });
-                }
-                Some(next) => cursor = Value::String(next),
+            match next {
+                Some(next) => cursor = Some(next),
                 None => return Ok(objects),
             }
         }
     }
+}
+
+/// MO's message for a request whose token it does not accept.
+const NOT_AUTHENTICATED: &str = "User is not authenticated";
+/// MO's message for a token without the role a field needs.
+const NO_POLICY: &str = "No policy approved the access";
+
+/// Whether a reply's GraphQL errors include `message`.
+fn mentions(body: &[u8], message: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Errors {
+        #[serde(default)]
+        errors: Vec<Value>,
+    }
+    serde_json::from_slice::<Errors>(body)
+        .is_ok_and(|reply| reply.errors.iter().any(|e| e.get("message").and_then(Value::as_str) == Some(message)))
+}
+
+/// The MO role a read needs (MO's `mora/graphapi/permissions.py`); a write needs several.
+fn roles_for(operation: &str) -> String {
+    let collection = match operation {
+        "Organisation" => "org",
+        "Facets" => "facet",
+        "Classes" => "class",
+        "OrgUnits" => "org_unit",
+        "Employees" => "employee",
+        "Engagements" => "engagement",
+        "Managers" => "manager",
+        "Addresses" => "address",
+        "ITSystems" => "itsystem",
+        "ITUsers" => "ituser",
+        _ => {
+            return "create_<collection>, update_<collection> and terminate_<collection> for each collection \
+                    the plugin writes (and read_<collection> for each it reads)"
+                .to_owned();
+        }
+    };
+    format!("read_{collection}")
 }
 
 fn transient(err: reqwest::Error) -> Failure {

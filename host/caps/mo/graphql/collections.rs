@@ -1,11 +1,14 @@
 //! The v30 query documents the host sends, one per collection, and how their replies become the
 //! records of the WIT contract. Every document takes the same variables: `$filter` (which
-//! objects), `$start`/`$end` (which validities), `$rt` (the run's fixed registration time, so
-//! every page reads the same state of MO), `$limit` and `$cursor`. References are read as
+//! objects), `$start`/`$end` (which validities), `$limit` and `$cursor`. References are read as
 //! `*_response { uuid }`, which MO answers from the stored reference without another lookup.
+//!
+//! No document names a registration time: MO 66 refuses one for two or more objects ("Multiple
+//! uuid parameters passed to search operation"), so every read is of MO's present (see
+//! docs/mo-graphql.md for the consistency that gives).
 
 use crate::bindings::moport::host::mo_read::{
-    Address, Class, DarFields, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit,
+    Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit,
 };
 use crate::bindings::moport::host::types::Validity;
 use serde::Deserialize;
@@ -63,13 +66,13 @@ macro_rules! document {
             $operation,
             "($limit: int, $cursor: Cursor, $filter: ",
             $filter,
-            ", $start: DateTime, $end: DateTime, $rt: DateTime) {\n",
+            ", $start: DateTime, $end: DateTime) {\n",
             "  page: ",
             $field,
             "(limit: $limit, cursor: $cursor, filter: $filter",
             $extra_args,
             ") {\n",
-            "    objects {\n      uuid\n      validities(start: $start, end: $end, registration_time: $rt) {\n",
+            "    objects {\n      uuid\n      validities(start: $start, end: $end) {\n",
             $fields,
             "        validity { from to }\n      }\n    }\n    page_info { next_cursor }\n  }\n}\n"
         )
@@ -320,20 +323,7 @@ pub struct AddressRow {
     person_response: Option<Ref>,
     org_unit_response: Option<Ref>,
     engagement_response: Option<Ref>,
-    resolve: Option<Resolved>,
     validity: MoValidity,
-}
-/// MO's own DAR look-up of the address (`DARAddress`); other address kinds carry no fields.
-#[derive(Deserialize)]
-pub struct Resolved {
-    #[serde(rename = "__typename")]
-    kind: String,
-    road_name: Option<String>,
-    house_number: Option<String>,
-    floor: Option<String>,
-    door: Option<String>,
-    zip_code: Option<String>,
-    zip_code_name: Option<String>,
 }
 impl Collection for Addresses {
     type Row = AddressRow;
@@ -344,26 +334,13 @@ impl Collection for Addresses {
         "addresses",
         "AddressFilter",
         "",
-        "        value\n        name\n        address_type_response { uuid }\n        visibility_response { uuid }\n        person_response { uuid }\n        org_unit_response { uuid }\n        engagement_response { uuid }\n        resolve {\n          __typename\n          ... on DARAddress { road_name house_number floor door zip_code zip_code_name }\n        }\n"
+        "        value\n        name\n        address_type_response { uuid }\n        visibility_response { uuid }\n        person_response { uuid }\n        org_unit_response { uuid }\n        engagement_response { uuid }\n"
     );
     const UNIT_FILTER: UnitFilter = UnitFilter::OrgUnitAncestor;
-    /// The address type's scope is filled in from the classes (see `GraphqlSource`).
+    /// The address type's scope is filled in from the classes (see `GraphqlSource`). MO's own
+    /// DAR look-up (`resolve`) is not asked for: one address it cannot resolve fails the whole
+    /// query (`data: null`), and it waits 30 s for an address service it cannot reach.
     fn record(uuid: &str, row: AddressRow) -> Address {
-        let dar = row.resolve.filter(|r| r.kind == "DARAddress").and_then(|r| {
-            let mut street = [r.road_name?, r.house_number.unwrap_or_default()].join(" ").trim().to_owned();
-            match (r.floor.filter(|f| !f.is_empty()), r.door.filter(|d| !d.is_empty())) {
-                (Some(floor), Some(door)) => street.push_str(&format!(", {floor}. {door}")),
-                (Some(floor), None) => street.push_str(&format!(", {floor}.")),
-                (None, Some(door)) => street.push_str(&format!(", {door}")),
-                (None, None) => {}
-            }
-            Some(DarFields {
-                id: row.value.clone(),
-                street,
-                postcode: r.zip_code.unwrap_or_default(),
-                city: r.zip_code_name.unwrap_or_default(),
-            })
-        });
         Address {
             uuid: uuid.into(),
             name: row.name.unwrap_or_else(|| row.value.clone()),
@@ -374,7 +351,7 @@ impl Collection for Addresses {
             person: uuid_of(row.person_response),
             org_unit: uuid_of(row.org_unit_response),
             engagement: uuid_of(row.engagement_response),
-            dar,
+            dar: None,
             validity: row.validity.into(),
         }
     }
@@ -405,6 +382,7 @@ pub struct ItUserRow {
     user_key: String,
     itsystem_response: Option<Ref>,
     person_response: Option<Ref>,
+    engagement_response: Option<Ref>,
     validity: MoValidity,
 }
 impl Collection for ItUsers {
@@ -416,18 +394,16 @@ impl Collection for ItUsers {
         "itusers",
         "ITUserFilter",
         "",
-        "        user_key\n        itsystem_response { uuid }\n        person_response { uuid }\n"
+        "        user_key\n        itsystem_response { uuid }\n        person_response { uuid }\n        engagement_response { uuid }\n"
     );
     const UNIT_FILTER: UnitFilter = UnitFilter::None;
-    /// The engagement link of an IT user is not read yet: its v30 field was not verified
-    /// against the schema.
     fn record(uuid: &str, row: ItUserRow) -> ItUser {
         ItUser {
             uuid: uuid.into(),
             user_key: row.user_key,
             it_system: uuid_of(row.itsystem_response).unwrap_or_default(),
             person: uuid_of(row.person_response),
-            engagement: None,
+            engagement: uuid_of(row.engagement_response),
             validity: row.validity.into(),
         }
     }
@@ -443,7 +419,7 @@ mod tests {
     #[test]
     fn documents_declare_every_variable_they_use() {
         for document in [Facets::DOCUMENT, Classes::DOCUMENT, Managers::DOCUMENT, Addresses::DOCUMENT] {
-            for variable in ["$limit", "$cursor", "$filter", "$start", "$end", "$rt"] {
+            for variable in ["$limit", "$cursor", "$filter", "$start", "$end"] {
                 assert_eq!(document.matches(variable).count(), 2, "{variable} in {document}");
             }
         }
@@ -451,22 +427,24 @@ mod tests {
     }
 
     #[test]
-    fn mo_datetimes_become_dates_and_dar_fields_a_street() {
+    fn no_document_names_a_registration_time() {
+        for document in [Facets::DOCUMENT, OrgUnits::DOCUMENT, Addresses::DOCUMENT, ItUsers::DOCUMENT] {
+            assert!(!document.contains("registration_time"), "{document}");
+        }
+    }
+
+    #[test]
+    fn mo_datetimes_become_dates() {
         let row: AddressRow = serde_json::from_value(serde_json::json!({
             "value": "0a3f50a0-75eb-32b8-e044-0003ba298018", "name": "Rådhuspladsen 2, 3. tv, 8000 Aarhus C",
             "address_type_response": {"uuid": "t"}, "visibility_response": null, "person_response": null,
             "org_unit_response": {"uuid": "u"}, "engagement_response": null,
-            "resolve": {"__typename": "DARAddress", "road_name": "Rådhuspladsen", "house_number": "2",
-                        "floor": "3", "door": "tv", "zip_code": "8000", "zip_code_name": "Aarhus C"},
-            "validity": {"from": "2021-01-01T00:00:00+01:00", "to": null}
+            "validity": {"from": "2021-01-01T00:00:00+01:00", "to": "2024-06-01T00:00:00+02:00"}
         }))
         .unwrap();
         let address = Addresses::record("a", row);
-        assert_eq!((address.validity.from.as_deref(), address.validity.to.as_deref()), (Some("2021-01-01"), None));
-        let dar = address.dar.unwrap();
-        assert_eq!(
-            (dar.street.as_str(), dar.postcode.as_str(), dar.city.as_str()),
-            ("Rådhuspladsen 2, 3. tv", "8000", "Aarhus C")
-        );
+        let validity = (address.validity.from.as_deref(), address.validity.to.as_deref());
+        assert_eq!(validity, (Some("2021-01-01"), Some("2024-06-01")));
+        assert!(address.dar.is_none(), "DAR fields come from moport's own provider, not MO's resolver");
     }
 }

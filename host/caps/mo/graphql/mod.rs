@@ -34,6 +34,11 @@ pub enum GraphqlError {
     Auth { url: String, problem: String },
     #[error("MO at {url} did not answer {operation} after {attempts} tries; the last failure: {last}")]
     Unavailable { url: String, operation: String, attempts: u32, last: String },
+    #[error(
+        "MO refused {operation} to the client `{client}`: no policy approved the access; give the client \
+         MO's role {roles} in Keycloak"
+    )]
+    Forbidden { operation: String, client: String, roles: String },
     #[error("MO at {url} refused {operation} with HTTP {status}: {body}")]
     Refused { url: String, operation: String, status: u16, body: String },
     #[error("MO reported errors for {operation}: {messages}")]
@@ -137,34 +142,22 @@ impl Kept for collections::Addresses {
 pub struct GraphqlSource {
     client: MoClient,
     mode: Mode,
-    reads: std::sync::Mutex<Reads>,
-}
-
-/// What reads see. Until the first write, every query reads at the registration time the source
-/// was opened at, so pages fetched minutes apart see one state of MO. A write moves reads on to
-/// MO's present and drops what was fetched, so a plugin reads what it wrote.
-#[derive(Clone)]
-struct Reads {
-    /// `None` reads MO's present.
-    registration_time: Option<String>,
-    fetched: Arc<Fetched>,
+    /// What was fetched whole. A write drops it, so a plugin reads what it wrote.
+    fetched: std::sync::Mutex<Arc<Fetched>>,
 }
 
 impl GraphqlSource {
     pub fn new(settings: GraphqlSettings, mode: Mode, retry: RetryPolicy) -> Result<GraphqlSource, GraphqlError> {
-        let registration_time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let reads = Reads { registration_time: Some(registration_time), fetched: Arc::default() };
-        Ok(GraphqlSource { client: MoClient::new(settings, retry)?, mode, reads: std::sync::Mutex::new(reads) })
+        Ok(GraphqlSource { client: MoClient::new(settings, retry)?, mode, fetched: Default::default() })
     }
 
-    fn reads(&self) -> Reads {
-        self.reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    fn fetched(&self) -> Arc<Fetched> {
+        self.fetched.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
-    /// After a write: later reads see MO as it is now.
+    /// After a write: later reads fetch MO anew.
     fn wrote(&self) {
-        *self.reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
-            Reads { registration_time: None, fetched: Arc::default() };
+        *self.fetched.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::default();
     }
 
     pub fn mode(&self) -> Mode {
@@ -180,7 +173,7 @@ impl GraphqlSource {
         struct Org {
             org: Organisation,
         }
-        let fetched = self.reads().fetched;
+        let fetched = self.fetched();
         let organisation = fetched.organisation.get_or_try_init(|| async {
             let reply: Org = self.client.execute("Organisation", collections::ORGANISATION, json!({})).await?;
             Ok::<_, GraphqlError>(reply.org)
@@ -188,12 +181,36 @@ impl GraphqlSource {
         Ok(organisation.await?.clone())
     }
 
+    /// Reads one object of every collection, as `moport check` does: MO answers the organisation
+    /// even where a collection then fails (a missing role, an object it cannot decode).
+    pub async fn probe(&self) -> Vec<(&'static str, Result<usize, GraphqlError>)> {
+        use collections::*;
+        let probes = tokio::join!(
+            self.probe_one::<Facets>(),
+            self.probe_one::<Classes>(),
+            self.probe_one::<OrgUnits>(),
+            self.probe_one::<Employees>(),
+            self.probe_one::<Engagements>(),
+            self.probe_one::<Managers>(),
+            self.probe_one::<Addresses>(),
+            self.probe_one::<ItSystems>(),
+            self.probe_one::<ItUsers>(),
+        );
+        vec![probes.0, probes.1, probes.2, probes.3, probes.4, probes.5, probes.6, probes.7, probes.8]
+    }
+
+    async fn probe_one<C: Collection>(&self) -> (&'static str, Result<usize, GraphqlError>) {
+        let variables = json!({"filter": {"from_date": null, "to_date": null}, "start": null, "end": null});
+        let page = self.client.page::<C::Row>(C::OPERATION, C::DOCUMENT, variables, None, 1).await;
+        (C::OPERATION, page.map(|(objects, _)| objects.len()))
+    }
+
     /// Every record of a collection, in every validity, fetched once (until the next write).
     pub async fn all<C: Kept>(&self) -> Result<Arc<Vec<C::Record>>, GraphqlError> {
-        let Reads { registration_time, fetched } = self.reads();
+        let fetched = self.fetched();
         let records = C::cell(&fetched).get_or_try_init(|| async {
-            let filter = json!({"from_date": null, "to_date": null, "registration_time": registration_time});
-            let records = self.fetch_with::<C>(filter, Value::Null, Value::Null, json!(registration_time)).await?;
+            let filter = json!({"from_date": null, "to_date": null});
+            let records = self.fetch_with::<C>(filter, Value::Null, Value::Null).await?;
             Ok::<_, GraphqlError>(Arc::new(C::complete(self, records).await?))
         });
         Ok(records.await?.clone())
@@ -218,8 +235,7 @@ impl GraphqlSource {
                 // the run's date.
                 let (start, end) = checked.window();
                 let (start, end) = (json!(start), json!(end));
-                let registration_time = self.reads().registration_time;
-                let mut filter = json!({"from_date": start, "to_date": end, "registration_time": registration_time});
+                let mut filter = json!({"from_date": start, "to_date": end});
                 if !query.uuids.is_empty() {
                     filter["uuids"] = json!(query.uuids);
                 }
@@ -235,7 +251,7 @@ impl GraphqlSource {
                 if !query.facet_user_keys.is_empty() {
                     filter["facet"] = json!({"user_keys": query.facet_user_keys});
                 }
-                let records = self.fetch_with::<C>(filter, start, end, json!(registration_time)).await?;
+                let records = self.fetch_with::<C>(filter, start, end).await?;
                 let mut records = C::complete(self, records).await?;
                 sort_records(&mut records);
                 Ok(records)
@@ -243,16 +259,15 @@ impl GraphqlSource {
         }
     }
 
-    /// `fetch` at registration time `rt` (`null` is now).
+    /// The objects `filter` selects, with their validities in `[start, end)` (`null`: open).
     async fn fetch_with<C: Collection>(
         &self,
         filter: Value,
         start: Value,
         end: Value,
-        rt: Value,
     ) -> Result<Vec<C::Record>, GraphqlError> {
         let bar = logging::counter(&format!("MO {}", C::OPERATION));
-        let variables = json!({"filter": filter, "start": start, "end": end, "rt": rt});
+        let variables = json!({"filter": filter, "start": start, "end": end});
         let objects = self
             .client
             .fetch_all::<C::Row>(C::OPERATION, C::DOCUMENT, variables, |count| bar.set_position(count as u64))
@@ -270,6 +285,7 @@ impl GraphqlSource {
     /// Everything, as one snapshot file: what `moport snapshot` writes.
     pub async fn snapshot(&self) -> Result<SnapshotFile, GraphqlError> {
         use collections::*;
+        let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         // Paging is sequential within a collection, so the time is that of the longest chain
         // of pages: start the big collections first and let a few run at once.
         let gate = tokio::sync::Semaphore::new(PARALLEL_COLLECTIONS);
@@ -299,7 +315,7 @@ impl GraphqlSource {
         Ok(SnapshotFile {
             format: FORMAT.to_owned(),
             version: VERSION,
-            taken_at: self.reads().registration_time.unwrap_or_else(|| chrono::Utc::now().to_rfc3339()),
+            taken_at: started,
             source: self.client.endpoint(),
             organisation,
             facets: facets.to_vec(),

@@ -92,11 +92,10 @@ async fn existing(source: &GraphqlSource, changes: &[Change]) -> Result<Snapshot
     Ok(file)
 }
 
-/// Some objects, read at the present registration time (not the run's fixed one, which would
-/// hide this run's own earlier writes).
+/// Some objects, every validity, as MO holds them now.
 async fn current<C: Kept>(source: &GraphqlSource, uuids: Vec<String>) -> Result<Vec<C::Record>, GraphqlError> {
     let filter = json!({"uuids": uuids, "from_date": null, "to_date": null});
-    let records = source.fetch_with::<C>(filter, Value::Null, Value::Null, Value::Null).await?;
+    let records = source.fetch_with::<C>(filter, Value::Null, Value::Null).await?;
     C::complete(source, records).await
 }
 
