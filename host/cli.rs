@@ -1,7 +1,8 @@
 //! The `moport` command line.
 
+use crate::bindings::moport::host::mo_write::Outcome;
 use crate::caps::mo::demo::{self, DemoSpec};
-use crate::caps::mo::graphql::Mode;
+use crate::caps::mo::graphql::{GraphqlSource, Mode};
 use crate::caps::mo::snapshot::Snapshot;
 use crate::caps::mo::{MoError, MoSource, MoSourceSpec};
 use crate::caps::state::StateStore;
@@ -162,6 +163,29 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Write a snapshot into a live MO: every object in every validity, parents before children,
+    /// in requests of at most `moport.mutations_per_request` mutations. An MO that already holds
+    /// organisation data is refused unless --into-non-empty says otherwise. Run again after a
+    /// failure: what MO already holds is not sent again.
+    #[command(after_help = "Examples:\n  \
+        moport load demo --mo graphql                 the demo municipality into a test MO\n  \
+        moport load mo.json --mo graphql:/opt/dipex/settings/settings.json   a production snapshot into a test MO\n  \
+        moport load mo.json --mo graphql --dry-run    count what would be written\n\n\
+        Never point it at a production MO: it writes every object of the snapshot.")]
+    Load {
+        /// The snapshot to write: `demo` (the built-in demo municipality) or a snapshot file.
+        snapshot: String,
+        /// The MO to write: `graphql` or `graphql:SETTINGS_JSON`.
+        #[arg(long, value_name = "SOURCE", default_value = "graphql")]
+        mo: String,
+        /// Write even if MO already holds org units, persons or other objects: those the
+        /// snapshot names become as it says, the rest stay as they are.
+        #[arg(long)]
+        into_non_empty: bool,
+        /// Read MO and count what would be written, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The made-up demo municipality.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -244,12 +268,15 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             return Ok(());
         }
         Command::Snapshot { mo, out } => return snapshot(mo, out),
+        Command::Load { snapshot, mo, into_non_empty, dry_run } => {
+            return load(snapshot, mo, *into_non_empty, *dry_run);
+        }
         Command::New { name, world, dir, sdk } => return new_plugin(name, *world, dir, sdk, &cli.config),
         _ => {}
     }
     let manifest = Manifest::load(&cli.config)?;
     match cli.command {
-        Command::Demo(_) | Command::Snapshot { .. } | Command::New { .. } => {
+        Command::Demo(_) | Command::Snapshot { .. } | Command::Load { .. } | Command::New { .. } => {
             unreachable!("handled before plugins.toml is read")
         }
         Command::State(command) => {
@@ -353,17 +380,68 @@ fn runtime(plugin: &str) -> Result<tokio::runtime::Runtime, RunError> {
     })
 }
 
-/// `moport snapshot`: the whole MO into one file, or nothing written at all.
-fn snapshot(mo: &str, out: &std::path::Path) -> Result<(), RunError> {
+/// The live MO `--mo` names for a command that needs one.
+fn live_mo(command: &str, mo: &str) -> Result<std::sync::Arc<GraphqlSource>, RunError> {
     let spec = MoSourceSpec::parse(mo, std::path::Path::new(""), Mode::Cache)
         .map_err(|problem| RunError::MoSourceSpec { problem: format!("--mo: {problem}") })?;
-    let MoSource::Graphql(source) = spec.open()? else {
-        return Err(RunError::MoSourceSpec {
+    match spec.open()? {
+        MoSource::Graphql(source) => Ok(source),
+        MoSource::Snapshot(_) => Err(RunError::MoSourceSpec {
             problem: format!(
-                "`moport snapshot` reads a live MO: write `graphql` or `graphql:SETTINGS_JSON`, not `{mo}`"
+                "`moport {command}` needs a live MO: write `graphql` or `graphql:SETTINGS_JSON`, not `{mo}`"
             ),
-        });
+        }),
+    }
+}
+
+/// `moport load`: a snapshot into a live MO, as creates the writer puts in dependency order.
+fn load(snapshot: &str, mo: &str, into_non_empty: bool, dry_run: bool) -> Result<(), RunError> {
+    let file = match snapshot {
+        "demo" => demo::built_in().file().clone(),
+        path => Snapshot::load(std::path::Path::new(path)).map_err(MoError::from)?.file().clone(),
     };
+    let source = live_mo("load", mo)?;
+    let started = std::time::Instant::now();
+    let changes = file.as_creates();
+    let outcomes = runtime("-")?.block_on(async {
+        if !into_non_empty {
+            let mut holding = Vec::new();
+            for (collection, read) in source.probe().await {
+                if read.map_err(MoError::from)? > 0 {
+                    holding.push(collection);
+                }
+            }
+            if !holding.is_empty() {
+                return Err(MoError::NotEmpty { url: source.client().endpoint(), holding: holding.join(", ") });
+            }
+        }
+        crate::caps::mo::graphql::mutations::apply(&source, &changes, dry_run)
+            .await
+            .map_err(|err| MoError::Load { problem: crate::caps::describe_call_error(&err) })
+    })?;
+    let count = |wanted: Outcome| outcomes.iter().filter(|outcome| **outcome == wanted).count();
+    let verb = if dry_run { "would write" } else { "wrote" };
+    println!(
+        "{verb} {} validities of {} into MO at {}: {} created, {} updated, {} already as the snapshot says",
+        changes.len(),
+        file.organisation.name,
+        source.client().endpoint(),
+        count(Outcome::Created),
+        count(Outcome::Updated),
+        count(Outcome::Unchanged),
+    );
+    let traffic = &source.client().traffic;
+    tracing::info!(
+        requests = traffic.requests.load(std::sync::atomic::Ordering::Relaxed),
+        seconds = started.elapsed().as_secs_f64(),
+        "loaded the snapshot"
+    );
+    Ok(())
+}
+
+/// `moport snapshot`: the whole MO into one file, or nothing written at all.
+fn snapshot(mo: &str, out: &std::path::Path) -> Result<(), RunError> {
+    let source = live_mo("snapshot", mo)?;
     let started = std::time::Instant::now();
     let file = runtime("-")?.block_on(source.snapshot()).map_err(MoError::from)?;
     // Checked as a load would check it, so a file moport writes is one moport reads.

@@ -92,7 +92,7 @@ pub enum RunError {
 impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            RunError::Mo(MoError::Snapshot(SnapshotError::Write { .. })) => ExitStatus::Io,
+            RunError::Mo(MoError::Snapshot(SnapshotError::Write { .. }) | MoError::Load { .. }) => ExitStatus::Io,
             RunError::Mo(MoError::Graphql(
                 GraphqlError::Unavailable { .. }
                 | GraphqlError::Refused { .. }
@@ -214,6 +214,9 @@ impl Host {
         let spec = self.mo_spec.as_ref().ok_or_else(|| RunError::NoMoSource { plugin: plugin.into() })?;
         tracing::info!(source = %spec, "opening MO");
         let source = spec.open()?;
+        if let MoSource::Graphql(live) = &source {
+            live.use_dar(self.dar_provider()?);
+        }
         Ok(self.mo.get_or_init(|| source).clone())
     }
 

@@ -535,7 +535,8 @@ fn it_system_row(r: &Value) -> Value {
 
 fn it_user_row(r: &Value) -> Value {
     json!({"user_key": r["user_key"], "itsystem_response": reference(&r["it_system"]),
-           "person_response": reference(&r["person"]), "validity": mo_validity(r)})
+           "person_response": reference(&r["person"]), "engagement_response": reference(&r["engagement"]),
+           "validity": mo_validity(r)})
 }
 
 /// A mutation request: aliased mutators run in order on a copy, kept only when all succeed,
@@ -553,66 +554,7 @@ fn mutate(state: &State, request: &Value) -> Result<Value, Fault> {
         let variable = rest.split(')').next().unwrap_or_default();
         let input = &request["variables"][variable];
         let (kind, verb) = mutator.rsplit_once('_').unwrap();
-        let (field, record) = match kind {
-            "facet" => ("facets", json!({"uuid": input["uuid"], "user_key": input["user_key"]})),
-            "class" => (
-                "classes",
-                json!({"uuid": input["uuid"], "user_key": input["user_key"], "name": input["name"],
-                "facet": input["facet_uuid"], "facet_user_key": "", "scope": input["scope"], "parent": input["parent_uuid"]}),
-            ),
-            "itsystem" => {
-                ("itsystems", json!({"uuid": input["uuid"], "user_key": input["user_key"], "name": input["name"]}))
-            }
-            "org_unit" => (
-                "org_units",
-                json!({"uuid": input["uuid"], "user_key": input["user_key"], "name": input["name"],
-                "parent": input["parent"], "unit_type": input["org_unit_type"], "unit_level": input["org_unit_level"],
-                "hierarchy": input["org_unit_hierarchy"]}),
-            ),
-            "employee" => (
-                "persons",
-                json!({"uuid": input["uuid"], "cpr_number": input["cpr_number"],
-                "given_name": input["given_name"], "surname": input["surname"],
-                "nickname_given_name": input["nickname_given_name"], "nickname_surname": input["nickname_surname"]}),
-            ),
-            "engagement" => {
-                let extensions: Vec<Value> = (1..=10).map(|n| input[format!("extension_{n}")].clone()).collect();
-                // As MO: primary when the primary_type class is `primary` or `explicitly-primary`.
-                let classes: Vec<&Value> = match grouped.get("classes") {
-                    Some(classes) => classes.values().flatten().collect(),
-                    None => collections["classes"].iter().collect(),
-                };
-                let is_primary = classes.iter().any(|class| {
-                    class["uuid"] == input["primary"]
-                        && matches!(class["user_key"].as_str(), Some("primary" | "explicitly-primary"))
-                });
-                (
-                    "engagements",
-                    json!({"uuid": input["uuid"], "user_key": input["user_key"], "person": input["person"],
-                    "org_unit": input["org_unit"], "job_function": input["job_function"],
-                    "engagement_type": input["engagement_type"], "primary": input["primary"], "is_primary": is_primary,
-                    "extensions": extensions}),
-                )
-            }
-            "manager" => (
-                "managers",
-                json!({"uuid": input["uuid"], "person": input["person"], "org_unit": input["org_unit"],
-                "manager_type": input["manager_type"], "manager_level": input["manager_level"],
-                "responsibilities": input["responsibility"]}),
-            ),
-            "address" => (
-                "addresses",
-                json!({"uuid": input["uuid"], "value": input["value"], "name": input["value"],
-                "address_type": input["address_type"], "scope": "", "visibility": input["visibility"],
-                "person": input["person"], "org_unit": input["org_unit"], "engagement": input["engagement"], "dar": null}),
-            ),
-            "ituser" => (
-                "itusers",
-                json!({"uuid": input["uuid"], "user_key": input["user_key"], "it_system": input["itsystem"],
-                "person": input["person"], "engagement": input["engagement"]}),
-            ),
-            other => panic!("the stand-in does not know mutator kind `{other}`"),
-        };
+        let (field, mut record, given) = record_of(kind, input, &collections, &grouped);
         let uuid = input["uuid"].as_str().unwrap().to_owned();
         let objects = grouped.entry(field).or_insert_with(|| {
             let mut objects: HashMap<String, Vec<Value>> = HashMap::new();
@@ -625,7 +567,6 @@ fn mutate(state: &State, request: &Value) -> Result<Value, Fault> {
         let exists = !rows.is_empty();
         match verb {
             "create" => {
-                let mut record = record;
                 // MO derives a new person's validity from the birth date in the CPR number.
                 record["validity"] =
                     if kind == "employee" { birth_validity(&input["cpr_number"]) } else { input["validity"].clone() };
@@ -634,12 +575,16 @@ fn mutate(state: &State, request: &Value) -> Result<Value, Fault> {
             }
             "update" if !exists => return Err(Fault::GraphqlError { key: "E_NOT_FOUND", message: "no such object" }),
             "update" => {
-                let mut record = record;
                 record["validity"] = input["validity"].clone();
-                clip(rows, &uuid, record["validity"]["from"].as_str(), record["validity"]["to"].as_str());
-                rows.push(record);
+                update(rows, &uuid, record, &given, kind == "org_unit" && given.contains("hierarchy"));
             }
-            "terminate" => clip(rows, &uuid, input["to"].as_str(), None),
+            "terminate" => {
+                let (from, to) = match input["from"].as_str() {
+                    Some(from) => (Some(from), input["to"].as_str()),
+                    None => (input["to"].as_str(), None),
+                };
+                clip(rows, &uuid, from, to);
+            }
             other => panic!("the stand-in does not know mutator verb `{other}`"),
         }
         data.insert(alias.to_owned(), json!({"uuid": uuid}));
@@ -654,6 +599,180 @@ fn mutate(state: &State, request: &Value) -> Result<Value, Fault> {
     }
     *state.collections.lock().unwrap() = collections;
     Ok(Value::Object(data))
+}
+
+/// The record a create or update input describes, its collection, and the record fields the
+/// input gives: MO keeps the others per validity on update. `""` clears a text field (MO reads
+/// it back as null); a class is written whole, as MO's class update does.
+fn record_of(
+    kind: &str,
+    input: &Value,
+    collections: &HashMap<&'static str, Vec<Value>>,
+    grouped: &HashMap<&'static str, HashMap<String, Vec<Value>>>,
+) -> (&'static str, Value, HashSet<&'static str>) {
+    let (field, pairs): (&'static str, &[(&'static str, &str)]) = match kind {
+        "facet" => ("facets", &[("user_key", "user_key")]),
+        "class" => (
+            "classes",
+            &[
+                ("user_key", "user_key"),
+                ("name", "name"),
+                ("facet", "facet_uuid"),
+                ("scope", "scope"),
+                ("parent", "parent_uuid"),
+            ],
+        ),
+        "itsystem" => ("itsystems", &[("user_key", "user_key"), ("name", "name")]),
+        "org_unit" => (
+            "org_units",
+            &[
+                ("user_key", "user_key"),
+                ("name", "name"),
+                ("parent", "parent"),
+                ("unit_type", "org_unit_type"),
+                ("unit_level", "org_unit_level"),
+                ("hierarchy", "org_unit_hierarchy"),
+            ],
+        ),
+        "employee" => (
+            "persons",
+            &[
+                ("cpr_number", "cpr_number"),
+                ("given_name", "given_name"),
+                ("surname", "surname"),
+                ("nickname_given_name", "nickname_given_name"),
+                ("nickname_surname", "nickname_surname"),
+            ],
+        ),
+        "engagement" => (
+            "engagements",
+            &[
+                ("user_key", "user_key"),
+                ("person", "person"),
+                ("org_unit", "org_unit"),
+                ("job_function", "job_function"),
+                ("engagement_type", "engagement_type"),
+                ("primary", "primary"),
+            ],
+        ),
+        "manager" => (
+            "managers",
+            &[
+                ("person", "person"),
+                ("org_unit", "org_unit"),
+                ("manager_type", "manager_type"),
+                ("manager_level", "manager_level"),
+                ("responsibilities", "responsibility"),
+            ],
+        ),
+        "address" => (
+            "addresses",
+            &[
+                ("value", "value"),
+                ("name", "value"),
+                ("address_type", "address_type"),
+                ("visibility", "visibility"),
+                ("person", "person"),
+                ("org_unit", "org_unit"),
+                ("engagement", "engagement"),
+            ],
+        ),
+        "ituser" => (
+            "itusers",
+            &[("user_key", "user_key"), ("it_system", "itsystem"), ("person", "person"), ("engagement", "engagement")],
+        ),
+        other => panic!("the stand-in does not know mutator kind `{other}`"),
+    };
+    let cleared = |value: &Value| if value.as_str() == Some("") { Value::Null } else { value.clone() };
+    let mut record = json!({"uuid": input["uuid"]});
+    let mut given = HashSet::new();
+    for (key, input_key) in pairs {
+        let value = &input[*input_key];
+        record[*key] = cleared(value);
+        // A null keeps the old value, except where MO treats it as a value: a unit's parent
+        // (the root), a manager's person (vacant), and every field of a class.
+        if !value.is_null()
+            || kind == "class"
+            || (*key == "parent" && input.get("parent").is_some())
+            || (kind == "manager" && *key == "person")
+        {
+            given.insert(*key);
+        }
+    }
+    match kind {
+        "class" => record["facet_user_key"] = json!(""),
+        "address" => {
+            record["scope"] = json!("");
+            record["dar"] = Value::Null;
+            given.extend(["scope", "dar"]);
+        }
+        "engagement" => {
+            let extensions: Vec<Value> = (1..=10).map(|n| cleared(&input[format!("extension_{n}")])).collect();
+            if (1..=10).any(|n| !input[format!("extension_{n}")].is_null()) {
+                given.insert("extensions");
+            }
+            record["extensions"] = json!(extensions);
+            // As MO: primary when the primary_type class is `primary` or `explicitly-primary`.
+            let classes: Vec<&Value> = match grouped.get("classes") {
+                Some(classes) => classes.values().flatten().collect(),
+                None => collections["classes"].iter().collect(),
+            };
+            let is_primary = classes.iter().any(|class| {
+                class["uuid"] == input["primary"]
+                    && matches!(class["user_key"].as_str(), Some("primary" | "explicitly-primary"))
+            });
+            record["is_primary"] = json!(is_primary);
+            if given.contains("primary") {
+                given.insert("is_primary");
+            }
+        }
+        "ituser" if input["engagements"].as_array().is_some_and(Vec::is_empty) => {
+            record["engagement"] = Value::Null;
+            given.insert("engagement");
+        }
+        _ => {}
+    }
+    (field, record, given)
+}
+
+/// An update as MO applies it: in `[from, to)` the given fields replace MO's, validity by
+/// validity; the rest keep their values; outside the window nothing changes, except that MO
+/// clears a unit's hierarchy everywhere else when an update sets it (`wipe_hierarchy`).
+fn update(rows: &mut Vec<Value>, uuid: &str, record: Value, given: &HashSet<&str>, wipe_hierarchy: bool) {
+    let (from, to) =
+        (record["validity"]["from"].as_str().map(str::to_owned), record["validity"]["to"].as_str().map(str::to_owned));
+    let window = json!({"validity": {"from": from, "to": to}});
+    let window = Window::of(&window["validity"]["from"], &window["validity"]["to"]);
+    let mut inside: Vec<Value> = Vec::new();
+    for row in rows.iter().filter(|r| r["uuid"] == uuid && window.overlaps(r)) {
+        let mut part = row.clone();
+        for key in given {
+            part[*key] = record[*key].clone();
+        }
+        let start = [row["validity"]["from"].as_str(), from.as_deref()].into_iter().flatten().max();
+        let end = match (row["validity"]["to"].as_str(), to.as_deref()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        part["validity"] = json!({"from": start, "to": end});
+        inside.push(part);
+    }
+    if inside.is_empty() {
+        // A window where MO holds nothing: the update makes the object valid there.
+        let mut part = rows.iter().rev().find(|r| r["uuid"] == uuid).cloned().unwrap_or_else(|| record.clone());
+        for key in given {
+            part[*key] = record[*key].clone();
+        }
+        part["validity"] = record["validity"].clone();
+        inside.push(part);
+    }
+    clip(rows, uuid, from.as_deref(), to.as_deref());
+    if wipe_hierarchy {
+        for row in rows.iter_mut().filter(|r| r["uuid"] == uuid) {
+            row["hierarchy"] = Value::Null;
+        }
+    }
+    rows.extend(inside);
 }
 
 /// Cuts the validities of `uuid` out of `[from, to)` (`None` unbounded), keeping what lies outside.

@@ -4,7 +4,7 @@
 //! ask about the same text as often as its rows repeat it.
 
 mod dawa;
-mod table;
+pub mod table;
 
 use super::HostState;
 use crate::bindings::moport::host::dar::{Address, Host};
@@ -71,6 +71,35 @@ pub enum DarProvider {
     Table(Arc<Table>),
 }
 
+impl DarProvider {
+    /// The address with this DAR id, asked of the provider (no cache).
+    pub async fn address(&self, id: &str) -> Result<Option<Address>, CallError> {
+        match self {
+            DarProvider::Off => Ok(None),
+            DarProvider::Dawa(dawa) => dawa.address(id).await,
+            DarProvider::Table(table) => Ok(table.by_id(id)),
+        }
+    }
+}
+
+/// An address as the fields of an MO address record: the street with its number, floor and door
+/// as Danish addresses write them (`Rådhuspladsen 2, 3. tv`).
+pub fn mo_fields(address: &Address) -> crate::bindings::moport::host::mo_read::DarFields {
+    let mut street = format!("{} {}", address.street, address.house_number).trim().to_owned();
+    match (address.floor.as_deref().filter(|f| !f.is_empty()), address.door.as_deref().filter(|d| !d.is_empty())) {
+        (Some(floor), Some(door)) => street.push_str(&format!(", {floor}. {door}")),
+        (Some(floor), None) => street.push_str(&format!(", {floor}.")),
+        (None, Some(door)) => street.push_str(&format!(", {door}")),
+        (None, None) => {}
+    }
+    crate::bindings::moport::host::mo_read::DarFields {
+        id: address.id.clone(),
+        street,
+        postcode: address.postcode.clone(),
+        city: address.city.clone(),
+    }
+}
+
 /// One run's DAR access, with its cache.
 pub struct PluginDar {
     provider: DarProvider,
@@ -111,11 +140,7 @@ impl PluginDar {
         if let Some(found) = self.by_id.get(&id) {
             return Ok(found.clone());
         }
-        let found = match &self.provider {
-            DarProvider::Off => None,
-            DarProvider::Dawa(dawa) => dawa.address(&id).await?,
-            DarProvider::Table(table) => table.by_id(&id),
-        };
+        let found = self.provider.address(&id).await?;
         self.by_id.insert(id, found.clone());
         Ok(found)
     }
@@ -144,6 +169,24 @@ impl Host for HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_becomes_mo_fields_with_floor_and_door() {
+        let address = Address {
+            id: "0a3f50a0-75eb-32b8-e044-0003ba298018".into(),
+            street: "Rådhuspladsen".into(),
+            house_number: "2".into(),
+            floor: Some("3".into()),
+            door: Some("tv".into()),
+            postcode: "8000".into(),
+            city: "Aarhus C".into(),
+            text: "Rådhuspladsen 2, 3. tv, 8000 Aarhus C".into(),
+        };
+        let fields = mo_fields(&address);
+        assert_eq!((fields.street.as_str(), fields.postcode.as_str()), ("Rådhuspladsen 2, 3. tv", "8000"));
+        let ground = mo_fields(&Address { floor: None, door: None, ..address });
+        assert_eq!(ground.street, "Rådhuspladsen 2");
+    }
 
     #[test]
     fn providers_parse_and_name_the_choices_when_wrong() {

@@ -29,6 +29,13 @@ pub enum MoError {
     Snapshot(#[from] snapshot::SnapshotError),
     #[error(transparent)]
     Graphql(#[from] GraphqlError),
+    #[error(
+        "MO at {url} already holds {holding}; `moport load` writes into an empty MO unless given \
+         --into-non-empty"
+    )]
+    NotEmpty { url: String, holding: String },
+    #[error("MO refused the load: {problem}; what MO took is kept, and running the load again sends only the rest")]
+    Load { problem: String },
 }
 
 /// Where a run reads MO from.

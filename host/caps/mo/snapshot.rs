@@ -106,6 +106,23 @@ impl SnapshotFile {
         sort_records(&mut self.it_users);
     }
 
+    /// Every validity of every record as a `mo-write` create, which is how `moport load` writes
+    /// a snapshot into an MO (the writer orders them so parents come first).
+    pub fn as_creates(&self) -> Vec<Change> {
+        use crate::bindings::moport::host::mo_write::Object;
+        let mut changes = Vec::new();
+        changes.extend(self.facets.iter().cloned().map(Object::Facet));
+        changes.extend(self.classes.iter().cloned().map(Object::Class));
+        changes.extend(self.it_systems.iter().cloned().map(Object::ItSystem));
+        changes.extend(self.org_units.iter().cloned().map(Object::OrgUnit));
+        changes.extend(self.employees.iter().cloned().map(Object::Employee));
+        changes.extend(self.engagements.iter().cloned().map(Object::Engagement));
+        changes.extend(self.addresses.iter().cloned().map(Object::Address));
+        changes.extend(self.managers.iter().cloned().map(Object::Manager));
+        changes.extend(self.it_users.iter().cloned().map(Object::ItUser));
+        changes.into_iter().map(Change::Create).collect()
+    }
+
     /// The file as moport writes it: indented JSON ending in a newline.
     pub fn to_json(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("snapshot records always serialise");

@@ -349,7 +349,7 @@ fn take<T: Record>(rows: &mut Vec<T>, uuid: &str) -> Vec<T> {
 }
 
 /// Everything but the validity and the computed fields, to tell whether a write changes anything.
-fn fields_of<T: Serialize>(record: &T, computed: &[&str]) -> serde_json::Value {
+pub(crate) fn fields_of<T: Serialize>(record: &T, computed: &[&str]) -> serde_json::Value {
     let mut value = serde_json::to_value(record).expect("records always serialise");
     if let Some(fields) = value.as_object_mut() {
         fields.remove("validity");
@@ -361,12 +361,12 @@ fn fields_of<T: Serialize>(record: &T, computed: &[&str]) -> serde_json::Value {
 }
 
 /// Starts compare with `None` as the beginning of time.
-fn start_cmp(a: &Option<String>, b: &Option<String>) -> Ordering {
+pub(crate) fn start_cmp(a: &Option<String>, b: &Option<String>) -> Ordering {
     a.cmp(b)
 }
 
 /// Ends compare with `None` as the end of time.
-fn end_cmp(a: &Option<String>, b: &Option<String>) -> Ordering {
+pub(crate) fn end_cmp(a: &Option<String>, b: &Option<String>) -> Ordering {
     match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,

@@ -317,7 +317,6 @@ pub struct Addresses;
 #[derive(Deserialize)]
 pub struct AddressRow {
     value: String,
-    name: Option<String>,
     address_type_response: Option<Ref>,
     visibility_response: Option<Ref>,
     person_response: Option<Ref>,
@@ -334,16 +333,17 @@ impl Collection for Addresses {
         "addresses",
         "AddressFilter",
         "",
-        "        value\n        name\n        address_type_response { uuid }\n        visibility_response { uuid }\n        person_response { uuid }\n        org_unit_response { uuid }\n        engagement_response { uuid }\n"
+        "        value\n        address_type_response { uuid }\n        visibility_response { uuid }\n        person_response { uuid }\n        org_unit_response { uuid }\n        engagement_response { uuid }\n"
     );
     const UNIT_FILTER: UnitFilter = UnitFilter::OrgUnitAncestor;
-    /// The address type's scope is filled in from the classes (see `GraphqlSource`). MO's own
-    /// DAR look-up (`resolve`) is not asked for: one address it cannot resolve fails the whole
-    /// query (`data: null`), and it waits 30 s for an address service it cannot reach.
+    /// The address type's scope is filled in from the classes, a DAR address's text and fields
+    /// from moport's own DAR provider (see `GraphqlSource`). MO's own DAR look-up (`resolve`,
+    /// and `name`, which it formats from it) is not asked for: one address it cannot resolve
+    /// fails the whole query, and it waits 30 s for an address service it cannot reach.
     fn record(uuid: &str, row: AddressRow) -> Address {
         Address {
             uuid: uuid.into(),
-            name: row.name.unwrap_or_else(|| row.value.clone()),
+            name: row.value.clone(),
             value: row.value,
             address_type: uuid_of(row.address_type_response).unwrap_or_default(),
             scope: String::new(),
@@ -436,8 +436,7 @@ mod tests {
     #[test]
     fn mo_datetimes_become_dates() {
         let row: AddressRow = serde_json::from_value(serde_json::json!({
-            "value": "0a3f50a0-75eb-32b8-e044-0003ba298018", "name": "Rådhuspladsen 2, 3. tv, 8000 Aarhus C",
-            "address_type_response": {"uuid": "t"}, "visibility_response": null, "person_response": null,
+            "value": "0a3f50a0-75eb-32b8-e044-0003ba298018", "address_type_response": {"uuid": "t"}, "visibility_response": null, "person_response": null,
             "org_unit_response": {"uuid": "u"}, "engagement_response": null,
             "validity": {"from": "2021-01-01T00:00:00+01:00", "to": "2024-06-01T00:00:00+02:00"}
         }))

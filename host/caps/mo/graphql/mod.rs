@@ -6,6 +6,7 @@
 pub mod client;
 pub mod collections;
 pub mod mutations;
+pub mod plan;
 pub mod settings;
 
 use super::filter::{Filter, Record, sort_records};
@@ -14,6 +15,7 @@ use crate::bindings::moport::host::mo_read::{
     Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
 };
 use crate::bindings::moport::host::types::CallError;
+use crate::caps::dar::DarProvider;
 use crate::logging;
 use client::{MoClient, RetryPolicy};
 use collections::{Collection, UnitFilter};
@@ -133,6 +135,7 @@ impl Kept for collections::Addresses {
     fn complete(source: &GraphqlSource, mut records: Vec<Self::Record>) -> Completing<'_, Self::Record> {
         Box::pin(async move {
             fill_scopes(&mut records, &source.all::<collections::Classes>().await?);
+            source.fill_dar(&mut records).await;
             Ok(records)
         })
     }
@@ -144,11 +147,51 @@ pub struct GraphqlSource {
     mode: Mode,
     /// What was fetched whole. A write drops it, so a plugin reads what it wrote.
     fetched: std::sync::Mutex<Arc<Fetched>>,
+    /// Where DAR addresses get their text and fields (MO's own look-up fails whole queries).
+    dar: std::sync::OnceLock<DarProvider>,
 }
 
 impl GraphqlSource {
     pub fn new(settings: GraphqlSettings, mode: Mode, retry: RetryPolicy) -> Result<GraphqlSource, GraphqlError> {
-        Ok(GraphqlSource { client: MoClient::new(settings, retry)?, mode, fetched: Default::default() })
+        Ok(GraphqlSource {
+            client: MoClient::new(settings, retry)?,
+            mode,
+            fetched: Default::default(),
+            dar: Default::default(),
+        })
+    }
+
+    /// Looks DAR addresses up with `provider` (the host's `[host] dar`); the first one set stays.
+    pub fn use_dar(&self, provider: DarProvider) {
+        let _ = self.dar.set(provider);
+    }
+
+    /// A DAR address's text and fields, from the provider; without one, or where it does not
+    /// know the address, the address keeps its value as text and has no fields.
+    async fn fill_dar(&self, addresses: &mut [Address]) {
+        let Some(provider) = self.dar.get() else { return };
+        let mut known: std::collections::HashMap<String, Option<crate::bindings::moport::host::dar::Address>> =
+            Default::default();
+        let mut unknown = 0;
+        for address in addresses.iter_mut().filter(|a| a.scope == "DAR") {
+            if !known.contains_key(&address.value) {
+                let found = provider.address(&address.value).await.unwrap_or_else(|err| {
+                    tracing::warn!(address = %address.uuid, "DAR could not look the address up: {}", crate::caps::describe_call_error(&err));
+                    None
+                });
+                known.insert(address.value.clone(), found);
+            }
+            match &known[&address.value] {
+                Some(found) => {
+                    address.name = found.text.clone();
+                    address.dar = Some(crate::caps::dar::mo_fields(found));
+                }
+                None => unknown += 1,
+            }
+        }
+        if unknown > 0 {
+            tracing::info!(addresses = unknown, "DAR addresses the DAR provider does not know keep their id as text");
+        }
     }
 
     fn fetched(&self) -> Arc<Fetched> {

@@ -1,16 +1,17 @@
-//! `mo-write` over GraphQL v30: read the objects a batch names, work out what each change really
-//! does (as the snapshot would), and send only the creates, updates and terminations that
-//! change something, as aliased mutators in requests of at most `mutations_per_request`. MO runs
-//! one request in one transaction, so a batch that fits one request is all or nothing; a larger
-//! one that fails midway keeps its earlier requests, and running it again converges, as every
-//! mutation states what the object should be.
+//! `mo-write` over GraphQL v30: read the objects a batch names, work out what the batch makes of
+//! them (with the write rules the snapshot uses), and send what takes MO there (`plan`), as
+//! aliased mutators in requests of at most `mutations_per_request`. MO runs one request in one
+//! transaction, so a batch that fits one request is all or nothing; a larger one that fails
+//! midway keeps its earlier requests, and running it again sends only what is still missing.
 
 use super::collections as gql;
+use super::plan::{self, Mutation};
 use super::{GraphqlError, GraphqlSource, Kept};
 use crate::bindings::moport::host::mo_read::Organisation;
-use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcome};
+use crate::bindings::moport::host::mo_write::{Change, ObjectKind, Outcome};
 use crate::caps::mo::snapshot::SnapshotFile;
 use crate::caps::mo::write::{self, identify};
+use crate::logging;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -20,15 +21,16 @@ pub async fn apply(
     changes: &[Change],
     dry_run: bool,
 ) -> Result<Vec<Outcome>, crate::bindings::moport::host::types::CallError> {
-    let mut existing = existing(source, changes).await?;
-    let outcomes = write::apply_net(&mut existing, changes)?;
-    let mutations: Vec<Mutation> =
-        changes.iter().zip(&outcomes).filter_map(|(change, outcome)| mutation(change, *outcome)).collect();
+    let mo = existing(source, changes).await?;
+    let mut wanted = mo.clone();
+    let outcomes = write::apply_net(&mut wanted, changes)?;
+    let mutations = plan::mutations(&mo, &wanted);
     if dry_run || mutations.is_empty() {
         return Ok(outcomes);
     }
     let per_request = source.client.settings().mutations_per_request;
     let requests = mutations.len().div_ceil(per_request);
+    let bar = logging::progress_bar("MO writes", mutations.len() as u64);
     for (number, chunk) in mutations.chunks(per_request).enumerate() {
         let mut declarations = Vec::new();
         let mut selections = Vec::new();
@@ -39,23 +41,40 @@ pub async fn apply(
             variables.insert(format!("v{n}"), m.input.clone());
         }
         let document = format!("mutation Apply({}) {{\n{}\n}}\n", declarations.join(", "), selections.join("\n"));
-        // Creates, updates and terminations all say what the object should be, so a retry after
-        // a lost answer writes the same state again.
+        // Every mutation says what the object should be in its window, so a retry after a lost
+        // answer writes the same state again.
         let sent = source.client.execute::<Value>("Apply", &document, Value::Object(variables)).await;
         // Even a failed request may have reached MO; either way, what was fetched may be stale.
         source.wrote();
         if let Err(err) = sent {
+            bar.finish_and_clear();
             if number > 0 {
                 tracing::error!(
-                    "MO took {number} of the batch's {requests} requests ({} of {} changes) before this one failed",
+                    "MO took {number} of the batch's {requests} requests ({} of {} mutations) before this one failed",
                     number * per_request,
                     mutations.len()
                 );
             }
-            return Err(err.into());
+            return Err(name_objects(err, chunk).into());
         }
+        bar.inc(chunk.len() as u64);
     }
+    bar.finish_and_clear();
+    tracing::info!(mutations = mutations.len(), requests, "wrote to MO");
     Ok(outcomes)
+}
+
+/// MO names a failed mutation by its alias (`m72`): name the object instead.
+fn name_objects(err: GraphqlError, chunk: &[Mutation]) -> GraphqlError {
+    match err {
+        GraphqlError::Graphql { operation, messages } => {
+            let messages = (0..chunk.len()).rev().fold(messages, |text, n| {
+                text.replace(&format!("(at m{n})"), &format!("(writing {})", chunk[n].object))
+            });
+            GraphqlError::Graphql { operation, messages }
+        }
+        other => other,
+    }
 }
 
 /// The objects the batch names, every validity, as MO holds them now.
@@ -97,91 +116,4 @@ async fn current<C: Kept>(source: &GraphqlSource, uuids: Vec<String>) -> Result<
     let filter = json!({"uuids": uuids, "from_date": null, "to_date": null});
     let records = source.fetch_with::<C>(filter, Value::Null, Value::Null).await?;
     C::complete(source, records).await
-}
-
-struct Mutation {
-    mutator: String,
-    input_type: String,
-    input: Value,
-}
-
-/// The v30 names of a kind: the mutator prefix and the input type prefix.
-fn names(kind: ObjectKind) -> (&'static str, &'static str) {
-    match kind {
-        ObjectKind::Facet => ("facet", "Facet"),
-        ObjectKind::Class => ("class", "Class"),
-        ObjectKind::ItSystem => ("itsystem", "ITSystem"),
-        ObjectKind::OrgUnit => ("org_unit", "OrganisationUnit"),
-        ObjectKind::Employee => ("employee", "Employee"),
-        ObjectKind::Engagement => ("engagement", "Engagement"),
-        ObjectKind::Manager => ("manager", "Manager"),
-        ObjectKind::Address => ("address", "Address"),
-        ObjectKind::ItUser => ("ituser", "ITUser"),
-    }
-}
-
-/// What to send for a change, given what it turned out to do.
-fn mutation(change: &Change, outcome: Outcome) -> Option<Mutation> {
-    let (verb, kind, input) = match (change, outcome) {
-        (_, Outcome::Unchanged | Outcome::Missing) => return None,
-        (Change::Terminate(t), _) => ("terminate", t.kind, json!({"uuid": t.uuid, "to": t.to})),
-        (Change::Create(object) | Change::Update(object), Outcome::Created) => {
-            ("create", identify(object).0, input(object, true))
-        }
-        (Change::Create(object) | Change::Update(object), _) => ("update", identify(object).0, input(object, false)),
-    };
-    let (mutator, input_type) = names(kind);
-    let capitalised = format!("{}{}", verb[..1].to_uppercase(), &verb[1..]);
-    Some(Mutation {
-        mutator: format!("{mutator}_{verb}"),
-        input_type: format!("{input_type}{capitalised}Input"),
-        input,
-    })
-}
-
-/// The input of a create or an update: the complete desired state in the record's window, in
-/// MO's input names (which differ from the read model's: `org_unit_type`, `facet_uuid`, ...).
-fn input(object: &Object, create: bool) -> Value {
-    let validity = |v: &crate::bindings::moport::host::types::Validity| json!({"from": v.from, "to": v.to});
-    match object {
-        Object::Facet(r) => json!({"uuid": r.uuid, "user_key": r.user_key, "published": "Publiceret",
-                                   "validity": validity(&r.validity)}),
-        Object::Class(r) => json!({"uuid": r.uuid, "user_key": r.user_key, "name": r.name, "facet_uuid": r.facet,
-                                   "scope": r.scope, "parent_uuid": r.parent, "published": "Publiceret",
-                                   "validity": validity(&r.validity)}),
-        Object::ItSystem(r) => json!({"uuid": r.uuid, "user_key": r.user_key, "name": r.name,
-                                      "validity": validity(&r.validity)}),
-        Object::OrgUnit(r) => json!({"uuid": r.uuid, "user_key": r.user_key, "name": r.name, "parent": r.parent,
-                                     "org_unit_type": r.unit_type, "org_unit_level": r.unit_level,
-                                     "org_unit_hierarchy": r.hierarchy,
-                                     "validity": validity(&r.validity)}),
-        Object::Employee(r) => {
-            let mut input = json!({"uuid": r.uuid, "given_name": r.given_name, "surname": r.surname,
-                                   "cpr_number": r.cpr_number, "nickname_given_name": r.nickname_given_name,
-                                   "nickname_surname": r.nickname_surname});
-            // MO derives a new person's validity from the CPR number; an update names its window.
-            if !create {
-                input["validity"] = validity(&r.validity);
-            }
-            input
-        }
-        Object::Engagement(r) => {
-            let mut input = json!({"uuid": r.uuid, "user_key": r.user_key, "person": r.person, "org_unit": r.org_unit,
-                                   "job_function": r.job_function, "engagement_type": r.engagement_type,
-                                   "primary": r.primary, "validity": validity(&r.validity)});
-            for (n, extension) in r.extensions.iter().enumerate() {
-                input[format!("extension_{}", n + 1)] = json!(extension);
-            }
-            input
-        }
-        Object::Manager(r) => json!({"uuid": r.uuid, "person": r.person, "org_unit": r.org_unit,
-                                     "manager_type": r.manager_type, "manager_level": r.manager_level,
-                                     "responsibility": r.responsibilities, "validity": validity(&r.validity)}),
-        Object::Address(r) => json!({"uuid": r.uuid, "value": r.value, "address_type": r.address_type,
-                                     "visibility": r.visibility, "person": r.person, "org_unit": r.org_unit,
-                                     "engagement": r.engagement, "validity": validity(&r.validity)}),
-        Object::ItUser(r) => json!({"uuid": r.uuid, "user_key": r.user_key, "itsystem": r.it_system,
-                                    "person": r.person, "engagement": r.engagement,
-                                    "validity": validity(&r.validity)}),
-    }
 }
