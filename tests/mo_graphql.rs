@@ -4,8 +4,7 @@
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 
-use mo_standin::{CLIENT_SECRET, Fault, MoStandin, quick_retries, records};
-use moport::caps::dar::{DarProvider, Table};
+use mo_standin::{CLIENT_SECRET, Fault, MoStandin, dar_table_of, quick_retries, records};
 use moport::caps::mo::MoSource;
 use moport::caps::mo::demo;
 use moport::caps::mo::graphql::{GraphqlSource, Mode};
@@ -52,22 +51,8 @@ async fn read_all(source: MoSource) -> Result<(String, Vec<(String, u64)>), RunE
 /// resolver is never asked: moport's provider fills in what MO would).
 fn graphql(standin: &MoStandin, mode: Mode) -> (Arc<GraphqlSource>, MoSource) {
     let source = Arc::new(GraphqlSource::new(standin.settings(), mode, quick_retries()).unwrap());
-    source.use_dar(demo_dar_table());
+    source.use_dar(dar_table_of(demo::built_in().file()));
     (source.clone(), MoSource::Graphql(source))
-}
-
-/// The demo's DAR addresses as an offline DAR table: text, id, the street line whole, postcode, city.
-fn demo_dar_table() -> DarProvider {
-    let mut text = format!("{}\n", moport::caps::dar::table::HEADER);
-    for address in demo::built_in().addresses() {
-        if let Some(dar) = &address.dar {
-            text.push_str(&format!("{};{};{};;;;{};{}\n", address.name, dar.id, dar.street, dar.postcode, dar.city));
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dar.csv");
-    std::fs::write(&path, text).unwrap();
-    DarProvider::Table(Arc::new(Table::load(&path).unwrap()))
 }
 
 /// The demo as a read of MO without a DAR provider sees it: DAR addresses keep their id as text.

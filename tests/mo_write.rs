@@ -5,7 +5,7 @@
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 
-use mo_standin::{Fault, MoStandin, quick_retries, records};
+use mo_standin::{Fault, MoStandin, dar_table_of, quick_retries, records};
 use moport::caps::mo::graphql::{GraphqlSource, Mode};
 use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
 use moport::caps::mo::{MoSource, MoSourceSpec, demo};
@@ -89,9 +89,12 @@ fn graphql(standin: &MoStandin) -> MoSource {
     MoSource::Graphql(Arc::new(GraphqlSource::new(standin.settings(), Mode::Cache, quick_retries()).unwrap()))
 }
 
-/// What MO holds, read through the host's own GraphQL backend.
+/// What MO holds, read through the host's own GraphQL backend, DAR addresses looked up in the
+/// demo's (what the DAR service would answer).
 async fn holdings(standin: &MoStandin) -> SnapshotFile {
-    GraphqlSource::new(standin.settings(), Mode::Cache, quick_retries()).unwrap().snapshot().await.unwrap()
+    let source = GraphqlSource::new(standin.settings(), Mode::Cache, quick_retries()).unwrap();
+    source.use_dar(dar_table_of(demo::built_in().file()));
+    source.snapshot().await.unwrap()
 }
 
 fn applied(standin: &MoStandin) -> u64 {

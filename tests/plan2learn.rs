@@ -4,7 +4,7 @@
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 
-use mo_standin::{MoStandin, quick_retries};
+use mo_standin::{MoStandin, dar_table_of, quick_retries};
 use moport::caps::mo::graphql::{GraphqlSource, Mode};
 use moport::caps::mo::snapshot::Snapshot;
 use moport::caps::mo::{MoSource, MoSourceSpec};
@@ -82,6 +82,7 @@ async fn the_compiled_component_writes_the_golden_files_from_mo_over_graphql() {
     for mode in [Mode::Cache, Mode::Direct] {
         let dir = tempfile::tempdir().unwrap();
         let source = GraphqlSource::new(standin.settings(), mode, quick_retries()).unwrap();
+        source.use_dar(dar_table_of(snapshot.file()));
         let host = host(dir.path()).with_mo(MoSource::Graphql(Arc::new(source)));
         assert_golden(&host, dir.path()).await;
     }

@@ -74,11 +74,14 @@ fn golden() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/plan2learn/tests/golden")
 }
 
-/// plugins.toml for plan2learn on the golden scenario (RSD), shipping to `server` as `p2l`.
+/// plugins.toml for plan2learn on the golden scenario (RSD), shipping to `server` as `p2l`; DAR
+/// addresses read from MO are looked up in a table of the scenario's own.
 fn plan2learn_manifest(work: &Path, server: &FtpsServer) -> PathBuf {
     let id = |n: u32| format!("00000000-0000-0000-0000-{n:012}");
+    let scenario = moport::caps::mo::snapshot::Snapshot::load(&golden().join("mo.json")).unwrap();
+    std::fs::write(work.join("dar.csv"), mo_standin::dar_table_text(scenario.file())).unwrap();
     let manifest = format!(
-        "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[plugins.plan2learn]\ncomponent = \"plan2learn.wasm\"\n\
+        "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\ndar = \"table:dar.csv\"\n[plugins.plan2learn]\ncomponent = \"plan2learn.wasm\"\n\
          grants = {{ mo = \"read\", files = {:?}, remote = [\"p2l\"] }}\n[plugins.plan2learn.settings]\n\
          \"exporters.plan2learn.variant\" = \"RSD\"\n\"exporters.plan2learn.root_unit\" = \"{}\"\n\
          \"exporters.plan2learn.allowed_engagement_types\" = [\"{}\", \"{}\"]\n\

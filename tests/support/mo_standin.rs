@@ -178,6 +178,27 @@ pub fn quick_retries() -> moport::caps::mo::graphql::client::RetryPolicy {
     }
 }
 
+/// The DAR service, as far as the addresses of `file` go: an offline table of their DAR ids with
+/// the text and fields the file gives them (the street line whole). A GraphQL read of the
+/// stand-in given it fills in what the file holds.
+pub fn dar_table_of(file: &SnapshotFile) -> moport::caps::dar::DarProvider {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dar.csv");
+    std::fs::write(&path, dar_table_text(file)).unwrap();
+    moport::caps::dar::DarProvider::Table(Arc::new(moport::caps::dar::Table::load(&path).unwrap()))
+}
+
+/// [`dar_table_of`] as the text of a `table:` file.
+pub fn dar_table_text(file: &SnapshotFile) -> String {
+    let mut text = format!("{}\n", moport::caps::dar::table::HEADER);
+    for address in &file.addresses {
+        if let Some(dar) = &address.dar {
+            text.push_str(&format!("{};{};{};;;;{};{}\n", address.name, dar.id, dar.street, dar.postcode, dar.city));
+        }
+    }
+    text
+}
+
 /// The records of a snapshot, without where and when it was taken, to compare two.
 pub fn records(file: &SnapshotFile) -> Value {
     let mut value = serde_json::to_value(file).unwrap();

@@ -398,6 +398,18 @@ fn describe_graphql_error(error: &Value) -> String {
         Some(description) if description != message => format!("{message}: {description}"),
         _ => message.to_owned(),
     };
+    // MO's context fields say which dates and objects the rule was checked against.
+    let context: Vec<String> = error
+        .pointer("/extensions/error_context")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| !["error", "error_key", "status", "description"].contains(&key.as_str()))
+        .map(|(key, value)| format!("{key}: {}", value.as_str().map_or_else(|| value.to_string(), str::to_owned)))
+        .collect();
+    if !context.is_empty() {
+        text.push_str(&format!(" [{}]", context.join(", ")));
+    }
     if let Some(key) = key.filter(|key| !message.contains(key)) {
         text = format!("{key}: {text}");
     }
@@ -444,6 +456,16 @@ mod tests {
         assert_eq!(
             describe_graphql_error(&error),
             "ErrorCodes.V_MISSING_REQUIRED_VALUE: Missing address_type (at address_update)"
+        );
+        // With the dates and objects MO checked against.
+        let error = json!({"message": "ErrorCodes.V_DATE_OUTSIDE_ORG_UNIT_RANGE", "path": ["m3"],
+                           "extensions": {"error_context": {"error": true, "error_key": "V_DATE_OUTSIDE_ORG_UNIT_RANGE",
+                                          "status": 400, "description": "Date range exceeds validity range of the organisation unit.",
+                                          "org_unit_uuid": ["u1"], "valid_from": "2020-01-01", "valid_to": null}}});
+        assert_eq!(
+            describe_graphql_error(&error),
+            "ErrorCodes.V_DATE_OUTSIDE_ORG_UNIT_RANGE: Date range exceeds validity range of the organisation unit. \
+             [org_unit_uuid: [\"u1\"], valid_from: 2020-01-01, valid_to: null] (at m3)"
         );
     }
 
