@@ -733,14 +733,18 @@ fn record_of(
                 given.insert("extensions");
             }
             record["extensions"] = json!(extensions);
-            // As MO: primary when the primary_type class is `primary` or `explicitly-primary`.
+            // As MO (`is_class_primary`): primary when the primary class's scope is a number of
+            // at least 3000.
             let classes: Vec<&Value> = match grouped.get("classes") {
                 Some(classes) => classes.values().flatten().collect(),
                 None => collections["classes"].iter().collect(),
             };
             let is_primary = classes.iter().any(|class| {
                 class["uuid"] == input["primary"]
-                    && matches!(class["user_key"].as_str(), Some("primary" | "explicitly-primary"))
+                    && class["scope"]
+                        .as_str()
+                        .and_then(|scope| scope.parse::<i64>().ok())
+                        .is_some_and(|scope| scope >= 3000)
             });
             record["is_primary"] = json!(is_primary);
             if given.contains("primary") {

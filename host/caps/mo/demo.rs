@@ -235,6 +235,8 @@ struct Generator<'a> {
     rng: Rng,
     file: SnapshotFile,
     classes: Classes,
+    /// When each unit opened: MO refuses an engagement that starts before its unit.
+    opened: std::collections::HashMap<String, NaiveDate>,
 }
 
 /// The classes the data refers to, by meaning.
@@ -261,6 +263,21 @@ fn from(date: NaiveDate) -> Validity {
     Validity { from: Some(date.to_string()), to: None }
 }
 
+/// `validity`, starting no earlier than `earliest` (MO checks an engagement against its unit
+/// and person); one that would end before it then runs a month from it.
+fn within(validity: Validity, earliest: NaiveDate) -> Validity {
+    let earliest_text = earliest.to_string();
+    match validity.from.as_deref() {
+        Some(start) if start >= earliest_text.as_str() => validity,
+        _ => match validity.to.as_deref() {
+            Some(end) if end <= earliest_text.as_str() => {
+                Validity { from: Some(earliest_text), to: Some((earliest + Duration::days(30)).to_string()) }
+            }
+            _ => Validity { from: Some(earliest_text), to: validity.to },
+        },
+    }
+}
+
 impl<'a> Generator<'a> {
     fn new(spec: &'a DemoSpec) -> Self {
         let mut rng = Rng(spec.seed);
@@ -270,15 +287,27 @@ impl<'a> Generator<'a> {
             format!("{}T06:00:00Z", spec.as_of),
             format!("moport demo generate --persons {} --seed {} --as-of {}", spec.persons, spec.seed, spec.as_of),
         );
-        Generator { spec, rng, file, classes: Classes::default() }
+        Generator { spec, rng, file, classes: Classes::default(), opened: Default::default() }
     }
 
     fn run(mut self) -> SnapshotFile {
         self.make_classes();
         let units = self.make_units();
         self.make_persons(&units);
+        self.mark_primary();
         self.file.sort();
         self.file
+    }
+
+    /// Each person's first engagement is primary, by its primary class, as MO tells: a class of
+    /// `primary_type` whose scope is 3000 or more. Made last, so the rest of the municipality is
+    /// the same as before this facet existed.
+    fn mark_primary(&mut self) {
+        let classes = self
+            .facet("primary_type", &[("primary", "Primær", Some("3000")), ("non-primary", "Ikke-primær", Some("0"))]);
+        for engagement in &mut self.file.engagements {
+            engagement.primary = Some(classes[usize::from(!engagement.is_primary)].clone());
+        }
     }
 
     /// Adds a facet with classes `(user_key, name, scope)`; returns the class uuids in order.
@@ -391,6 +420,7 @@ impl<'a> Generator<'a> {
         opened: NaiveDate,
     ) -> String {
         let uuid = self.rng.uuid();
+        self.opened.insert(uuid.clone(), opened);
         self.file.org_units.push(OrgUnit {
             uuid: uuid.clone(),
             user_key: user_key.into(),
@@ -464,8 +494,17 @@ impl<'a> Generator<'a> {
                 1 + self.rng.below(28) as u32,
             )
             .expect("a valid date");
-            let cpr =
-                format!("{:02}{:02}{:02}{:04}", born.day(), born.month(), born.year() % 100, self.rng.below(10_000));
+            // The seventh digit tells the century (MO reads a person's birth date from it): 0-3
+            // for 1900-1999, 4-9 for 2000-2036.
+            let serial = self.rng.below(10_000);
+            let century_digit = if born.year() < 2000 { serial / 1000 % 4 } else { 4 + serial / 1000 % 6 };
+            let cpr = format!(
+                "{:02}{:02}{:02}{century_digit}{:03}",
+                born.day(),
+                born.month(),
+                born.year() % 100,
+                serial % 1000
+            );
             self.file.employees.push(Employee {
                 uuid: person.clone(),
                 cpr_number: self.rng.chance(98).then_some(cpr),
@@ -478,7 +517,7 @@ impl<'a> Generator<'a> {
             let engagements = if self.rng.chance(10) { 2 } else { 1 };
             for index in 0..engagements {
                 let unit = self.rng.pick(departments).clone();
-                let validity = self.engagement_period(as_of);
+                let validity = within(self.engagement_period(as_of), self.opened[&unit].max(born));
                 let job = self.rng.pick(&self.classes.job_functions).clone();
                 let kind = if self.rng.chance(85) { 0 } else { 1 + self.rng.below(2) };
                 let title = JOB_FUNCTIONS[self.classes.job_functions.iter().position(|j| *j == job).unwrap_or(0)];

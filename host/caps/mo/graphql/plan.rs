@@ -407,7 +407,7 @@ fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>
     let mut wanted: Vec<&T> = wanted.to_vec();
     wanted.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
     if mo.is_empty() {
-        return (written_anew(&wanted), Vec::new());
+        return written_anew(&wanted);
     }
     let slices = slices(mo, &wanted);
     let same = |a: &T, b: &T| fields_of(a, T::COMPUTED) == fields_of(b, T::COMPUTED);
@@ -419,7 +419,7 @@ fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>
     });
     if cannot_update {
         tracing::info!(object = %wanted[0].describe(), "writing the object anew: MO cannot make this change by an update");
-        return (written_anew(&wanted), Vec::new());
+        return written_anew(&wanted);
     }
     let (mut build, mut shrink) = (Vec::new(), Vec::new());
     let mut index = 0;
@@ -450,7 +450,16 @@ fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>
         }
         let (from, to) = (slice.from.clone(), slices[end].to.clone());
         match slice.wanted {
-            Some(wanted) => build.push(call("update", wanted, in_window(wanted, &from, &to).input(false))),
+            Some(wanted) => {
+                tracing::debug!(
+                    object = %wanted.describe(),
+                    from = from.as_deref().unwrap_or("-"),
+                    to = to.as_deref().unwrap_or("-"),
+                    fields = %slice.mo.map_or_else(|| "the object is not valid there".to_owned(), |mo| changed_fields(mo, wanted)),
+                    "update"
+                );
+                build.push(call("update", wanted, in_window(wanted, &from, &to).input(false)));
+            }
             None => {
                 let record = slice.mo.expect("a changed slice without a wanted validity has MO's");
                 let input = match &to {
@@ -481,17 +490,38 @@ fn ended_before_start<T: Mutable>(mo: &[&T]) -> Vec<Mutation> {
     }
 }
 
-/// A create of the first wanted validity (which replaces whatever MO holds), then an update
-/// per further one.
-fn written_anew<T: Mutable>(wanted: &[&T]) -> Vec<Mutation> {
-    let mut mutations = Vec::new();
-    for (n, record) in wanted.iter().enumerate() {
-        mutations.push(match n {
-            0 => call("create", *record, record.input(true)),
-            _ => call("update", *record, record.input(false)),
-        });
+/// The names of the fields that differ between two validities of an object.
+fn changed_fields<T: Mutable>(mo: &T, wanted: &T) -> String {
+    let (mo, wanted) = (fields_of(mo, T::COMPUTED), fields_of(wanted, T::COMPUTED));
+    let names: Vec<&str> = wanted
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, value)| mo.get(key.as_str()) != Some(*value))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    names.join(", ")
+}
+
+/// The object written from nothing (a create with its uuid replaces whatever MO holds): a create
+/// over its whole span with the first validity's fields, an update per further validity, and a
+/// termination per gap. The create spans everything because MO carries an org unit's hierarchy
+/// only into updates that overlap what the object already has.
+fn written_anew<T: Mutable>(wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>) {
+    let (Some(first), Some(last)) = (wanted.first(), wanted.last()) else { return (Vec::new(), Vec::new()) };
+    let whole = in_window(*first, &first.validity().from, &last.validity().to);
+    let mut build = vec![call("create", *first, whole.input(true))];
+    let mut shrink = Vec::new();
+    for pair in wanted.windows(2) {
+        let (before, next) = (pair[0].validity(), pair[1].validity());
+        build.push(call("update", pair[1], pair[1].input(false)));
+        if let (Some(end), Some(start)) = (&before.to, &next.from)
+            && end < start
+        {
+            shrink.push(call("terminate", pair[0], json!({"uuid": pair[0].uuid(), "from": end, "to": start})));
+        }
     }
-    mutations
+    (build, shrink)
 }
 
 #[cfg(test)]
@@ -543,11 +573,24 @@ mod tests {
     }
 
     #[test]
-    fn a_new_object_is_created_then_updated_per_further_validity() {
+    fn a_new_object_with_a_gap_is_terminated_in_the_gap() {
+        let wanted = vec![unit("A", "2020-01-01", Some("2021-01-01")), unit("A", "2022-01-01", Some("2023-01-01"))];
+        assert_eq!(
+            shown(&mutations(&file(vec![]), &file(wanted))),
+            [
+                r#"org_unit_create A "2020-01-01" "2023-01-01""#,
+                r#"org_unit_update A "2022-01-01" "2023-01-01""#,
+                r#"org_unit_terminate "2021-01-01" "2022-01-01""#
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_object_is_created_over_its_whole_span_then_updated_per_further_validity() {
         let wanted = vec![unit("B", "2022-01-01", None), unit("A", "2020-01-01", Some("2022-01-01"))];
         assert_eq!(
             shown(&mutations(&file(vec![]), &file(wanted))),
-            [r#"org_unit_create A "2020-01-01" "2022-01-01""#, r#"org_unit_update B "2022-01-01" null"#]
+            [r#"org_unit_create A "2020-01-01" null"#, r#"org_unit_update B "2022-01-01" null"#]
         );
     }
 
@@ -572,7 +615,7 @@ mod tests {
         let wanted = vec![unit("A", "2020-01-01", Some("2021-01-01")), untyped];
         assert_eq!(
             shown(&mutations(&file(mo), &file(wanted))),
-            [r#"org_unit_create A "2020-01-01" "2021-01-01""#, r#"org_unit_update A "2021-01-01" null"#]
+            [r#"org_unit_create A "2020-01-01" null"#, r#"org_unit_update A "2021-01-01" null"#]
         );
         let update = mutations(&file(vec![unit("A", "2020-01-01", None)]), &file(vec![unit("B", "2020-01-01", None)]));
         assert!(update[0].input.get("org_unit_hierarchy").is_none(), "an update never sets the hierarchy");
