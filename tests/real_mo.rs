@@ -5,6 +5,8 @@
 
 #[path = "support/mo_proxy.rs"]
 mod mo_proxy;
+#[path = "support/mo_standin.rs"]
+mod mo_standin;
 #[path = "support/real_mo.rs"]
 mod real_mo;
 #[path = "support/token_issuer.rs"]
@@ -44,6 +46,11 @@ impl World {
         let mut env = self.session.mo.env(client);
         env.retain(|(name, _)| *name != "MORA_BASE");
         env.push(("MORA_BASE", self.proxy.url()));
+        self.moport_with(env, args).await
+    }
+
+    /// Runs `moport ARGS` in the work folder with `env` (an MO's settings, and more).
+    async fn moport_with(&self, env: Vec<(&'static str, String)>, args: &[&str]) -> (i32, String, String) {
         let dir = self.work.path().to_owned();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let out = tokio::task::spawn_blocking(move || {
@@ -60,6 +67,21 @@ impl World {
         .unwrap();
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
         (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// What MO holds now, read with `moport snapshot` into `name`, as [`as_mo_keeps_it`] compares it.
+    async fn holdings(&self, env: Vec<(&'static str, String)>, name: &str) -> serde_json::Value {
+        let (code, _, stderr) = self.moport_with(env, &["snapshot", "--mo", "graphql", "--out", name]).await;
+        assert_eq!(code, 0, "{stderr}");
+        as_mo_keeps_it(Snapshot::load(&self.path(name)).unwrap().file())
+    }
+
+    /// The real MO's settings for the writing client, through the proxy.
+    fn real_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = self.session.mo.env(WRITER);
+        env.retain(|(name, _)| *name != "MORA_BASE");
+        env.push(("MORA_BASE", self.proxy.url()));
+        env
     }
 
     async fn moport(&self, args: &[&str]) -> (i32, String, String) {
@@ -289,4 +311,61 @@ async fn the_demo_los_import_into_an_empty_mo_then_replays_send_nothing() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("imported 16 files: created 0, updated 0 and terminated 0 objects"), "{stdout}\n{plan}");
     assert_eq!(world.proxy.mutation_requests(), written, "a replay of every file sends nothing");
+
+    // The same import into an empty snapshot file, and into the MO stand-in, makes the same MO,
+    // but for what MO decides itself.
+    let held = world.holdings(world.real_env(), "mo.json").await;
+    let organisation = moport::bindings::moport::host::mo_read::Organisation {
+        uuid: "00000000-0000-0000-0000-00000000000a".into(),
+        name: "root".into(),
+        user_key: "root".into(),
+    };
+    let empty = SnapshotFile::empty(organisation, "2026-01-01T00:00:00Z".into(), "empty".into());
+    empty.save(&world.path("empty.json")).unwrap();
+    world.moport(&["state", "clear", "aarhus-los"]).await;
+    let (code, stdout, stderr) = world.moport(&["run", "aarhus-los", "--mo", "snapshot:empty.json"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let on_file = as_mo_keeps_it(Snapshot::load(&world.path("empty.json")).unwrap().file());
+    assert!(held == on_file, "real MO and the snapshot file differ: {:?}", first_difference("", &held, &on_file));
+
+    let standin = mo_standin::MoStandin::start(&empty, Duration::from_secs(300)).await;
+    world.moport(&["state", "clear", "aarhus-los"]).await;
+    let (code, stdout, stderr) = world.moport_with(standin.env(), &["run", "aarhus-los", "--mo", "graphql"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let on_standin = world.holdings(standin.env(), "standin.json").await;
+    assert!(held == on_standin, "real MO and the stand-in differ: {:?}", first_difference("", &held, &on_standin));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_mo_fails_in_the_middle_of_keeps_the_state_and_the_rerun_reaches_the_same_mo() {
+    let manifest = shipped_manifest();
+    let dar = manifest.lines().find(|line| line.starts_with("dar = ")).unwrap().to_owned();
+    let Some(world) = World::new(&manifest.replace(&dar, "dar = \"off\"")).await else { return };
+    // Small requests, so the import takes several and MO can go away between them.
+    let env = || {
+        let mut env = world.real_env();
+        env.push(("MOPORT_MUTATIONS_PER_REQUEST", "20".to_owned()));
+        env
+    };
+    let import = ["run", "aarhus-los", "--mo", "graphql"];
+    let (code, stdout, stderr) = world.moport_with(env(), &import).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let requests = world.proxy.mutation_requests();
+    assert!(requests >= 4, "the import takes several requests: {requests}");
+    let uninterrupted = world.holdings(world.real_env(), "uninterrupted.json").await;
+
+    world.session.mo.reset().await;
+    world.moport(&["state", "clear", "aarhus-los"]).await;
+    *world.proxy.mutations_allowed.lock().unwrap() = Some(requests / 2);
+    let (code, stdout, stderr) = world.moport_with(env(), &import).await;
+    assert_eq!(code, 6, "MO going away is a failure of a service: {stdout}\n{stderr}");
+    assert!(stderr.contains("did not answer") && stderr.contains("HTTP 503"), "{stderr}");
+    let (_, shown, _) = world.moport(&["state", "show", "aarhus-los"]).await;
+    assert!(shown.contains("(empty"), "the last-import time did not move: {shown}");
+
+    *world.proxy.mutations_allowed.lock().unwrap() = None;
+    let (code, stdout, stderr) = world.moport_with(env(), &import).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let rerun = world.holdings(world.real_env(), "rerun.json").await;
+    assert!(rerun == uninterrupted, "{:?}", first_difference("", &rerun, &uninterrupted));
 }
