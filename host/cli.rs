@@ -26,6 +26,7 @@ Examples:
   moport run plan2learn --mo demo       read MO from the built-in demo municipality
   moport run plan2learn --mo snapshot:mo.json   read MO from a snapshot file
   moport demo generate --persons 50000 --out mo-50k.json   a bigger made-up municipality
+  moport load demo --mo graphql        the demo municipality into an empty test MO
   moport state show aarhus-los         what a plugin remembers between runs
   moport test plan2learn --fixture plugins/plan2learn/fixture   the plugin against a fixture
   moport --config /etc/moport/plugins.toml --log-format json run plan2learn
@@ -96,8 +97,8 @@ enum Command {
         mo_mode: Option<Mode>,
     },
     /// Check what a run of the plugin would reach, writing nothing: its component and grants, its
-    /// MO source (with a live MO, a token and one query) and each granted remote target (a login
-    /// and a listing).
+    /// MO source (with a live MO, a token and one object of each collection) and each granted
+    /// remote target (a login and a listing).
     #[command(
         after_help = "Examples:\n  moport check plan2learn --mo demo\n  moport check plan2learn --mo graphql:/opt/dipex/settings/settings.json"
     )]
@@ -149,7 +150,7 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = crate::template::BUILT_WITH_SDK)]
         sdk: PathBuf,
     },
-    /// Read a live MO whole, consistently, into a snapshot file (written atomically).
+    /// Read a live MO whole into a snapshot file (written atomically).
     #[command(after_help = "Examples:\n  \
         moport snapshot --mo graphql:/opt/dipex/settings/settings.json --out mo.json\n  \
         MORA_BASE=https://mo.kommune.dk AUTH_SERVER=https://mo.kommune.dk/auth CLIENT_ID=moport \\\n    \
