@@ -7,6 +7,8 @@
 //!   run, the first import, a second run (nothing new), and a replay of every file after
 //!   `state clear`, each with its time, GraphQL requests and mutation requests.
 
+#[path = "../tests/support/http.rs"]
+mod http;
 #[path = "../tests/support/mo_standin.rs"]
 mod mo_standin;
 #[path = "support/stats.rs"]

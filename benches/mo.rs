@@ -6,6 +6,8 @@
 //! query per plugin call), with and without the latency. Run with `cargo bench --bench mo`; it
 //! prints medians with min and max.
 
+#[path = "../tests/support/http.rs"]
+mod http;
 #[path = "../tests/support/mo_standin.rs"]
 mod mo_standin;
 #[path = "support/plan2learn_setup.rs"]

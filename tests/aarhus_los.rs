@@ -6,8 +6,12 @@
 mod dar_standin;
 #[path = "support/ftps_server.rs"]
 mod ftps_server;
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
+#[path = "support/moport_cli.rs"]
+mod moport_cli;
 
 use dar_standin::DarStandin;
 use ftps_server::FtpsServer;
@@ -68,24 +72,10 @@ impl World {
 
     /// Runs `moport ARGS` in the work folder against the MO stand-in; exit code, stdout, stderr.
     async fn moport(&self, args: &[&str]) -> (i32, String, String) {
-        let (env, dir) = (self.mo.env(), self.work.path().to_owned());
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
-                .current_dir(&dir)
-                .env("MOPORT_CACHE_DIR", dir.join("cache"))
-                .env_remove("MOPORT_LOG")
-                // Small requests, so the import takes several and MO can fail between them.
-                .env("MOPORT_MUTATIONS_PER_REQUEST", "20")
-                .envs(env)
-                .args(&args)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+        let mut env = self.mo.env();
+        // Small requests, so the import takes several and MO can fail between them.
+        env.push(("MOPORT_MUTATIONS_PER_REQUEST", "20".to_owned()));
+        moport_cli::moport(self.work.path(), env, args).await
     }
 
     async fn import(&self, extra: &[&str]) -> (i32, String, String) {

@@ -2,6 +2,8 @@
 
 #[path = "support/dar_standin.rs"]
 mod dar_standin;
+#[path = "support/http.rs"]
+mod http;
 
 use moport::bindings::moport::host::types::CallError;
 use moport::caps::dar::Dawa;

@@ -1,6 +1,8 @@
 //! The `graphql` backend against the MO stand-in: the same plugin output as from a snapshot in
 //! both modes, retries, token renewal, MO's errors, and `moport snapshot`.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 

@@ -2,6 +2,8 @@
 //! (the stand-in), with the same outcomes and the same resulting MO; re-runs send nothing;
 //! dry runs and refused batches change nothing.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 

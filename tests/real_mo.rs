@@ -3,10 +3,14 @@
 //! the truth the MO stand-in is held to. Without MO's source they skip, saying how to run them;
 //! under `CI=true` they fail instead.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/mo_proxy.rs"]
 mod mo_proxy;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
+#[path = "support/moport_cli.rs"]
+mod moport_cli;
 #[path = "support/real_mo.rs"]
 mod real_mo;
 #[path = "support/token_issuer.rs"]
@@ -43,30 +47,12 @@ impl World {
 
     /// Runs `moport ARGS` in the work folder as `client`; exit code, stdout, stderr.
     async fn moport_as(&self, client: (&str, &str), args: &[&str]) -> (i32, String, String) {
-        let mut env = self.session.mo.env(client);
-        env.retain(|(name, _)| *name != "MORA_BASE");
-        env.push(("MORA_BASE", self.proxy.url()));
-        self.moport_with(env, args).await
+        self.moport_with(self.env_as(client), args).await
     }
 
     /// Runs `moport ARGS` in the work folder with `env` (an MO's settings, and more).
     async fn moport_with(&self, env: Vec<(&'static str, String)>, args: &[&str]) -> (i32, String, String) {
-        let dir = self.work.path().to_owned();
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
-                .current_dir(&dir)
-                .env("MOPORT_CACHE_DIR", dir.join("cache"))
-                .env_remove("MOPORT_LOG")
-                .envs(env)
-                .args(&args)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+        moport_cli::moport(self.work.path(), env, args).await
     }
 
     /// What MO holds now, read with `moport snapshot` into `name`, as [`as_mo_keeps_it`] compares it.
@@ -78,7 +64,12 @@ impl World {
 
     /// The real MO's settings for the writing client, through the proxy.
     fn real_env(&self) -> Vec<(&'static str, String)> {
-        let mut env = self.session.mo.env(WRITER);
+        self.env_as(WRITER)
+    }
+
+    /// The real MO's settings for `client`, through the proxy.
+    fn env_as(&self, client: (&str, &str)) -> Vec<(&'static str, String)> {
+        let mut env = self.session.mo.env(client);
         env.retain(|(name, _)| *name != "MORA_BASE");
         env.push(("MORA_BASE", self.proxy.url()));
         env
@@ -368,4 +359,73 @@ async fn an_import_mo_fails_in_the_middle_of_keeps_the_state_and_the_rerun_reach
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let rerun = world.holdings(world.real_env(), "rerun.json").await;
     assert!(rerun == uninterrupted, "{:?}", first_difference("", &rerun, &uninterrupted));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_mo_cannot_resolve_does_not_fail_the_read() {
+    let Some(world) = World::new(&reader_manifest(Path::new("out"))).await else { return };
+    // A unit and its postal address, written as text: MO checks a DAR address against DAWA when
+    // it is written, never when its type becomes DAR later.
+    let demo = moport::caps::mo::demo::built_in();
+    let mut file = demo.file().clone();
+    let root = file.org_units.iter().find(|unit| unit.parent.is_none()).unwrap().clone();
+    let address = file.addresses.iter().find(|a| a.org_unit.as_deref() == Some(&root.uuid)).unwrap().clone();
+    let postal = file.classes.iter().find(|c| c.uuid == address.address_type).unwrap().clone();
+    file.org_units = vec![root];
+    file.addresses = vec![address.clone()];
+    file.classes.retain(|class| class.facet == postal.facet);
+    file.facets.retain(|facet| facet.uuid == postal.facet);
+    file.employees.clear();
+    file.engagements.clear();
+    file.managers.clear();
+    let as_text = |scope: &str| {
+        let mut file = file.clone();
+        for class in file.classes.iter_mut().filter(|class| class.uuid == postal.uuid) {
+            class.scope = Some(scope.to_owned());
+        }
+        file
+    };
+    as_text("TEXT").save(&world.path("as-text.json")).unwrap();
+    as_text("DAR").save(&world.path("as-dar.json")).unwrap();
+    let (code, stdout, stderr) = world.moport(&["load", "as-text.json", "--mo", "graphql"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = world.moport(&["load", "as-dar.json", "--mo", "graphql", "--into-non-empty"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    // MO's own resolver cannot look the address up, and fails the whole query for it.
+    let token = reqwest::Client::new()
+        .post(format!("{}/realms/mo/protocol/openid-connect/token", world.session.mo.issuer.auth_server()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=client_credentials&client_id={}&client_secret={}", WRITER.0, WRITER.1))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/graphql/v30", world.session.mo.url))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"query": "{ addresses { objects { validities { value name } } } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(reply["errors"].as_array().is_some_and(|errors| !errors.is_empty()), "MO resolved it after all: {reply}");
+
+    // moport's read does not ask MO to resolve: the address keeps its DAR id as its text.
+    let (code, stdout, stderr) = world.moport(&["check", "reader", "--mo", "graphql"]).await;
+    assert!(code == 0 && stdout.contains("ok      MO Addresses: readable"), "{stdout}\n{stderr}");
+    let held = world.holdings(world.real_env(), "mo.json").await;
+    let addresses = held["addresses"].as_array().unwrap();
+    assert_eq!(addresses.len(), 1);
+    assert_eq!(
+        (addresses[0]["value"].as_str(), addresses[0]["scope"].as_str()),
+        (Some(address.value.as_str()), Some("DAR"))
+    );
 }

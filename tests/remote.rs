@@ -4,6 +4,8 @@
 
 #[path = "support/ftps_server.rs"]
 mod ftps_server;
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 #[path = "support/sftp_server.rs"]

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
+use super::http;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
@@ -40,24 +41,12 @@ impl DarStandin {
             failures_left: Mutex::new(0),
             requests: AtomicU64::new(0),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let served = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = served.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let state = state.clone();
-                        async move { Ok::<_, std::convert::Infallible>(serve(&state, request)) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (addr, task) = http::serve(move |request| {
+            let state = served.clone();
+            async move { Ok::<_, std::convert::Infallible>(serve(&state, request)) }
+        })
+        .await;
         DarStandin { addr, state, task }
     }
 

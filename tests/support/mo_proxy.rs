@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
+use super::http::{self, Reply};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
@@ -54,20 +55,7 @@ impl MoProxy {
             counters: counters.clone(),
             mutations_allowed: mutations_allowed.clone(),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = state.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| forward(state.clone(), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (addr, task) = http::serve(move |request| forward(state.clone(), request)).await;
         MoProxy { addr, counters, mutations_allowed, task }
     }
 
@@ -88,8 +76,6 @@ impl MoProxy {
         self.counters.operations.lock().unwrap().clone()
     }
 }
-
-type Reply = Response<Full<Bytes>>;
 
 async fn forward(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, std::convert::Infallible> {
     let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
+use super::http::{self, Reply};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
@@ -127,20 +128,7 @@ impl MoStandin {
             faults: faults.clone(),
             counters: counters.clone(),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = state.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| serve(state.clone(), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (addr, task) = http::serve(move |request| serve(state.clone(), request)).await;
         MoStandin { addr, faults, counters, task }
     }
 
@@ -208,8 +196,6 @@ pub fn records(file: &SnapshotFile) -> Value {
     value
 }
 
-type Reply = Response<Full<Bytes>>;
-
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
     Response::builder().status(status).header("content-type", "application/json").body(Full::new(body.into())).unwrap()
 }
@@ -234,11 +220,7 @@ async fn serve(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, s
 
 fn token(state: &State, body: &[u8]) -> Reply {
     let n = state.counters.token_requests.fetch_add(1, Ordering::SeqCst);
-    let form: HashMap<String, String> = String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
-        .collect();
+    let form = http::form_fields(body);
     let valid = form.get("grant_type").map(String::as_str) == Some("client_credentials")
         && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
         && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
@@ -253,22 +235,6 @@ fn token(state: &State, body: &[u8]) -> Reply {
     let grant = json!({"access_token": access_token, "expires_in": state.token_lifetime.as_secs(),
                        "refresh_expires_in": 0, "token_type": "Bearer", "scope": "email profile"});
     reply(StatusCode::OK, grant.to_string())
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap_or(b'?'));
-            i += 3;
-        } else {
-            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
+use super::http::{self, Reply};
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
@@ -94,7 +95,8 @@ struct State {
     jwks: String,
     clients: Mutex<HashMap<String, Client>>,
     issued: Mutex<HashMap<String, u64>>,
-    addr: SocketAddr,
+    /// Where it serves, for the tokens' `iss`.
+    addr: std::sync::OnceLock<SocketAddr>,
     requests: AtomicU64,
 }
 
@@ -110,29 +112,17 @@ impl TokenIssuer {
             "e": encode(public.exponent().big_endian_without_leading_zero()),
         }]})
         .to_string();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
             key,
             jwks,
             clients: Mutex::new(clients.into_iter().map(|c| (c.id.clone(), c)).collect()),
             issued: Mutex::default(),
-            addr,
+            addr: std::sync::OnceLock::new(),
             requests: AtomicU64::new(0),
         });
         let served = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = served.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| serve(state.clone(), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (addr, task) = http::serve(move |request| serve(served.clone(), request)).await;
+        state.addr.set(addr).expect("set once");
         TokenIssuer { addr, state, task }
     }
 
@@ -152,8 +142,6 @@ impl TokenIssuer {
     }
 }
 
-type Reply = Response<Full<Bytes>>;
-
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
     Response::builder().status(status).header("content-type", "application/json").body(Full::new(body.into())).unwrap()
 }
@@ -170,7 +158,7 @@ async fn serve(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, s
 }
 
 fn token(state: &State, body: &[u8]) -> Reply {
-    let form = form_fields(body);
+    let form = http::form_fields(body);
     let field = |name: &str| form.get(name).map(String::as_str);
     let client = state.clients.lock().unwrap().get(field("client_id").unwrap_or_default()).cloned();
     let client = match client {
@@ -196,7 +184,7 @@ fn token(state: &State, body: &[u8]) -> Reply {
     };
     let header = json!({"alg": "RS256", "typ": "JWT", "kid": KEY_ID});
     let claims = json!({
-        "iss": format!("http://{}/auth/realms/mo", state.addr),
+        "iss": format!("http://{}/auth/realms/mo", state.addr.get().expect("set at start")),
         "azp": client.id,
         "typ": "Bearer",
         "iat": now,
@@ -216,29 +204,4 @@ fn token(state: &State, body: &[u8]) -> Reply {
     let grant = json!({"access_token": access_token, "expires_in": client.advertised_lifetime.as_secs(),
                        "refresh_expires_in": 0, "token_type": "Bearer", "scope": "email profile"});
     reply(StatusCode::OK, grant.to_string())
-}
-
-/// The fields of an `application/x-www-form-urlencoded` body.
-pub fn form_fields(body: &[u8]) -> HashMap<String, String> {
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap_or(b'?'));
-            i += 3;
-        } else {
-            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
