@@ -43,6 +43,8 @@ pub struct Traffic {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub tokens: AtomicU64,
+    /// Time spent waiting for MO's answers, summed over requests (concurrent ones each count).
+    pub waiting_micros: AtomicU64,
 }
 
 struct Token {
@@ -151,10 +153,22 @@ impl MoClient {
     async fn try_once<T: DeserializeOwned>(&self, operation: &str, body: &Value) -> Result<T, Failure> {
         let (bearer, fresh) = self.bearer().await?;
         self.traffic.requests.fetch_add(1, Ordering::Relaxed);
-        let response =
-            self.http.post(self.settings.endpoint()).bearer_auth(&bearer).json(body).send().await.map_err(transient)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transient)?;
+        let started = Instant::now();
+        let answer = async {
+            let response = self
+                .http
+                .post(self.settings.endpoint())
+                .bearer_auth(&bearer)
+                .json(body)
+                .send()
+                .await
+                .map_err(transient)?;
+            let status = response.status();
+            Ok::<_, Failure>((status, response.bytes().await.map_err(transient)?))
+        }
+        .await;
+        self.traffic.waiting_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        let (status, bytes) = answer?;
         // MO 66 answers a token it does not accept with HTTP 200 and "User is not authenticated";
         // a proxy in front of it may answer 401.
         if status == reqwest::StatusCode::UNAUTHORIZED || mentions(&bytes, NOT_AUTHENTICATED) {

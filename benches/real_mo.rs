@@ -1,0 +1,122 @@
+//! moport against a real OS2mo 66 (MO's own server, set up as the tests set it up:
+//! tests/support/real_mo.rs). For the demo municipality and a generated one of
+//! MOPORT_BENCH_REAL_MO_PERSONS persons (2,000 unless set): loading it into an empty MO with
+//! moport's writer (time, validities and requests), then plan2learn over GraphQL in `cache` and
+//! `direct` mode (wall time, requests, and the time spent waiting for MO's answers); and the demo
+//! LOS import into an empty MO. Units' postal (DAR) addresses are left out: MO checks them
+//! against DAWA, which is closed (docs/mo-write.md). Run with `cargo bench --bench real_mo`.
+
+#[path = "../tests/support/http.rs"]
+mod http;
+#[path = "support/plan2learn_setup.rs"]
+mod plan2learn_setup;
+#[path = "../tests/support/real_mo.rs"]
+mod real_mo;
+#[path = "support/stats.rs"]
+mod stats;
+#[path = "../tests/support/token_issuer.rs"]
+mod token_issuer;
+
+use moport::caps::mo::MoSource;
+use moport::caps::mo::demo::{self, DemoSpec};
+use moport::caps::mo::graphql::{GraphqlSource, Mode, mutations};
+use moport::caps::mo::snapshot::SnapshotFile;
+use moport::engine::cache::ComponentCache;
+use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
+use moport::{Host, RunOptions};
+use real_mo::{READER, RealMo, WRITER};
+use stats::{ms, sample, stats};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+const ROUNDS: usize = 3;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let Some(mo) = RealMo::get() else { return };
+    let persons: usize =
+        std::env::var("MOPORT_BENCH_REAL_MO_PERSONS").ok().and_then(|p| p.parse().ok()).unwrap_or(2_000);
+    println!("moport against a real OS2mo 66.1.2 on this machine (median [min .. max] of {ROUNDS})");
+    let generated = demo::generate(&DemoSpec { persons, ..demo::built_in_spec() });
+    for (label, mut file) in [
+        ("the demo (300 persons)".to_owned(), demo::built_in().file().clone()),
+        (format!("{persons} persons"), generated),
+    ] {
+        file.addresses.retain(|address| address.scope != "DAR");
+        runtime.block_on(mo.reset());
+        load(&runtime, mo, &label, &file);
+        plan2learn(&runtime, mo, &file);
+    }
+    los_import(&runtime, mo);
+}
+
+fn load(runtime: &tokio::runtime::Runtime, mo: &RealMo, label: &str, file: &SnapshotFile) {
+    let source = GraphqlSource::new(mo.settings(WRITER), Mode::Cache, Default::default()).expect("a source");
+    let changes = file.as_creates();
+    let started = Instant::now();
+    runtime.block_on(mutations::apply(&source, &changes, false)).expect("the load succeeds");
+    let seconds = started.elapsed().as_secs_f64();
+    let requests = source.client().traffic.requests.load(Ordering::SeqCst);
+    println!(
+        "{label}: load into an empty MO     {seconds:.1} s for {} validities ({:.0} a second), {requests} requests",
+        changes.len(),
+        changes.len() as f64 / seconds
+    );
+}
+
+fn plan2learn(runtime: &tokio::runtime::Runtime, mo: &RealMo, file: &SnapshotFile) {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    plan2learn_setup::write_manifest(work.path(), file);
+    let manifest = Manifest::load(&work.path().join("plugins.toml")).expect("the bench manifest");
+    let cache = || ComponentCache::new(Some(work.path().join("cache")));
+    Host::new(manifest.clone(), cache()).expect("a host").load("plan2learn").expect("the plugin compiles");
+    for mode in [Mode::Cache, Mode::Direct] {
+        let (mut requests, mut waiting) = (Vec::new(), Vec::new());
+        let runs = sample(ROUNDS, || {
+            let source = Arc::new(GraphqlSource::new(mo.settings(READER), mode, Default::default()).expect("a source"));
+            let host = Host::new(manifest.clone(), cache()).expect("a host").with_mo(MoSource::Graphql(source.clone()));
+            let started = Instant::now();
+            runtime.block_on(host.run("plan2learn", &RunOptions::default())).expect("the plugin runs");
+            let elapsed = started.elapsed();
+            let traffic = &source.client().traffic;
+            requests.push(traffic.requests.load(Ordering::SeqCst) as f64);
+            waiting.push(100.0 * traffic.waiting_micros.load(Ordering::SeqCst) as f64 / elapsed.as_micros() as f64);
+            elapsed
+        });
+        println!("  plan2learn over graphql {mode:?}   {}", ms(&runs));
+        println!(
+            "    GraphQL requests per run  {}; waiting for MO {} % of the run",
+            stats(&requests, 0),
+            stats(&waiting, 0)
+        );
+    }
+}
+
+fn los_import(runtime: &tokio::runtime::Runtime, mo: &RealMo) {
+    runtime.block_on(mo.reset());
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(repo.join("plugins.toml")).expect("the shipped plugins.toml");
+    let text = text
+        .replace("[host]\n", &format!("[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n"))
+        .replace("dar = \"table:demo/dar-table.csv\"", "dar = \"off\"")
+        .replace("path = \"demo/los\"", &format!("path = {:?}", repo.join("demo/los")));
+    std::fs::write(work.path().join("plugins.toml"), text).expect("plugins.toml written");
+    let manifest = Manifest::load(&work.path().join("plugins.toml")).expect("the manifest");
+    let source = Arc::new(GraphqlSource::new(mo.settings(WRITER), Mode::Cache, Default::default()).expect("a source"));
+    let host = Host::new(manifest, ComponentCache::new(Some(work.path().join("cache"))))
+        .expect("a host")
+        .with_mo(MoSource::Graphql(source.clone()));
+    host.load("aarhus-los").expect("the plugin compiles");
+    let started = Instant::now();
+    let outcome = runtime.block_on(host.run("aarhus-los", &RunOptions::default())).expect("the import runs");
+    let seconds = started.elapsed().as_secs_f64();
+    let traffic = &source.client().traffic;
+    println!(
+        "demo LOS import into an empty MO   {seconds:.1} s, {} requests, waiting for MO {:.0} % of the run: {}",
+        traffic.requests.load(Ordering::SeqCst),
+        100.0 * traffic.waiting_micros.load(Ordering::SeqCst) as f64 / (seconds * 1e6),
+        outcome.report.summary
+    );
+}
