@@ -8,6 +8,8 @@ mod ftps_server;
 mod http;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
+#[path = "support/moport_cli.rs"]
+mod moport_cli;
 #[path = "support/sftp_server.rs"]
 mod sftp_server;
 
@@ -172,21 +174,9 @@ async fn moport_run_plan2learn_reads_mo_over_graphql_and_ships_over_ftps() {
     let server = FtpsServer::start(server_folder.path(), 52300..=52399).await;
     let work = tempfile::tempdir().unwrap();
     let config = plan2learn_manifest(work.path(), &server);
-    let (env, dir) = (mo.env(), work.path().to_owned());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
-            .current_dir(&dir)
-            .env("MOPORT_CACHE_DIR", dir.join("cache"))
-            .env_remove("MOPORT_LOG")
-            .envs(env)
-            .args(["--config", config.to_str().unwrap(), "run", "plan2learn", "--mo", "graphql"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let args = ["--config", config.to_str().unwrap(), "run", "plan2learn", "--mo", "graphql"];
+    let (code, stdout, stderr) = moport_cli::moport(work.path(), mo.env(), &args).await;
+    assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("shipped them to `p2l`"), "{stdout}");
     assert!(!stderr.contains("hemmelig"), "a password in the log: {stderr}");
     assert_shipped(work.path(), server_folder.path());
