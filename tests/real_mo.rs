@@ -252,6 +252,14 @@ async fn the_demo_loads_into_an_empty_mo_reads_back_and_plan2learn_gives_the_sam
     let (held, expected) = (as_mo_keeps_it(taken.file()), as_mo_keeps_it(&demo));
     assert!(held == expected, "MO differs from the demo: {:?}", first_difference("", &held, &expected));
 
+    // The same load into an empty MO stand-in makes the same MO as real MO, field for field.
+    let empty = SnapshotFile::empty(demo.organisation.clone(), "2026-01-01T00:00:00Z".into(), "empty".into());
+    let standin = mo_standin::MoStandin::start(&empty, Duration::from_secs(300)).await;
+    let (code, stdout, stderr) = world.moport_with(standin.env(), &["load", "demo.json", "--mo", "graphql"]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let on_standin = world.holdings(standin.env(), "standin.json").await;
+    assert!(held == on_standin, "real MO and the stand-in differ: {:?}", first_difference("", &held, &on_standin));
+
     // plan2learn over GraphQL in both modes, and on the snapshot of the same MO: the same bytes.
     let mut outputs = Vec::new();
     for source in [
