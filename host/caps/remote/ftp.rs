@@ -96,6 +96,11 @@ impl FtpTarget {
                     Failure::Fatal(CallError::Unavailable(format!("{}: {step}: {text}", self.place())))
                 }
             }
+            // A TLS stream garbled on the way (rustls's "received corrupt message") is like a
+            // garbled reply: a fresh connection usually gets a good one. Certificate errors stay final.
+            FtpError::SecureError(text) if text.contains("received corrupt message") => {
+                Failure::Transient(format!("{step}: {text}"))
+            }
             other => Failure::Fatal(CallError::Unavailable(format!("{}: {step}: {other}", self.place()))),
         }
     }
@@ -268,5 +273,32 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_garbled_tls_stream_is_tried_again_and_a_bad_certificate_is_not() {
+        let target = FtpTarget::new(
+            "p2l",
+            FtpSpec {
+                tls: true,
+                host: "localhost".into(),
+                port: 21,
+                user: "kommune".into(),
+                password: crate::secret::Secret::new("x"),
+                folder: String::new(),
+                ca_file: None,
+                insecure_skip_verify: false,
+                timeout: Duration::from_secs(5),
+            },
+        );
+        let garbled = FtpError::SecureError("received corrupt message of type InvalidContentType".into());
+        assert!(matches!(target.classify(garbled, "AUTH TLS"), Failure::Transient(_)));
+        let untrusted = FtpError::SecureError("invalid peer certificate: UnknownIssuer".into());
+        assert!(matches!(target.classify(untrusted, "AUTH TLS"), Failure::Fatal(CallError::Unavailable(_))));
     }
 }
