@@ -74,6 +74,14 @@ pub enum DarProvider {
 impl DarProvider {
     /// The address with this DAR id, asked of the provider (no cache).
     pub async fn address(&self, id: &str) -> Result<Option<Address>, CallError> {
+        // The id goes into a URL path: only a UUID may (a plugin's, or an MO address's value).
+        let is_uuid = id.len() == 36
+            && id
+                .char_indices()
+                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
+        if !is_uuid {
+            return Err(CallError::Invalid(format!("{id:?} is not a DAR id (a UUID)")));
+        }
         match self {
             DarProvider::Off => Ok(None),
             DarProvider::Dawa(dawa) => dawa.address(id).await,
@@ -129,14 +137,6 @@ impl PluginDar {
     }
 
     async fn get(&mut self, id: String) -> Result<Option<Address>, CallError> {
-        // The id goes into a URL path: only a UUID may.
-        let is_uuid = id.len() == 36
-            && id
-                .char_indices()
-                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
-        if !is_uuid {
-            return Err(CallError::Invalid(format!("{id:?} is not a DAR id (a UUID)")));
-        }
         if let Some(found) = self.by_id.get(&id) {
             return Ok(found.clone());
         }
@@ -169,6 +169,13 @@ impl Host for HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn only_a_uuid_is_looked_up_whoever_asks() {
+        let err = DarProvider::Off.address("../../adresser?x=1").await.unwrap_err();
+        assert!(matches!(&err, CallError::Invalid(m) if m.contains("is not a DAR id")), "{err:?}");
+        assert!(DarProvider::Off.address("0a3f50a0-75eb-32b8-e044-0003ba298018").await.unwrap().is_none());
+    }
 
     #[test]
     fn an_address_becomes_mo_fields_with_floor_and_door() {
