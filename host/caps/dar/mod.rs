@@ -74,16 +74,10 @@ pub enum DarProvider {
 impl DarProvider {
     /// The address with this DAR id, asked of the provider (no cache).
     pub async fn address(&self, id: &str) -> Result<Option<Address>, CallError> {
-        // The id goes into a URL path: only a UUID may (a plugin's, or an MO address's value).
-        let is_uuid = id.len() == 36
-            && id
-                .char_indices()
-                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
-        if !is_uuid {
-            return Err(CallError::Invalid(format!("{id:?} is not a DAR id (a UUID)")));
-        }
         match self {
             DarProvider::Off => Ok(None),
+            // The id goes into a URL path: only a UUID may (a plugin's, or an MO address's value).
+            DarProvider::Dawa(_) if !is_dar_id(id) => Err(not_a_dar_id(id)),
             DarProvider::Dawa(dawa) => dawa.address(id).await,
             DarProvider::Table(table) => Ok(table.by_id(id)),
         }
@@ -137,6 +131,9 @@ impl PluginDar {
     }
 
     async fn get(&mut self, id: String) -> Result<Option<Address>, CallError> {
+        if !is_dar_id(&id) {
+            return Err(not_a_dar_id(&id));
+        }
         if let Some(found) = self.by_id.get(&id) {
             return Ok(found.clone());
         }
@@ -144,6 +141,16 @@ impl PluginDar {
         self.by_id.insert(id, found.clone());
         Ok(found)
     }
+}
+
+/// Whether `id` is a UUID, as every DAR id is.
+fn is_dar_id(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+}
+
+fn not_a_dar_id(id: &str) -> CallError {
+    CallError::Invalid(format!("{id:?} is not a DAR id (a UUID)"))
 }
 
 fn not_granted() -> CallError {
@@ -171,10 +178,12 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn only_a_uuid_is_looked_up_whoever_asks() {
-        let err = DarProvider::Off.address("../../adresser?x=1").await.unwrap_err();
+    async fn only_a_uuid_goes_into_a_dar_services_url_whoever_asks() {
+        let dawa = DarProvider::Dawa(Arc::new(Dawa::new("http://127.0.0.1:9")));
+        let err = dawa.address("../../adresser?x=1").await.unwrap_err();
         assert!(matches!(&err, CallError::Invalid(m) if m.contains("is not a DAR id")), "{err:?}");
-        assert!(DarProvider::Off.address("0a3f50a0-75eb-32b8-e044-0003ba298018").await.unwrap().is_none());
+        let err = PluginDar::new(DarProvider::Off).get("../x".into()).await.unwrap_err();
+        assert!(matches!(&err, CallError::Invalid(m) if m.contains("is not a DAR id")), "{err:?}");
     }
 
     #[test]
