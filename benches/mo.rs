@@ -3,7 +3,8 @@
 //! load in a fresh process), and a full `graphql cache` read of the same data through the MO
 //! stand-in, as is and with 20 ms added to every answer (requests and time); and the plan2learn
 //! plugin run over GraphQL in `cache` mode (each collection fetched once) and `direct` mode (one
-//! query per plugin call), with and without the latency. Run with `cargo bench --bench mo`; it
+//! query per plugin call), with and without the latency; and the host's write step for a batch
+//! of 3,000 and 30,000 updates of one person. Run with `cargo bench --bench mo`; it
 //! prints medians with min and max.
 
 #[path = "../tests/support/http.rs"]
@@ -15,12 +16,17 @@ mod plan2learn_setup;
 #[path = "support/stats.rs"]
 mod stats;
 
+use chrono::{Days, NaiveDate};
+use moport::bindings::moport::host::mo_read::Employee;
+use moport::bindings::moport::host::mo_write::{Change, Object};
+use moport::bindings::moport::host::types::Validity;
 use moport::caps::mo::MoSource;
 use moport::caps::mo::demo::{self, DemoSpec};
 use moport::caps::mo::filter::Record;
 use moport::caps::mo::graphql::client::PAGE_SIZE;
-use moport::caps::mo::graphql::{GraphqlSource, Mode};
+use moport::caps::mo::graphql::{GraphqlSource, Mode, plan};
 use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
+use moport::caps::mo::write;
 use moport::engine::cache::ComponentCache;
 use moport::manifest::Manifest;
 use moport::{Host, RunOptions};
@@ -143,6 +149,45 @@ fn main() {
             println!("plan2learn over graphql {mode:?}, {:>2} ms latency  {}", latency.as_millis(), ms(&runs));
             println!("  GraphQL requests per run  {}", stats(&requests, 0));
         }
+    }
+    many_changes_to_one_person(&file);
+}
+
+/// The host's write step for one batch of many changes to one person (one-day renames, each
+/// a validity of its own): working out the batch against the person's history, and the
+/// mutations that take MO there.
+fn many_changes_to_one_person(file: &SnapshotFile) {
+    let person = file.employees.first().expect("the municipality has persons").clone();
+    let mut mo = SnapshotFile::empty(file.organisation.clone(), String::new(), String::new());
+    mo.employees =
+        vec![Employee { validity: Validity { from: Some("2000-01-01".into()), to: None }, ..person.clone() }];
+    for changes in [3_000, 30_000] {
+        let batch: Vec<Change> = (0..changes)
+            .map(|n| {
+                let from = NaiveDate::from_ymd_opt(2001, 1, 1).expect("a date") + Days::new(n);
+                let validity = Validity { from: Some(from.to_string()), to: Some((from + Days::new(1)).to_string()) };
+                Change::Update(Object::Employee(Employee {
+                    given_name: format!("Navn {n}"),
+                    validity,
+                    ..person.clone()
+                }))
+            })
+            .collect();
+        let mut wanted = mo.clone();
+        let applied = sample(FETCH_ROUNDS, || {
+            wanted = mo.clone();
+            let started = Instant::now();
+            write::apply_net(&mut wanted, &batch).expect("the batch applies");
+            started.elapsed()
+        });
+        let mut sent = 0;
+        let planned = sample(FETCH_ROUNDS, || {
+            let started = Instant::now();
+            sent = plan::mutations(&mo, &wanted).len();
+            started.elapsed()
+        });
+        println!("{changes} updates of one person: batch worked out  {}", ms(&applied));
+        println!("  mutations planned ({sent})  {}", ms(&planned));
     }
 }
 

@@ -213,6 +213,15 @@ impl Snapshot {
         check(path, &file.it_systems)?;
         check(path, &file.it_users)?;
         file.sort();
+        apart(path, &file.facets)?;
+        apart(path, &file.classes)?;
+        apart(path, &file.org_units)?;
+        apart(path, &file.employees)?;
+        apart(path, &file.engagements)?;
+        apart(path, &file.managers)?;
+        apart(path, &file.addresses)?;
+        apart(path, &file.it_systems)?;
+        apart(path, &file.it_users)?;
         Ok(Snapshot { file })
     }
 
@@ -336,6 +345,34 @@ fn check<T: Record>(path: &Path, rows: &[T]) -> Result<(), SnapshotError> {
     Ok(())
 }
 
+/// Checks that no two validities of an object overlap, as MO keeps them (the writes rely on
+/// it). `rows` is sorted by uuid, then start.
+fn apart<T: Record>(path: &Path, rows: &[T]) -> Result<(), SnapshotError> {
+    for pair in rows.windows(2) {
+        let (before, after) = (pair[0].validity(), pair[1].validity());
+        let overlap = match (&before.to, &after.from) {
+            (Some(end), Some(start)) => start < end,
+            _ => true,
+        };
+        if pair[0].uuid() == pair[1].uuid() && overlap {
+            let show = |date: &Option<String>| date.clone().unwrap_or_else(|| "(open)".to_owned());
+            return Err(SnapshotError::Record {
+                path: path.to_owned(),
+                collection: T::KIND,
+                uuid: pair[0].uuid().to_owned(),
+                problem: format!(
+                    "its validities from {} to {} and from {} to {} overlap; MO keeps an object's validities apart",
+                    show(&before.from),
+                    show(&before.to),
+                    show(&after.from),
+                    show(&after.to)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_validity(validity: &Validity) -> Result<(), String> {
     let parse = |text: &Option<String>| {
         text.as_deref()
@@ -391,5 +428,12 @@ mod tests {
         assert!(err.to_string().contains("org unit a: validity date `2021-13-01`"), "{err}");
         let err = snapshot(&MINIMAL.replace("\"to\": \"2021-01-01\"", "\"to\": \"2020-01-01\"")).unwrap_err();
         assert!(err.to_string().contains("is empty"), "{err}");
+        let err = snapshot(&MINIMAL.replace("\"to\": \"2021-01-01\"", "\"to\": \"2021-06-01\"")).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "org unit a: its validities from 2020-01-01 to 2021-06-01 and from 2021-01-01 to (open) overlap"
+            ),
+            "{err}"
+        );
     }
 }

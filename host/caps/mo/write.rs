@@ -12,7 +12,8 @@ use crate::bindings::moport::host::mo_write::{Change, Object, ObjectKind, Outcom
 use crate::bindings::moport::host::types::{CallError, Validity};
 use serde::Serialize;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
 
 /// A record whose validity a write can move.
 pub trait Writable: Record + Clone + Serialize {
@@ -134,13 +135,11 @@ fn named(change: &Change) -> (ObjectKind, &str) {
     }
 }
 
-/// An object's validities as MO would show them: computed fields left out, in date order, with
-/// neighbours that touch and agree joined (splitting and rejoining a period changes nothing).
-fn history_of<'a, T: Writable + 'a>(rows: impl Iterator<Item = &'a T>) -> Vec<serde_json::Value> {
-    let mut mine: Vec<&T> = rows.collect();
-    mine.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
+/// An object's validities as MO would show them: computed fields left out, with neighbours that
+/// touch and agree joined (splitting and rejoining a period changes nothing).
+fn history_of<T: Writable>(history: Option<&History<T>>) -> Vec<serde_json::Value> {
     let mut joined: Vec<(serde_json::Value, Validity)> = Vec::new();
-    for row in mine {
+    for row in history.into_iter().flat_map(History::rows) {
         let fields = fields_of(row, T::COMPUTED);
         match joined.last_mut() {
             Some((last, validity)) if *last == fields && validity.to == row.validity().from => {
@@ -159,7 +158,7 @@ macro_rules! objects {
         /// scanning a collection (a large import names tens of thousands of objects).
         #[derive(Clone, Default)]
         struct Objects {
-            $($field: HashMap<String, Vec<$ty>>,)*
+            $($field: HashMap<String, History<$ty>>,)*
         }
 
         impl Objects {
@@ -175,16 +174,19 @@ macro_rules! objects {
                         let (mine, rest): (Vec<$ty>, Vec<$ty>) =
                             std::mem::take(&mut file.$field).into_iter().partition(|row| uuids.contains(row.uuid()));
                         file.$field = rest;
+                        let mut grouped: HashMap<String, Vec<$ty>> = HashMap::new();
                         for row in mine {
-                            objects.$field.entry(row.uuid().to_owned()).or_default().push(row);
+                            grouped.entry(row.uuid().to_owned()).or_default().push(row);
                         }
+                        objects.$field =
+                            grouped.into_iter().map(|(uuid, rows)| (uuid, History::from_rows(rows))).collect();
                     }
                 )*
                 objects
             }
 
             fn put_back(self, file: &mut SnapshotFile) {
-                $(file.$field.extend(self.$field.into_values().flatten());)*
+                $(file.$field.extend(self.$field.into_values().flat_map(History::into_rows));)*
             }
 
             fn apply_all(&mut self, changes: &[Change]) -> Result<Vec<Outcome>, CallError> {
@@ -205,17 +207,17 @@ macro_rules! objects {
                 match change {
                     Change::Create(object) => match object {
                         $(Object::$variant(record) => {
-                            step(self.$field.entry(record.uuid.clone()).or_default(), Step::Create(record))
+                            self.$field.entry(record.uuid.clone()).or_default().step(Step::Create(record))
                         })*
                     },
                     Change::Update(object) => match object {
                         $(Object::$variant(record) => {
-                            step(self.$field.entry(record.uuid.clone()).or_default(), Step::Update(record))
+                            self.$field.entry(record.uuid.clone()).or_default().step(Step::Update(record))
                         })*
                     },
                     Change::Terminate(Termination { kind, uuid, to }) => match kind {
                         $(ObjectKind::$variant => {
-                            step(self.$field.entry(uuid.clone()).or_default(), Step::<$ty>::Terminate { uuid, to })
+                            self.$field.entry(uuid.clone()).or_default().step(Step::<$ty>::Terminate { uuid, to })
                         })*
                     },
                 }
@@ -223,7 +225,7 @@ macro_rules! objects {
 
             fn history(&self, kind: ObjectKind, uuid: &str) -> Vec<serde_json::Value> {
                 match kind {
-                    $(ObjectKind::$variant => history_of(self.$field.get(uuid).into_iter().flatten()),)*
+                    $(ObjectKind::$variant => history_of(self.$field.get(uuid)),)*
                 }
             }
         }
@@ -241,111 +243,149 @@ objects! {
     ItUser => it_users: ItUser,
 }
 
-/// Applies one step to the records of a collection (in any order; the caller re-sorts).
-pub fn step<T: Writable>(rows: &mut Vec<T>, step: Step<T>) -> Result<Outcome, CallError> {
-    let kind = T::KIND;
-    // Dates are compared as text below, which is right only for ISO dates.
-    let (uuid, dates) = match &step {
-        Step::Create(record) | Step::Update(record) => {
-            (record.uuid(), vec![record.validity().from.as_deref(), record.validity().to.as_deref()])
-        }
-        Step::Terminate { uuid, to } => (uuid.as_str(), vec![Some(to.as_str())]),
-    };
-    for date in dates.into_iter().flatten() {
-        if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map(|d| d.to_string()).as_deref() != Ok(date) {
-            return Err(CallError::Invalid(format!("{kind} {uuid}: `{date}` is not a date like 2026-01-31")));
-        }
+/// One object's validities by start. MO never lets two of an object's validities overlap, and
+/// no step below makes them overlap, so the validity a date falls in is found by its start in
+/// O(log n): a batch of many changes to one object stays O(n log n).
+#[derive(Clone)]
+pub struct History<T> {
+    by_start: BTreeMap<Option<String>, T>,
+}
+
+impl<T> Default for History<T> {
+    fn default() -> Self {
+        History { by_start: BTreeMap::new() }
     }
-    match step {
-        Step::Create(record) | Step::Update(record) if empty(record.validity()) => Err(CallError::Invalid(format!(
-            "{kind} {}: validity from {} to {} is empty (`to` is exclusive)",
-            record.uuid(),
-            show(&record.validity().from),
-            show(&record.validity().to)
-        ))),
-        Step::Create(record) => {
-            if !rows.iter().any(|row| row.uuid() == record.uuid()) {
-                rows.push(record);
-                return Ok(Outcome::Created);
-            }
-            replace(rows, record)
-        }
-        Step::Update(record) => {
-            if !rows.iter().any(|row| row.uuid() == record.uuid()) {
-                return Err(CallError::NotFound(format!(
-                    "{kind} {} does not exist, so it cannot be updated; create it instead",
-                    record.uuid()
-                )));
-            }
-            replace(rows, record)
-        }
-        Step::Terminate { uuid, to } => {
-            let to = Some(to);
-            let mine = |row: &T| row.uuid() == uuid;
-            if !rows.iter().any(mine) {
-                return Ok(Outcome::Missing);
-            }
-            if !rows.iter().any(|row| mine(row) && end_cmp(&row.validity().to, &to) == Ordering::Greater) {
-                return Ok(Outcome::Unchanged);
-            }
-            let mut kept = Vec::new();
-            for mut row in take(rows, &uuid) {
-                if start_cmp(&row.validity().from, &to) == Ordering::Less {
-                    if end_cmp(&row.validity().to, &to) == Ordering::Greater {
-                        row.validity_mut().to = to.clone();
+}
+
+impl<T: Writable> History<T> {
+    /// The validities of one object, as read. Where two overlap (MO never has them, and a
+    /// snapshot file with them is refused), the one that starts later wins.
+    pub fn from_rows(mut rows: Vec<T>) -> History<T> {
+        rows.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
+        let mut history = History::<T>::default();
+        for row in rows {
+            if let Some(mut last) = history.by_start.last_entry() {
+                if start_vs_end(&row.validity().from, &last.get().validity().to) == Ordering::Less {
+                    last.get_mut().validity_mut().to = row.validity().from.clone();
+                    if empty(last.get().validity()) {
+                        last.remove();
                     }
-                    kept.push(row);
                 }
             }
-            rows.extend(kept);
-            Ok(Outcome::Terminated)
+            history.by_start.insert(row.validity().from.clone(), row);
         }
+        history
     }
-}
 
-/// Puts `record` in its window, cutting the validities it overlaps; unchanged when one
-/// validity with the same fields already covers the window.
-fn replace<T: Writable>(rows: &mut Vec<T>, record: T) -> Result<Outcome, CallError> {
-    let (from, to) = (record.validity().from.clone(), record.validity().to.clone());
-    let fields = fields_of(&record, T::COMPUTED);
-    let covered = rows.iter().any(|row| {
-        row.uuid() == record.uuid()
-            && start_cmp(&row.validity().from, &from) != Ordering::Greater
-            && end_cmp(&row.validity().to, &to) != Ordering::Less
-            && fields_of(row, T::COMPUTED) == fields
-    });
-    if covered {
-        return Ok(Outcome::Unchanged);
+    /// The validities in date order.
+    pub fn rows(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.by_start.values()
     }
-    let mut kept = Vec::new();
-    for row in take(rows, record.uuid()) {
-        let overlaps = start_vs_end(&row.validity().from, &to) == Ordering::Less
-            && start_vs_end(&from, &row.validity().to) == Ordering::Less;
-        if !overlaps {
-            kept.push(row);
-            continue;
-        }
-        if start_cmp(&row.validity().from, &from) == Ordering::Less {
-            let mut before = row.clone();
-            before.validity_mut().to = from.clone();
-            kept.push(before);
-        }
-        if to.is_some() && end_cmp(&row.validity().to, &to) == Ordering::Greater {
-            let mut after = row;
-            after.validity_mut().from = to.clone();
-            kept.push(after);
-        }
-    }
-    rows.extend(kept);
-    rows.push(record);
-    Ok(Outcome::Updated)
-}
 
-/// Removes and returns the validities of one object.
-fn take<T: Record>(rows: &mut Vec<T>, uuid: &str) -> Vec<T> {
-    let (mine, others): (Vec<T>, Vec<T>) = std::mem::take(rows).into_iter().partition(|row| row.uuid() == uuid);
-    *rows = others;
-    mine
+    pub fn into_rows(self) -> impl Iterator<Item = T> {
+        self.by_start.into_values()
+    }
+
+    /// Applies one step to the object.
+    pub fn step(&mut self, step: Step<T>) -> Result<Outcome, CallError> {
+        let kind = T::KIND;
+        // Dates are compared as text below, which is right only for ISO dates.
+        let (uuid, dates) = match &step {
+            Step::Create(record) | Step::Update(record) => {
+                (record.uuid(), vec![record.validity().from.as_deref(), record.validity().to.as_deref()])
+            }
+            Step::Terminate { uuid, to } => (uuid.as_str(), vec![Some(to.as_str())]),
+        };
+        for date in dates.into_iter().flatten() {
+            if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map(|d| d.to_string()).as_deref() != Ok(date) {
+                return Err(CallError::Invalid(format!("{kind} {uuid}: `{date}` is not a date like 2026-01-31")));
+            }
+        }
+        match step {
+            Step::Create(record) | Step::Update(record) if empty(record.validity()) => {
+                Err(CallError::Invalid(format!(
+                    "{kind} {}: validity from {} to {} is empty (`to` is exclusive)",
+                    record.uuid(),
+                    show(&record.validity().from),
+                    show(&record.validity().to)
+                )))
+            }
+            Step::Create(record) if self.by_start.is_empty() => {
+                self.by_start.insert(record.validity().from.clone(), record);
+                Ok(Outcome::Created)
+            }
+            Step::Update(record) if self.by_start.is_empty() => Err(CallError::NotFound(format!(
+                "{kind} {} does not exist, so it cannot be updated; create it instead",
+                record.uuid()
+            ))),
+            Step::Create(record) | Step::Update(record) => Ok(self.replace(record)),
+            Step::Terminate { to, .. } => Ok(self.terminate(to)),
+        }
+    }
+
+    /// Puts `record` in its window, cutting the validities it overlaps; unchanged when one
+    /// validity with the same fields already covers the window.
+    fn replace(&mut self, record: T) -> Outcome {
+        let (from, to) = (record.validity().from.clone(), record.validity().to.clone());
+        if self.covers(&record) {
+            return Outcome::Unchanged;
+        }
+        let below_to = match &to {
+            Some(_) => Bound::Excluded(&to),
+            None => Bound::Unbounded,
+        };
+        // Validities do not overlap, so their ends grow with their starts: walking back from
+        // the last one starting before `to`, the overlapping ones end where one ends by `from`.
+        let overlapping: Vec<Option<String>> = self
+            .by_start
+            .range::<Option<String>, _>((Bound::Unbounded, below_to))
+            .rev()
+            .take_while(|(_, row)| start_vs_end(&from, &row.validity().to) == Ordering::Less)
+            .map(|(start, _)| start.clone())
+            .collect();
+        for start in overlapping {
+            let row = self.by_start.remove(&start).expect("the key was just found");
+            if to.is_some() && end_cmp(&row.validity().to, &to) == Ordering::Greater {
+                let mut after = row.clone();
+                after.validity_mut().from = to.clone();
+                self.by_start.insert(to.clone(), after);
+            }
+            if start_cmp(&row.validity().from, &from) == Ordering::Less {
+                let mut before = row;
+                before.validity_mut().to = from.clone();
+                self.by_start.insert(start, before);
+            }
+        }
+        self.by_start.insert(from, record);
+        Outcome::Updated
+    }
+
+    /// Whether the validity `record`'s window starts in covers the window with the same fields.
+    fn covers(&self, record: &T) -> bool {
+        let (from, to) = (&record.validity().from, &record.validity().to);
+        self.by_start.range::<Option<String>, _>((Bound::Unbounded, Bound::Included(from))).next_back().is_some_and(
+            |(_, row)| {
+                end_cmp(&row.validity().to, to) != Ordering::Less
+                    && fields_of(row, T::COMPUTED) == fields_of(record, T::COMPUTED)
+            },
+        )
+    }
+
+    /// Ends every validity at `to`.
+    fn terminate(&mut self, to: String) -> Outcome {
+        let to = Some(to);
+        let Some(last) = self.by_start.values().next_back() else { return Outcome::Missing };
+        if end_cmp(&last.validity().to, &to) != Ordering::Greater {
+            return Outcome::Unchanged;
+        }
+        drop(self.by_start.split_off(&to));
+        if let Some(mut last) = self.by_start.last_entry()
+            && end_cmp(&last.get().validity().to, &to) == Ordering::Greater
+        {
+            last.get_mut().validity_mut().to = to;
+        }
+        Outcome::Terminated
+    }
 }
 
 /// Everything but the validity and the computed fields, to tell whether a write changes anything.
@@ -408,9 +448,9 @@ mod tests {
         }
     }
 
-    fn periods(rows: &[OrgUnit]) -> Vec<(String, Option<String>, Option<String>)> {
+    fn periods<'a>(rows: impl IntoIterator<Item = &'a OrgUnit>) -> Vec<(String, Option<String>, Option<String>)> {
         let mut periods: Vec<_> =
-            rows.iter().map(|r| (r.name.clone(), r.validity.from.clone(), r.validity.to.clone())).collect();
+            rows.into_iter().map(|r| (r.name.clone(), r.validity.from.clone(), r.validity.to.clone())).collect();
         periods.sort_by(|a, b| a.1.cmp(&b.1));
         periods
     }
@@ -420,22 +460,61 @@ mod tests {
     }
 
     #[test]
+    fn validities_read_overlapping_give_way_to_the_later_start() {
+        let history = History::from_rows(vec![
+            unit("C", Some("2022-01-01"), None),
+            unit("A", Some("2020-01-01"), Some("2023-01-01")),
+            unit("B", Some("2020-01-01"), Some("2021-01-01")),
+        ]);
+        let kept = periods(history.rows());
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert_eq!(kept[1], p("C", Some("2022-01-01"), None));
+        assert_eq!(kept[0].1.as_deref(), Some("2020-01-01"));
+    }
+
+    #[test]
+    fn many_changes_to_one_object_keep_every_validity_in_order() {
+        let mut history = History::default();
+        let day =
+            |n: u32| (chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(n.into())).to_string();
+        history.step(Step::Create(unit("0", Some(&day(0)), None))).unwrap();
+        // Open-ended renames one day apart, then every other day put back as it was.
+        for n in 1..3_000 {
+            history.step(Step::Update(unit(&n.to_string(), Some(&day(n)), None))).unwrap();
+        }
+        for n in (1..2_999).step_by(2) {
+            history.step(Step::Update(unit(&(n - 1).to_string(), Some(&day(n)), Some(&day(n + 1))))).unwrap();
+        }
+        let kept = periods(history.rows());
+        assert_eq!(kept.len(), 3_000);
+        for (n, (name, from, to)) in kept.iter().enumerate() {
+            let n = n as u32;
+            let expected = if n % 2 == 1 && n < 2_999 { n - 1 } else { n };
+            assert_eq!((name.as_str(), from.as_deref()), (expected.to_string().as_str(), Some(day(n).as_str())));
+            assert_eq!(to.as_deref(), (n < 2_999).then(|| day(n + 1)).as_deref());
+        }
+        assert_eq!(history.step(Step::Terminate { uuid: "u".into(), to: day(10) }).unwrap(), Outcome::Terminated);
+        assert_eq!(history.rows().count(), 10);
+        assert_eq!(history.rows().next_back().unwrap().validity.to.as_deref(), Some(day(10).as_str()));
+    }
+
+    #[test]
     fn create_then_the_same_create_again_changes_nothing() {
-        let mut rows = Vec::new();
-        assert_eq!(step(&mut rows, Step::Create(unit("Skole", Some("2020-01-01"), None))).unwrap(), Outcome::Created);
-        assert_eq!(step(&mut rows, Step::Create(unit("Skole", Some("2020-01-01"), None))).unwrap(), Outcome::Unchanged);
+        let mut rows = History::default();
+        assert_eq!(rows.step(Step::Create(unit("Skole", Some("2020-01-01"), None))).unwrap(), Outcome::Created);
+        assert_eq!(rows.step(Step::Create(unit("Skole", Some("2020-01-01"), None))).unwrap(), Outcome::Unchanged);
         // A later window inside an unchanged validity is covered too.
-        assert_eq!(step(&mut rows, Step::Update(unit("Skole", Some("2024-01-01"), None))).unwrap(), Outcome::Unchanged);
-        assert_eq!(rows.len(), 1);
+        assert_eq!(rows.step(Step::Update(unit("Skole", Some("2024-01-01"), None))).unwrap(), Outcome::Unchanged);
+        assert_eq!(rows.rows().count(), 1);
     }
 
     #[test]
     fn an_update_keeps_the_history_around_its_window() {
-        let mut rows = vec![unit("Skole", Some("2020-01-01"), None)];
-        let outcome = step(&mut rows, Step::Update(unit("Skolen", Some("2022-01-01"), Some("2023-01-01")))).unwrap();
+        let mut rows = History::from_rows(vec![unit("Skole", Some("2020-01-01"), None)]);
+        let outcome = rows.step(Step::Update(unit("Skolen", Some("2022-01-01"), Some("2023-01-01")))).unwrap();
         assert_eq!(outcome, Outcome::Updated);
         assert_eq!(
-            periods(&rows),
+            periods(rows.rows()),
             [
                 p("Skole", Some("2020-01-01"), Some("2022-01-01")),
                 p("Skolen", Some("2022-01-01"), Some("2023-01-01")),
@@ -443,18 +522,18 @@ mod tests {
             ]
         );
         // An open-ended update replaces everything from its start.
-        step(&mut rows, Step::Update(unit("Den nye skole", Some("2021-06-01"), None))).unwrap();
+        rows.step(Step::Update(unit("Den nye skole", Some("2021-06-01"), None))).unwrap();
         assert_eq!(
-            periods(&rows),
+            periods(rows.rows()),
             [p("Skole", Some("2020-01-01"), Some("2021-06-01")), p("Den nye skole", Some("2021-06-01"), None)]
         );
     }
 
     #[test]
     fn creating_an_existing_object_with_other_fields_updates_it() {
-        let mut rows = vec![unit("Skole", Some("2020-01-01"), None)];
-        assert_eq!(step(&mut rows, Step::Create(unit("Skolen", Some("2020-01-01"), None))).unwrap(), Outcome::Updated);
-        assert_eq!(periods(&rows), [p("Skolen", Some("2020-01-01"), None)]);
+        let mut rows = History::from_rows(vec![unit("Skole", Some("2020-01-01"), None)]);
+        assert_eq!(rows.step(Step::Create(unit("Skolen", Some("2020-01-01"), None))).unwrap(), Outcome::Updated);
+        assert_eq!(periods(rows.rows()), [p("Skolen", Some("2020-01-01"), None)]);
     }
 
     #[test]
@@ -487,14 +566,16 @@ mod tests {
 
     #[test]
     fn terminate_ends_every_validity_and_is_idempotent() {
-        let mut rows =
-            vec![unit("Skole", Some("2020-01-01"), Some("2022-01-01")), unit("Skolen", Some("2022-01-01"), None)];
+        let mut rows = History::from_rows(vec![
+            unit("Skole", Some("2020-01-01"), Some("2022-01-01")),
+            unit("Skolen", Some("2022-01-01"), None),
+        ]);
         let end = |to: &str| Step::Terminate { uuid: "u".into(), to: to.into() };
-        assert_eq!(step(&mut rows, end("2021-01-01")).unwrap(), Outcome::Terminated);
-        assert_eq!(periods(&rows), [p("Skole", Some("2020-01-01"), Some("2021-01-01"))]);
-        assert_eq!(step(&mut rows, end("2021-01-01")).unwrap(), Outcome::Unchanged);
-        assert_eq!(step(&mut rows, end("2025-01-01")).unwrap(), Outcome::Unchanged);
-        assert_eq!(step(&mut Vec::<OrgUnit>::new(), end("2025-01-01")).unwrap(), Outcome::Missing);
+        assert_eq!(rows.step(end("2021-01-01")).unwrap(), Outcome::Terminated);
+        assert_eq!(periods(rows.rows()), [p("Skole", Some("2020-01-01"), Some("2021-01-01"))]);
+        assert_eq!(rows.step(end("2021-01-01")).unwrap(), Outcome::Unchanged);
+        assert_eq!(rows.step(end("2025-01-01")).unwrap(), Outcome::Unchanged);
+        assert_eq!(History::<OrgUnit>::default().step(end("2025-01-01")).unwrap(), Outcome::Missing);
     }
 
     #[test]
@@ -512,19 +593,19 @@ mod tests {
             dar: None,
             validity: Validity { from: Some("2020-01-01".into()), to: None },
         };
-        let mut addresses = vec![address.clone()];
+        let mut addresses = History::from_rows(vec![address.clone()]);
         let as_a_plugin_writes_it = Address { scope: String::new(), name: String::new(), ..address };
-        assert_eq!(step(&mut addresses, Step::Create(as_a_plugin_writes_it)).unwrap(), Outcome::Unchanged);
+        assert_eq!(addresses.step(Step::Create(as_a_plugin_writes_it)).unwrap(), Outcome::Unchanged);
     }
 
     #[test]
     fn refusals_name_the_object() {
-        let err = step(&mut Vec::new(), Step::Update(unit("Skole", Some("2020-01-01"), None))).unwrap_err();
+        let err = History::default().step(Step::Update(unit("Skole", Some("2020-01-01"), None))).unwrap_err();
         assert!(matches!(&err, CallError::NotFound(m) if m.contains("org unit u does not exist")), "{err:?}");
         let err =
-            step(&mut Vec::new(), Step::Create(unit("Skole", Some("2020-01-01"), Some("2020-01-01")))).unwrap_err();
+            History::default().step(Step::Create(unit("Skole", Some("2020-01-01"), Some("2020-01-01")))).unwrap_err();
         assert!(matches!(&err, CallError::Invalid(m) if m.contains("is empty")), "{err:?}");
-        let err = step(&mut Vec::<OrgUnit>::new(), Step::Terminate { uuid: "u".into(), to: "2026-2-1".into() });
+        let err = History::<OrgUnit>::default().step(Step::Terminate { uuid: "u".into(), to: "2026-2-1".into() });
         assert!(matches!(&err, Err(CallError::Invalid(m)) if m.contains("`2026-2-1` is not a date")), "{err:?}");
     }
 }

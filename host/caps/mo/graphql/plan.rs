@@ -352,19 +352,22 @@ fn depth_of<'a>(
     mine
 }
 
-/// One span of time in which neither history changes.
-struct Slice<'a, T> {
+/// One span of time in which neither history changes, and the validity of each that covers it
+/// (an index into its history).
+struct Slice {
     from: Option<String>,
     to: Option<String>,
-    mo: Option<&'a T>,
-    wanted: Option<&'a T>,
+    mo: Option<usize>,
+    wanted: Option<usize>,
 }
 
 fn covers(validity: &Validity, from: &Option<String>, to: &Option<String>) -> bool {
     start_cmp(&validity.from, from) != Ordering::Greater && end_cmp(&validity.to, to) != Ordering::Less
 }
 
-fn slices<'a, T: Record>(mo: &[&'a T], wanted: &[&'a T]) -> Vec<Slice<'a, T>> {
+/// Both histories cut at every boundary of either. Each is in date order without overlaps (as
+/// MO keeps an object's validities), so one pass finds the validity of each slice.
+fn slices<T: Record>(mo: &[&T], wanted: &[&T]) -> Vec<Slice> {
     let mut points: Vec<&str> = mo
         .iter()
         .chain(wanted)
@@ -375,13 +378,24 @@ fn slices<'a, T: Record>(mo: &[&'a T], wanted: &[&'a T]) -> Vec<Slice<'a, T>> {
     points.dedup();
     let starts = std::iter::once(None).chain(points.iter().map(|p| Some((*p).to_owned())));
     let ends = points.iter().map(|p| Some((*p).to_owned())).chain(std::iter::once(None));
+    let (mut mo_at, mut wanted_at) = (0, 0);
     starts
         .zip(ends)
         .map(|(from, to)| {
-            let find = |rows: &[&'a T]| rows.iter().copied().find(|row| covers(row.validity(), &from, &to));
-            Slice { mo: find(mo), wanted: find(wanted), from, to }
+            let find = |rows: &[&T], at: &mut usize| {
+                while rows.get(*at).is_some_and(|row| ends_by(&row.validity().to, &from)) {
+                    *at += 1;
+                }
+                rows.get(*at).filter(|row| covers(row.validity(), &from, &to)).map(|_| *at)
+            };
+            Slice { mo: find(mo, &mut mo_at), wanted: find(wanted, &mut wanted_at), from, to }
         })
         .collect()
+}
+
+/// Whether a validity ending at `end` is over by `start`.
+fn ends_by(end: &Option<String>, start: &Option<String>) -> bool {
+    matches!((end, start), (Some(end), Some(start)) if end <= start)
 }
 
 fn call<T: Mutable>(verb: &str, record: &T, input: Value) -> Mutation {
@@ -404,15 +418,17 @@ fn in_window<T: Mutable>(record: &T, from: &Option<String>, to: &Option<String>)
 
 /// One object's writes: those that build (creates, updates) and those that shrink (terminations).
 fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>) {
-    let mut wanted: Vec<&T> = wanted.to_vec();
-    wanted.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
+    let wanted = by_start(wanted);
     if mo.is_empty() {
         return written_anew(&wanted);
     }
-    let slices = slices(mo, &wanted);
-    let same = |a: &T, b: &T| fields_of(a, T::COMPUTED) == fields_of(b, T::COMPUTED);
+    let mo = by_start(mo);
+    let slices = slices(&mo, &wanted);
+    let fields = |rows: &[&T]| rows.iter().map(|row| fields_of(*row, T::COMPUTED)).collect::<Vec<_>>();
+    let (mo_fields, wanted_fields) = (fields(&mo), fields(&wanted));
+    let same = |m: usize, w: usize| mo_fields[m] == wanted_fields[w];
     let cannot_update = slices.iter().any(|slice| match (slice.mo, slice.wanted) {
-        (Some(mo), Some(wanted)) => !same(mo, wanted) && T::needs_rewrite(mo, wanted),
+        (Some(m), Some(w)) => !same(m, w) && T::needs_rewrite(mo[m], wanted[w]),
         // MO cannot cut a history that starts at the beginning of time.
         (Some(_), None) => slice.from.is_none(),
         _ => false,
@@ -426,7 +442,7 @@ fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>
     while index < slices.len() {
         let slice = &slices[index];
         let changed = match (slice.mo, slice.wanted) {
-            (mo, Some(wanted)) => mo.is_none_or(|mo| !same(mo, wanted)),
+            (m, Some(w)) => m.is_none_or(|m| !same(m, w)),
             (Some(_), None) => true,
             (None, None) => false,
         };
@@ -439,7 +455,7 @@ fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>
         while end + 1 < slices.len() {
             let next = &slices[end + 1];
             let same_target = match (slice.wanted, next.wanted) {
-                (Some(a), Some(b)) => std::ptr::eq(a, b) && next.mo.is_none_or(|mo| !same(mo, b)),
+                (Some(a), Some(b)) => a == b && next.mo.is_none_or(|m| !same(m, b)),
                 (None, None) => next.mo.is_some(),
                 _ => false,
             };
@@ -450,18 +466,19 @@ fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>
         }
         let (from, to) = (slice.from.clone(), slices[end].to.clone());
         match slice.wanted {
-            Some(wanted) => {
+            Some(w) => {
+                let wanted = wanted[w];
                 tracing::debug!(
                     object = %wanted.describe(),
                     from = from.as_deref().unwrap_or("-"),
                     to = to.as_deref().unwrap_or("-"),
-                    fields = %slice.mo.map_or_else(|| "the object is not valid there".to_owned(), |mo| changed_fields(mo, wanted)),
+                    fields = %slice.mo.map_or_else(|| "the object is not valid there".to_owned(), |m| changed_fields(mo[m], wanted)),
                     "update"
                 );
                 build.push(call("update", wanted, in_window(wanted, &from, &to).input(false)));
             }
             None => {
-                let record = slice.mo.expect("a changed slice without a wanted validity has MO's");
+                let record = mo[slice.mo.expect("a changed slice without a wanted validity has MO's")];
                 let input = match &to {
                     None => json!({"uuid": record.uuid(), "to": from}),
                     Some(_) => json!({"uuid": record.uuid(), "from": from, "to": to}),
@@ -472,6 +489,13 @@ fn object<T: Mutable>(mo: &[&T], wanted: &[&T]) -> (Vec<Mutation>, Vec<Mutation>
         index = end + 1;
     }
     (build, shrink)
+}
+
+/// One object's validities in date order.
+fn by_start<'a, T: Record>(rows: &[&'a T]) -> Vec<&'a T> {
+    let mut rows = rows.to_vec();
+    rows.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
+    rows
 }
 
 /// An object the batch ends before it began: MO drops every validity of an object terminated at
