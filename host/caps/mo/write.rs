@@ -264,12 +264,12 @@ impl<T: Writable> History<T> {
         rows.sort_by(|a, b| start_cmp(&a.validity().from, &b.validity().from));
         let mut history = History::<T>::default();
         for row in rows {
-            if let Some(mut last) = history.by_start.last_entry() {
-                if start_vs_end(&row.validity().from, &last.get().validity().to) == Ordering::Less {
-                    last.get_mut().validity_mut().to = row.validity().from.clone();
-                    if empty(last.get().validity()) {
-                        last.remove();
-                    }
+            if let Some(mut last) = history.by_start.last_entry()
+                && start_vs_end(&row.validity().from, &last.get().validity().to) == Ordering::Less
+            {
+                last.get_mut().validity_mut().to = row.validity().from.clone();
+                if empty(last.get().validity()) {
+                    last.remove();
                 }
             }
             history.by_start.insert(row.validity().from.clone(), row);
