@@ -414,6 +414,7 @@ impl Host {
                 write: loaded.contract.capabilities.contains(&Capability::MoWrite)
                     && spec.grants.mo == Some(crate::manifest::MoAccess::Write),
                 dry_run: options.dry_run,
+                prefetching: Vec::new(),
             }),
             false => None,
         };

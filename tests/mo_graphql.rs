@@ -7,8 +7,10 @@ mod http;
 mod mo_standin;
 
 use mo_standin::{CLIENT_SECRET, Fault, MoStandin, dar_table_of, quick_retries, records};
+use moport::bindings::moport::host::mo_read::Collection;
 use moport::caps::mo::MoSource;
 use moport::caps::mo::demo;
+use moport::caps::mo::graphql::collections as gql;
 use moport::caps::mo::graphql::{GraphqlSource, Mode};
 use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
 use moport::engine::cache::ComponentCache;
@@ -118,6 +120,50 @@ async fn a_persistent_failure_ends_the_run_with_the_cause() {
         "{message}"
     );
     assert_eq!(standin.counters.graphql_requests.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn collections_asked_for_ahead_are_fetched_side_by_side_and_once() {
+    let demo = demo::built_in();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    *standin.faults.latency.lock().unwrap() = Duration::from_millis(50);
+    let requests = || standin.counters.graphql_requests.load(Ordering::SeqCst);
+    let (one_by_one, _) = graphql(&standin, Mode::Cache);
+    one_by_one.all::<gql::Addresses>().await.unwrap();
+    one_by_one.all::<gql::Engagements>().await.unwrap();
+    one_by_one.all::<gql::OrgUnits>().await.unwrap();
+    assert_eq!(standin.counters.most_in_flight.load(Ordering::SeqCst), 1, "reads alone go one after another");
+    let sequential = requests();
+
+    let (ahead, _) = graphql(&standin, Mode::Cache);
+    let wanted = [Collection::Addresses, Collection::Engagements, Collection::OrgUnits, Collection::Addresses];
+    assert_eq!(ahead.prefetch(&wanted).len(), 3, "one fetch per collection, however often it is named");
+    assert!(ahead.prefetch(&wanted).is_empty(), "a collection on its way is not fetched again");
+    let fetched = ahead.all::<gql::Addresses>().await.unwrap();
+    ahead.all::<gql::Engagements>().await.unwrap();
+    ahead.all::<gql::OrgUnits>().await.unwrap();
+    assert_eq!(fetched.len(), one_by_one.all::<gql::Addresses>().await.unwrap().len());
+    assert!(standin.counters.most_in_flight.load(Ordering::SeqCst) >= 3, "the three are fetched side by side");
+    assert_eq!(requests() - sequential, sequential, "each collection is fetched once, ahead or not");
+    assert!(ahead.prefetch(&wanted).is_empty(), "nothing is fetched again once fetched");
+
+    let (direct, _) = graphql(&standin, Mode::Direct);
+    assert!(direct.prefetch(&wanted).is_empty(), "direct mode asks MO per read, so it fetches nothing ahead");
+}
+
+#[tokio::test]
+async fn a_failed_fetch_ahead_is_reported_by_the_next_read_without_fetching_again() {
+    let demo = demo::built_in();
+    let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
+    *standin.faults.always.lock().unwrap() = Some(Fault::Status(503));
+    let (source, _) = graphql(&standin, Mode::Cache);
+    assert_eq!(source.prefetch(&[Collection::OrgUnits]).len(), 1);
+    let message = source.all::<gql::OrgUnits>().await.unwrap_err().to_string();
+    assert!(message.contains("after 5 tries") && message.contains("HTTP 503"), "{message}");
+    assert_eq!(standin.counters.graphql_requests.load(Ordering::SeqCst), 5, "the read waited for the prefetch");
+    // Reported once: a read after that asks MO again.
+    *standin.faults.always.lock().unwrap() = None;
+    assert_eq!(source.all::<gql::OrgUnits>().await.unwrap().len(), demo.org_units().len());
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{Host, RunOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 const FILES: [&str; 5] = ["organisation.csv", "bruger.csv", "engagement.csv", "stillingskode.csv", "leder.csv"];
@@ -81,12 +82,34 @@ async fn the_compiled_component_writes_the_golden_files_from_a_snapshot() {
 async fn the_compiled_component_writes_the_golden_files_from_mo_over_graphql() {
     let snapshot = Snapshot::load(&golden_dir().join("mo.json")).unwrap();
     let standin = MoStandin::start(snapshot.file(), Duration::from_secs(300)).await;
+    // With latency, requests sent side by side are seen to overlap.
+    *standin.faults.latency.lock().unwrap() = Duration::from_millis(30);
     for mode in [Mode::Cache, Mode::Direct] {
         let dir = tempfile::tempdir().unwrap();
         let source = GraphqlSource::new(standin.settings(), mode, quick_retries()).unwrap();
         source.use_dar(dar_table_of(snapshot.file()));
         let host = host(dir.path()).with_mo(MoSource::Graphql(Arc::new(source)));
+        let before = standin.operations();
         assert_golden(&host, dir.path()).await;
+        let asked: Vec<(String, u64)> = standin
+            .operations()
+            .into_iter()
+            .map(|(operation, count)| (operation.clone(), count - before.get(&operation).copied().unwrap_or(0)))
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        match mode {
+            // The plugin names its collections ahead: fetched side by side, each once.
+            Mode::Cache => {
+                let most = standin.counters.most_in_flight.load(Ordering::SeqCst);
+                assert!(most >= 3, "at most {most} requests at a time");
+                assert!(asked.iter().all(|(_, count)| *count == 1), "{asked:?}");
+            }
+            // All classes are read once per run (two variants): the addresses' scopes come from
+            // that read, not from a fetch of their own.
+            Mode::Direct => {
+                assert!(asked.contains(&("Classes".to_owned(), 2)), "{asked:?}");
+            }
+        }
     }
 }
 

@@ -70,6 +70,9 @@ pub struct Counters {
     pub refused_tokens: AtomicU64,
     /// GraphQL operations answered, by name.
     pub operations: Mutex<HashMap<String, u64>>,
+    /// Requests being answered now, and the most at any one time.
+    pub in_flight: AtomicU64,
+    pub most_in_flight: AtomicU64,
 }
 
 /// GraphQL collection fields and the snapshot collections they serve.
@@ -209,13 +212,17 @@ async fn serve(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, s
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let now = state.counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.counters.most_in_flight.fetch_max(now, Ordering::SeqCst);
     let latency = *state.faults.latency.lock().unwrap();
     tokio::time::sleep(latency).await;
-    Ok(match path.as_str() {
+    let answer = match path.as_str() {
         "/auth/realms/mo/protocol/openid-connect/token" => token(&state, &body),
         "/graphql/v30" => graphql(&state, bearer, &body).await,
         _ => reply(StatusCode::NOT_FOUND, "{\"detail\": \"Not Found\"}"),
-    })
+    };
+    state.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+    Ok(answer)
 }
 
 fn token(state: &State, body: &[u8]) -> Reply {

@@ -9,7 +9,8 @@ pub mod write;
 
 use super::HostState;
 use crate::bindings::moport::host::mo_read::{
-    Address, Class, Employee, Engagement, Facet, Host, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
+    Address, Class, Collection, Employee, Engagement, Facet, Host, ItSystem, ItUser, Manager, OrgUnit, Organisation,
+    Query,
 };
 use crate::bindings::moport::host::mo_write::{self, Change, Outcome};
 use crate::bindings::moport::host::types::CallError;
@@ -121,6 +122,16 @@ pub struct MoAccess {
     pub write: bool,
     /// `--dry-run`: writes are worked out and logged, not made.
     pub dry_run: bool,
+    /// Fetches the plugin asked for ahead of its reads, stopped when the run ends.
+    pub prefetching: Vec<tokio::task::AbortHandle>,
+}
+
+impl Drop for MoAccess {
+    fn drop(&mut self) {
+        for fetch in &self.prefetching {
+            fetch.abort();
+        }
+    }
 }
 
 impl MoAccess {
@@ -140,6 +151,14 @@ impl MoAccess {
             tracing::error!("{problem}");
         }
         result
+    }
+
+    fn prefetch(&mut self, collections: &[Collection]) {
+        if let MoSource::Graphql(mo) = &self.source {
+            // The source starts at most one fetch per collection, however often it is asked.
+            self.prefetching.retain(|fetch| !fetch.is_finished());
+            self.prefetching.extend(mo.prefetch(collections));
+        }
     }
 
     async fn organisation(&self) -> Result<Organisation, CallError> {
@@ -238,6 +257,16 @@ impl mo_write::Host for HostState {
 }
 
 impl Host for HostState {
+    async fn prefetch(&mut self, collections: Vec<Collection>) -> wasmtime::Result<Result<(), CallError>> {
+        Ok(match &mut self.mo {
+            Some(access) => {
+                access.prefetch(&collections);
+                Ok(())
+            }
+            None => Err(not_granted()),
+        })
+    }
+
     async fn root_organisation(&mut self) -> wasmtime::Result<Result<Organisation, CallError>> {
         Ok(match &self.mo {
             Some(access) => access.organisation().await,

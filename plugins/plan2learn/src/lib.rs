@@ -66,6 +66,15 @@ moport_sdk::export_plugin!(Plan2learn);
 /// One consistent read of what the export needs: whole collections, a few calls in all.
 fn read_mo(today: &str, settings: &Settings) -> Result<MoData, PluginError> {
     let from_today = Query::window(Some(today), None);
+    use mo::Collection;
+    mo::prefetch(&[
+        Collection::OrgUnits,
+        Collection::Classes,
+        Collection::Employees,
+        Collection::Engagements,
+        Collection::Addresses,
+        Collection::Managers,
+    ])?;
     let step = |done: u64| log::progress("reading MO", done, 7);
     step(0);
     let org_units = mo::org_units(&Query::today().under(&[&settings.root_unit]))?;

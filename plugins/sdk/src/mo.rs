@@ -2,11 +2,16 @@
 
 use crate::CallError;
 pub use crate::bindings::moport::host::mo_read::{
-    Address, Class, DarFields, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
+    Address, Class, Collection, DarFields, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit,
+    Organisation, Query,
 };
 pub use crate::bindings::moport::host::types::Validity;
 
 capabilities! { mo_read:
+    /// Says which collections the plugin is about to read, so a host reading a live MO fetches
+    /// them side by side instead of one after another. Only a hint: it returns at once, and a
+    /// fetch that fails is reported by the read of that collection.
+    pub fn prefetch(collections: &[Collection]) -> Result<(), CallError>;
     pub fn root_organisation() -> Result<Organisation, CallError>;
     pub fn facets(query: &Query) -> Result<Vec<Facet>, CallError>;
     pub fn classes(query: &Query) -> Result<Vec<Class>, CallError>;

@@ -11,6 +11,7 @@ pub mod settings;
 
 use super::filter::{Filter, Record, sort_records};
 use super::snapshot::{FORMAT, SnapshotFile, VERSION, fill_facet_user_keys, fill_scopes};
+use crate::bindings::moport::host::mo_read;
 use crate::bindings::moport::host::mo_read::{
     Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
 };
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio::sync::OnceCell;
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum GraphqlError {
     #[error("MO settings: {problem}")]
     Settings { problem: String },
@@ -69,16 +70,38 @@ pub enum Mode {
 /// Collections fetched whole, kept for the rest of the process.
 #[derive(Default)]
 pub struct Fetched {
-    facets: OnceCell<Arc<Vec<Facet>>>,
-    classes: OnceCell<Arc<Vec<Class>>>,
-    org_units: OnceCell<Arc<Vec<OrgUnit>>>,
-    employees: OnceCell<Arc<Vec<Employee>>>,
-    engagements: OnceCell<Arc<Vec<Engagement>>>,
-    managers: OnceCell<Arc<Vec<Manager>>>,
-    addresses: OnceCell<Arc<Vec<Address>>>,
-    it_systems: OnceCell<Arc<Vec<ItSystem>>>,
-    it_users: OnceCell<Arc<Vec<ItUser>>>,
+    facets: Slot<Facet>,
+    classes: Slot<Class>,
+    org_units: Slot<OrgUnit>,
+    employees: Slot<Employee>,
+    engagements: Slot<Engagement>,
+    managers: Slot<Manager>,
+    addresses: Slot<Address>,
+    it_systems: Slot<ItSystem>,
+    it_users: Slot<ItUser>,
     organisation: OnceCell<Organisation>,
+}
+
+/// One collection fetched whole.
+pub struct Slot<R> {
+    records: std::sync::OnceLock<Arc<Vec<R>>>,
+    /// Held by whoever is fetching the collection, so the others wait for that fetch instead
+    /// of starting their own. A prefetch takes it before it returns to the plugin.
+    fetching: Arc<tokio::sync::Mutex<()>>,
+    /// A prefetch's failure, for the first read after it to report (rather than fetch again).
+    failed: std::sync::Mutex<Option<GraphqlError>>,
+}
+
+impl<R> Default for Slot<R> {
+    fn default() -> Self {
+        Slot { records: Default::default(), fetching: Default::default(), failed: Default::default() }
+    }
+}
+
+impl<R> Slot<R> {
+    fn failure(&self) -> std::sync::MutexGuard<'_, Option<GraphqlError>> {
+        self.failed.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// Boxed, because completing classes fetches facets through the same generic code: an unboxed
@@ -87,7 +110,11 @@ pub type Completing<'a, T> = Pin<Box<dyn Future<Output = Result<Vec<T>, GraphqlE
 
 /// A collection that the backend can fetch whole and keep.
 pub trait Kept: Collection<Record: Record + Clone + Send + Sync + 'static> {
-    fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Self::Record>>>;
+    fn slot(fetched: &Fetched) -> &Slot<Self::Record>;
+    /// Other collections' records join this one in (classes for an address's scope, facets for
+    /// a class's facet key): a read of all of it in `direct` mode is kept for them, so the
+    /// join does not fetch it again.
+    const JOINED: bool = false;
     /// Fills in what MO's reply leaves to joins (a class's facet key, an address's scope).
     fn complete(source: &GraphqlSource, records: Vec<Self::Record>) -> Completing<'_, Self::Record> {
         let _ = source;
@@ -98,14 +125,13 @@ pub trait Kept: Collection<Record: Record + Clone + Send + Sync + 'static> {
 macro_rules! kept {
     ($($collection:ident => $field:ident;)*) => {$(
         impl Kept for collections::$collection {
-            fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Self::Record>>> {
+            fn slot(fetched: &Fetched) -> &Slot<Self::Record> {
                 &fetched.$field
             }
         }
     )*};
 }
 kept! {
-    Facets => facets;
     OrgUnits => org_units;
     Employees => employees;
     Engagements => engagements;
@@ -114,8 +140,16 @@ kept! {
     ItUsers => it_users;
 }
 
+impl Kept for collections::Facets {
+    const JOINED: bool = true;
+    fn slot(fetched: &Fetched) -> &Slot<Facet> {
+        &fetched.facets
+    }
+}
+
 impl Kept for collections::Classes {
-    fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Class>>> {
+    const JOINED: bool = true;
+    fn slot(fetched: &Fetched) -> &Slot<Class> {
         &fetched.classes
     }
 
@@ -128,7 +162,7 @@ impl Kept for collections::Classes {
 }
 
 impl Kept for collections::Addresses {
-    fn cell(fetched: &Fetched) -> &OnceCell<Arc<Vec<Self::Record>>> {
+    fn slot(fetched: &Fetched) -> &Slot<Self::Record> {
         &fetched.addresses
     }
 
@@ -149,6 +183,9 @@ pub struct GraphqlSource {
     fetched: std::sync::Mutex<Arc<Fetched>>,
     /// Where DAR addresses get their text and fields (MO's own look-up fails whole queries).
     dar: std::sync::OnceLock<DarProvider>,
+    /// Collections fetched side by side (by `snapshot` and `prefetch`): enough to hide round
+    /// trips, few enough to be gentle with MO's database.
+    parallel: Arc<tokio::sync::Semaphore>,
 }
 
 impl GraphqlSource {
@@ -158,6 +195,7 @@ impl GraphqlSource {
             mode,
             fetched: Default::default(),
             dar: Default::default(),
+            parallel: Arc::new(tokio::sync::Semaphore::new(PARALLEL_COLLECTIONS)),
         })
     }
 
@@ -250,13 +288,106 @@ impl GraphqlSource {
 
     /// Every record of a collection, in every validity, fetched once (until the next write).
     pub async fn all<C: Kept>(&self) -> Result<Arc<Vec<C::Record>>, GraphqlError> {
-        let fetched = self.fetched();
-        let records = C::cell(&fetched).get_or_try_init(|| async {
-            let filter = json!({"from_date": null, "to_date": null});
+        self.whole::<C>(&self.fetched(), None).await
+    }
+
+    /// The collection in `fetched`, fetching it unless someone has; `prefetch` is the fetch lock
+    /// a prefetch took, whose failure is then kept for the first read.
+    async fn whole<C: Kept>(
+        &self,
+        fetched: &Fetched,
+        prefetch: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Result<Arc<Vec<C::Record>>, GraphqlError> {
+        let slot = C::slot(fetched);
+        if let Some(records) = slot.records.get() {
+            return Ok(records.clone());
+        }
+        let prefetching = prefetch.is_some();
+        let _fetching = match prefetch {
+            Some(lock) => lock,
+            None => slot.fetching.clone().lock_owned().await,
+        };
+        if let Some(records) = slot.records.get() {
+            return Ok(records.clone());
+        }
+        if let Some(failure) = slot.failure().take() {
+            return Err(failure);
+        }
+        let filter = json!({"from_date": null, "to_date": null});
+        let records = async {
             let records = self.fetch_with::<C>(filter, Value::Null, Value::Null).await?;
-            Ok::<_, GraphqlError>(Arc::new(C::complete(self, records).await?))
+            C::complete(self, records).await
+        }
+        .await;
+        match records {
+            Ok(records) => Ok(slot.records.get_or_init(|| Arc::new(records)).clone()),
+            Err(failure) => {
+                if prefetching {
+                    *slot.failure() = Some(failure.clone());
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    /// Starts fetching these collections whole, side by side, in `cache` mode (in `direct` mode
+    /// every read is its own query, so there is nothing to fetch ahead); a collection fetched or
+    /// on its way already is left alone. The handles abort the fetches still running when the
+    /// run that asked for them ends.
+    pub fn prefetch(self: &Arc<Self>, wanted: &[mo_read::Collection]) -> Vec<tokio::task::AbortHandle> {
+        use mo_read::Collection as C;
+        if self.mode != Mode::Cache {
+            return Vec::new();
+        }
+        let fetched = self.fetched();
+        // The big collections first: paging is sequential within a collection, so the time is
+        // that of the longest chain of pages.
+        let order = [
+            C::Addresses,
+            C::Engagements,
+            C::Employees,
+            C::OrgUnits,
+            C::Managers,
+            C::ItUsers,
+            C::Classes,
+            C::Facets,
+            C::ItSystems,
+        ];
+        order
+            .into_iter()
+            .filter(|collection| wanted.contains(collection))
+            .filter_map(|collection| match collection {
+                C::Facets => self.spawn_prefetch::<collections::Facets>(&fetched),
+                C::Classes => self.spawn_prefetch::<collections::Classes>(&fetched),
+                C::OrgUnits => self.spawn_prefetch::<collections::OrgUnits>(&fetched),
+                C::Employees => self.spawn_prefetch::<collections::Employees>(&fetched),
+                C::Engagements => self.spawn_prefetch::<collections::Engagements>(&fetched),
+                C::Managers => self.spawn_prefetch::<collections::Managers>(&fetched),
+                C::Addresses => self.spawn_prefetch::<collections::Addresses>(&fetched),
+                C::ItSystems => self.spawn_prefetch::<collections::ItSystems>(&fetched),
+                C::ItUsers => self.spawn_prefetch::<collections::ItUsers>(&fetched),
+            })
+            .collect()
+    }
+
+    fn spawn_prefetch<C: Kept<Row: Send> + 'static>(
+        self: &Arc<Self>,
+        fetched: &Arc<Fetched>,
+    ) -> Option<tokio::task::AbortHandle> {
+        let slot = C::slot(fetched);
+        if slot.records.get().is_some() {
+            return None;
+        }
+        // Taken here, before the plugin's next read, so that read waits for this fetch.
+        let lock = slot.fetching.clone().try_lock_owned().ok()?;
+        let (source, fetched) = (Arc::clone(self), Arc::clone(fetched));
+        let task = tokio::spawn(async move {
+            let _permit = source.parallel.acquire().await.expect("the gate is never closed");
+            if let Err(err) = source.whole::<C>(&fetched, Some(lock)).await {
+                tracing::debug!(operation = C::OPERATION, "fetching ahead failed; the read reports it: {err}");
+            }
         });
-        Ok(records.await?.clone())
+        Some(task.abort_handle())
     }
 
     /// The records a plugin call asks for.
@@ -297,6 +428,13 @@ impl GraphqlSource {
                 let records = self.fetch_with::<C>(filter, start, end).await?;
                 let mut records = C::complete(self, records).await?;
                 sort_records(&mut records);
+                let everything = query.uuids.is_empty()
+                    && query.under_org_units.is_empty()
+                    && query.facet_user_keys.is_empty()
+                    && query.window.as_ref().is_some_and(|w| w.from.is_none() && w.to.is_none());
+                if C::JOINED && everything {
+                    let _ = C::slot(&self.fetched()).records.set(Arc::new(records.clone()));
+                }
                 Ok(records)
             }
         }
@@ -331,7 +469,7 @@ impl GraphqlSource {
         let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         // Paging is sequential within a collection, so the time is that of the longest chain
         // of pages: start the big collections first and let a few run at once.
-        let gate = tokio::sync::Semaphore::new(PARALLEL_COLLECTIONS);
+        let gate = &self.parallel;
         let (
             addresses,
             engagements,
@@ -344,16 +482,16 @@ impl GraphqlSource {
             it_systems,
             organisation,
         ) = tokio::try_join!(
-            gated(&gate, self.all::<Addresses>()),
-            gated(&gate, self.all::<Engagements>()),
-            gated(&gate, self.all::<Employees>()),
-            gated(&gate, self.all::<OrgUnits>()),
-            gated(&gate, self.all::<Managers>()),
-            gated(&gate, self.all::<Classes>()),
-            gated(&gate, self.all::<Facets>()),
-            gated(&gate, self.all::<ItUsers>()),
-            gated(&gate, self.all::<ItSystems>()),
-            gated(&gate, self.organisation()),
+            gated(gate, self.all::<Addresses>()),
+            gated(gate, self.all::<Engagements>()),
+            gated(gate, self.all::<Employees>()),
+            gated(gate, self.all::<OrgUnits>()),
+            gated(gate, self.all::<Managers>()),
+            gated(gate, self.all::<Classes>()),
+            gated(gate, self.all::<Facets>()),
+            gated(gate, self.all::<ItUsers>()),
+            gated(gate, self.all::<ItSystems>()),
+            gated(gate, self.organisation()),
         )?;
         Ok(SnapshotFile {
             format: FORMAT.to_owned(),
@@ -374,8 +512,7 @@ impl GraphqlSource {
     }
 }
 
-/// Collections fetched at once by `snapshot`: enough to hide round trips, few enough to be
-/// gentle with MO's database.
+/// Collections fetched side by side.
 const PARALLEL_COLLECTIONS: usize = 4;
 
 async fn gated<T>(gate: &tokio::sync::Semaphore, work: impl Future<Output = T>) -> T {

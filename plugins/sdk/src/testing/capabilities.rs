@@ -176,8 +176,14 @@ pub(crate) mod dar {
 pub(crate) mod mo_read {
     use super::{CallError, Session};
     use crate::mo::{
-        Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query,
+        Address, Class, Collection, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation,
+        Query,
     };
+
+    /// The test host holds its MO in memory: there is nothing to fetch ahead.
+    pub(crate) fn prefetch(_session: &mut Session, _collections: &[Collection]) -> Result<(), CallError> {
+        Ok(())
+    }
 
     pub(crate) fn root_organisation(session: &mut Session) -> Result<Organisation, CallError> {
         session.host.mo.organisation.clone().ok_or_else(|| {
