@@ -286,6 +286,145 @@ async fn the_demo_loads_into_an_empty_mo_reads_back_and_plan2learn_gives_the_sam
     assert!(bruger > 200, "the demo's persons are exported: {bruger} lines");
 }
 
+/// Puts `request` (a GraphQL body) to the stand-in as the client moport uses; status and answer.
+async fn ask_standin(
+    standin: &mo_standin::MoStandin,
+    token: &str,
+    request: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/graphql/v30", standin.url()))
+        .bearer_auth(token)
+        .json(request)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap_or_default())
+}
+
+async fn standin_token(standin: &mo_standin::MoStandin) -> String {
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        mo_standin::CLIENT_ID,
+        mo_standin::CLIENT_SECRET
+    );
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/auth/realms/mo/protocol/openid-connect/token", standin.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The first difference between the stand-in's answer and real MO's. Cursors are each server's
+/// own: they agree when both are null or both are not, and the stand-in's is remembered for the
+/// request that sends real MO's back.
+fn answers_differ(
+    path: &str,
+    standin: &serde_json::Value,
+    real: &serde_json::Value,
+    cursors: &mut std::collections::HashMap<String, String>,
+) -> Option<String> {
+    use serde_json::Value;
+    match (standin, real) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|key| {
+                let (a, b) = (x.get(key).unwrap_or(&Value::Null), y.get(key).unwrap_or(&Value::Null));
+                match (key.as_str(), a, b) {
+                    ("next_cursor", Value::String(mine), Value::String(theirs)) => {
+                        cursors.insert(theirs.clone(), mine.clone());
+                        None
+                    }
+                    _ if x.contains_key(key) != y.contains_key(key) => Some(format!("{path}.{key}: only one side")),
+                    _ => answers_differ(&format!("{path}.{key}"), a, b, cursors),
+                }
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(n, (a, b))| answers_differ(&format!("{path}[{n}]"), a, b, cursors))
+        }
+        _ if standin == real => None,
+        _ => Some(format!("{path}: the stand-in says {} where real MO says {}", excerpt(standin), excerpt(real))),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stand_in_answers_every_request_moport_sent_real_mo_as_real_mo_did() {
+    let manifest = shipped_manifest();
+    let dar = manifest.lines().find(|line| line.starts_with("dar = ")).unwrap().to_owned();
+    let Some(world) = World::new(&manifest.replace(&dar, "dar = \"off\"")).await else { return };
+    demo_without_dar_addresses(&world.path("demo.json"));
+    // What moport sends in its main jobs, each from an empty MO: a load (reads of what the
+    // batches name, then creates, parents first), the same load again, a snapshot, and plan2learn
+    // in both modes (whole collections, and filtered queries); the LOS import (creates, updates
+    // and terminations over sixteen files) and its replay.
+    let phases: [&[&[&str]]; 2] = [
+        &[
+            &["load", "demo.json", "--mo", "graphql"],
+            &["load", "demo.json", "--mo", "graphql", "--into-non-empty"],
+            &["snapshot", "--mo", "graphql", "--out", "mo.json"],
+            &["run", "plan2learn", "--mo", "graphql", "--mo-mode", "cache"],
+            &["run", "plan2learn", "--mo", "graphql", "--mo-mode", "direct"],
+        ],
+        &[
+            &["run", "aarhus-los", "--mo", "graphql"],
+            &["state", "clear", "aarhus-los"],
+            &["run", "aarhus-los", "--mo", "graphql"],
+        ],
+    ];
+    for commands in phases {
+        world.session.mo.reset().await;
+        world.proxy.counters.exchanges.lock().unwrap().clear();
+        for args in commands {
+            let (code, stdout, stderr) = world.moport(args).await;
+            assert_eq!(code, 0, "{args:?}: {stdout}\n{stderr}");
+        }
+        let exchanges = world.proxy.exchanges();
+        let mutating = exchanges.iter().filter(|e| e.request["query"].as_str().unwrap().starts_with("mutation"));
+        let mutations: usize = mutating.map(|e| e.request["variables"].as_object().unwrap().len()).sum();
+        assert!(exchanges.len() > 20 && mutations > 100, "{} requests, {mutations} mutations", exchanges.len());
+        replay_on_the_standin(&exchanges).await;
+    }
+}
+
+/// Puts every request real MO was sent, in order, to an MO stand-in that starts as real MO did
+/// (empty, with its organisation), and requires the same status and answer from it.
+async fn replay_on_the_standin(exchanges: &[mo_proxy::Exchange]) {
+    let organisation = exchanges
+        .iter()
+        .find(|e| e.request["operationName"] == "Organisation")
+        .map(|e| serde_json::from_value(e.answer["data"]["org"].clone()).unwrap())
+        .expect("moport asked MO for its organisation");
+    let empty = SnapshotFile::empty(organisation, "2026-01-01T00:00:00Z".into(), "empty".into());
+    let standin = mo_standin::MoStandin::start(&empty, Duration::from_secs(300)).await;
+    let token = standin_token(&standin).await;
+    let mut cursors = std::collections::HashMap::new();
+    for (n, exchange) in exchanges.iter().enumerate() {
+        let mut request = exchange.request.clone();
+        if let Some(cursor) = request["variables"]["cursor"].as_str() {
+            let mine = cursors.get(cursor).unwrap_or_else(|| panic!("request {n}: a cursor real MO never gave"));
+            request["variables"]["cursor"] = serde_json::json!(mine);
+        }
+        let (status, answer) = ask_standin(&standin, &token, &request).await;
+        let operation = &request["operationName"];
+        assert_eq!(status, exchange.status, "request {n} ({operation}): HTTP status");
+        if let Some(difference) = answers_differ("", &answer, &exchange.answer, &mut cursors) {
+            panic!(
+                "request {n} of {} ({operation}): {difference}\nvariables: {}",
+                exchanges.len(),
+                excerpt(&request["variables"])
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_los_import_into_an_empty_mo_then_replays_send_nothing() {
     // DAR off: MO would check each postal address against DAWA (see above); they go on the

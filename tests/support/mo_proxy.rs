@@ -1,6 +1,7 @@
 //! A loopback HTTP proxy in front of a real MO: it counts what moport sends (GraphQL requests,
-//! mutation requests, operations) and can make MO go away after a number of mutation requests,
-//! so a test sees what really reached MO and how an import cut off midway ends.
+//! mutation requests, operations), keeps every GraphQL request with MO's answer (so a test can
+//! put the same requests to the MO stand-in), and can make MO go away after a number of mutation
+//! requests, so a test sees what really reached MO and how an import cut off midway ends.
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
@@ -20,6 +21,16 @@ pub struct Counters {
     /// Mutations (aliased mutator calls) in the mutation requests that reached MO.
     pub mutations: AtomicU64,
     pub operations: Mutex<HashMap<String, u64>>,
+    /// Every GraphQL request that reached MO, with MO's answer, in order.
+    pub exchanges: Mutex<Vec<Exchange>>,
+}
+
+/// One GraphQL request as moport sent it and MO's answer.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub request: serde_json::Value,
+    pub status: u16,
+    pub answer: serde_json::Value,
 }
 
 pub struct MoProxy {
@@ -75,6 +86,10 @@ impl MoProxy {
     pub fn operations(&self) -> HashMap<String, u64> {
         self.counters.operations.lock().unwrap().clone()
     }
+
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.counters.exchanges.lock().unwrap().clone()
+    }
 }
 
 async fn forward(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, std::convert::Infallible> {
@@ -82,7 +97,8 @@ async fn forward(state: Arc<State>, request: Request<Incoming>) -> Result<Reply,
     let method = request.method().clone();
     let headers = request.headers().clone();
     let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    if path.starts_with("/graphql") {
+    let graphql = path.starts_with("/graphql");
+    if graphql {
         state.counters.graphql_requests.fetch_add(1, Ordering::SeqCst);
         let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let operation = parsed["operationName"].as_str().unwrap_or_default().to_owned();
@@ -102,7 +118,7 @@ async fn forward(state: Arc<State>, request: Request<Incoming>) -> Result<Reply,
             state.counters.mutations.fetch_add(calls, Ordering::SeqCst);
         }
     }
-    let mut upstream = state.http.request(method, format!("{}{path}", state.upstream)).body(body);
+    let mut upstream = state.http.request(method, format!("{}{path}", state.upstream)).body(body.clone());
     for (name, value) in headers.iter().filter(|(name, _)| *name != hyper::header::HOST) {
         upstream = upstream.header(name, value);
     }
@@ -113,6 +129,13 @@ async fn forward(state: Arc<State>, request: Request<Incoming>) -> Result<Reply,
     let status = answer.status();
     let content_type = answer.headers().get(hyper::header::CONTENT_TYPE).cloned();
     let bytes = answer.bytes().await.unwrap_or_default();
+    if graphql {
+        state.counters.exchanges.lock().unwrap().push(Exchange {
+            request: serde_json::from_slice(&body).unwrap_or_default(),
+            status: status.as_u16(),
+            answer: serde_json::from_slice(&bytes).unwrap_or_default(),
+        });
+    }
     let mut reply = Response::builder().status(status.as_u16());
     if let Some(content_type) = content_type {
         reply = reply.header(hyper::header::CONTENT_TYPE, content_type);

@@ -298,6 +298,16 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
         };
         return reply(StatusCode::OK, body.to_string());
     }
+    // A field is answered only when the document asks for it, as in GraphQL.
+    let fields = named_fields(request["query"].as_str().unwrap_or_default());
+    let page = |state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value| {
+        let selected = |record: &Value| {
+            let mut answer = row(record);
+            answer.as_object_mut().unwrap().retain(|name, _| fields.contains(name));
+            answer
+        };
+        page(state, field, variables, &selected)
+    };
     let data = match operation.as_str() {
         "Organisation" => Ok(json!({"org": state.organisation})),
         "Facets" => page(state, "facets", variables, facet_row),
@@ -370,7 +380,16 @@ fn subtree(collections: &HashMap<&'static str, Vec<Value>>, ancestor: &Value) ->
     }
 }
 
-fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value) -> Result<Value, String> {
+/// The names a GraphQL document mentions: enough to tell which fields of a record it selects.
+fn named_fields(document: &str) -> HashSet<String> {
+    document
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn page(state: &State, field: &str, variables: &Value, row: &dyn Fn(&Value) -> Value) -> Result<Value, String> {
     let collections = state.collections.lock().unwrap();
     let facet_key_of: HashMap<&str, &str> =
         collections["facets"].iter().map(|f| (f["uuid"].as_str().unwrap(), f["user_key"].as_str().unwrap())).collect();
@@ -453,7 +472,14 @@ fn page(state: &State, field: &str, variables: &Value, row: fn(&Value) -> Value)
 
 /// MO writes validity bounds as midnight in Copenhagen.
 fn mo_validity(record: &Value) -> Value {
-    let at_midnight = |v: &Value| v.as_str().map(|d| format!("{d}T00:00:00+01:00"));
+    // Midnight in Copenhagen, with that day's offset (+02:00 in summer), as MO writes it.
+    let at_midnight = |v: &Value| {
+        v.as_str().map(|d| {
+            let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+            let midnight = date.and_hms_opt(0, 0, 0).unwrap().and_local_timezone(chrono_tz::Europe::Copenhagen);
+            midnight.single().unwrap().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        })
+    };
     json!({"from": at_midnight(&record["validity"]["from"]), "to": at_midnight(&record["validity"]["to"])})
 }
 
