@@ -1,6 +1,7 @@
 //! moport against a real OS2mo 66 (MO's own server, set up as the tests set it up:
 //! tests/support/real_mo.rs). For the demo municipality and a generated one of
-//! MOPORT_BENCH_REAL_MO_PERSONS persons (2,000 unless set): loading it into an empty MO with
+//! MOPORT_BENCH_REAL_MO_PERSONS persons (2,000 unless set; MOPORT_BENCH_REAL_MO_ROUNDS rounds of
+//! each plan2learn figure, 3 unless set): loading it into an empty MO with
 //! moport's writer (time, validities and requests), then plan2learn over GraphQL in `cache` and
 //! `direct` mode (wall time, requests, and the time spent waiting for MO's answers); and the demo
 //! LOS import into an empty MO. Units' postal (DAR) addresses are left out: MO checks them
@@ -30,14 +31,18 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-const ROUNDS: usize = 3;
+/// Rounds per figure unless MOPORT_BENCH_REAL_MO_ROUNDS says otherwise (a 10,000-person MO
+/// takes minutes a round).
+fn rounds() -> usize {
+    std::env::var("MOPORT_BENCH_REAL_MO_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3)
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let Some(mo) = RealMo::get() else { return };
     let persons: usize =
         std::env::var("MOPORT_BENCH_REAL_MO_PERSONS").ok().and_then(|p| p.parse().ok()).unwrap_or(2_000);
-    println!("moport against a real OS2mo 66.1.2 on this machine (median [min .. max] of {ROUNDS})");
+    println!("moport against a real OS2mo 66.1.2 on this machine (median [min .. max] of {})", rounds());
     let generated = demo::generate(&DemoSpec { persons, ..demo::built_in_spec() });
     for (label, mut file) in [
         ("the demo (300 persons)".to_owned(), demo::built_in().file().clone()),
@@ -73,7 +78,7 @@ fn plan2learn(runtime: &tokio::runtime::Runtime, mo: &RealMo, file: &SnapshotFil
     Host::new(manifest.clone(), cache()).expect("a host").load("plan2learn").expect("the plugin compiles");
     for mode in [Mode::Cache, Mode::Direct] {
         let (mut requests, mut waiting) = (Vec::new(), Vec::new());
-        let runs = sample(ROUNDS, || {
+        let runs = sample(rounds(), || {
             let source = Arc::new(GraphqlSource::new(mo.settings(READER), mode, Default::default()).expect("a source"));
             let host = Host::new(manifest.clone(), cache()).expect("a host").with_mo(MoSource::Graphql(source.clone()));
             let started = Instant::now();
