@@ -51,9 +51,15 @@ impl World {
         let known: Vec<(&str, &str)> = pairs.iter().map(|(t, i)| (t.as_str(), i.as_str())).collect();
         let dar = DarStandin::start(&known).await;
         let ftps_root = tempfile::tempdir().unwrap();
+        // Delivered an hour before the run, as a night's files are: a file modified in the second
+        // a run starts counts as new on the next run too (adapter.rs), which would make a second
+        // run that follows within a second import it again.
+        let delivered = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         for entry in std::fs::read_dir(repo().join("demo/los")).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), ftps_root.path().join(entry.file_name())).unwrap();
+            let copy = ftps_root.path().join(entry.file_name());
+            std::fs::copy(entry.path(), &copy).unwrap();
+            std::fs::File::options().write(true).open(&copy).unwrap().set_modified(delivered).unwrap();
         }
         std::fs::create_dir(ftps_root.path().join("DARfejlliste")).unwrap();
         let ftps = FtpsServer::start(ftps_root.path(), passive).await;
