@@ -237,6 +237,8 @@ struct Generator<'a> {
     classes: Classes,
     /// When each unit opened: MO refuses an engagement that starts before its unit.
     opened: std::collections::HashMap<String, NaiveDate>,
+    /// The CPR numbers given out: MO refuses a second person with one (`V_EXISTING_CPR`).
+    cprs: std::collections::HashSet<String>,
 }
 
 /// The classes the data refers to, by meaning.
@@ -287,7 +289,7 @@ impl<'a> Generator<'a> {
             format!("{}T06:00:00Z", spec.as_of),
             format!("moport demo generate --persons {} --seed {} --as-of {}", spec.persons, spec.seed, spec.as_of),
         );
-        Generator { spec, rng, file, classes: Classes::default(), opened: Default::default() }
+        Generator { spec, rng, file, classes: Classes::default(), opened: Default::default(), cprs: Default::default() }
     }
 
     fn run(mut self) -> SnapshotFile {
@@ -495,16 +497,22 @@ impl<'a> Generator<'a> {
             )
             .expect("a valid date");
             // The seventh digit tells the century (MO reads a person's birth date from it): 0-3
-            // for 1900-1999, 4-9 for 2000-2036.
-            let serial = self.rng.below(10_000);
-            let century_digit = if born.year() < 2000 { serial / 1000 % 4 } else { 4 + serial / 1000 % 6 };
-            let cpr = format!(
-                "{:02}{:02}{:02}{century_digit}{:03}",
-                born.day(),
-                born.month(),
-                born.year() % 100,
-                serial % 1000
-            );
+            // for 1900-1999, 4-9 for 2000-2036. Drawn again when taken (about three times in
+            // 10,000 persons), so the rest of a seed's data stays as it was.
+            let cpr = loop {
+                let serial = self.rng.below(10_000);
+                let century_digit = if born.year() < 2000 { serial / 1000 % 4 } else { 4 + serial / 1000 % 6 };
+                let cpr = format!(
+                    "{:02}{:02}{:02}{century_digit}{:03}",
+                    born.day(),
+                    born.month(),
+                    born.year() % 100,
+                    serial % 1000
+                );
+                if self.cprs.insert(cpr.clone()) {
+                    break cpr;
+                }
+            };
             self.file.employees.push(Employee {
                 uuid: person.clone(),
                 cpr_number: self.rng.chance(98).then_some(cpr),
@@ -634,6 +642,15 @@ mod tests {
             "demo/mo-snapshot.json is stale: regenerate it with `cargo run -- demo generate --out demo/mo-snapshot.json`"
         );
         assert_eq!(built_in().employees().len(), built_in_spec().persons);
+    }
+
+    #[test]
+    fn every_person_has_a_cpr_number_of_their_own() {
+        let file = generate(&spec(20_000, 1));
+        let cprs: Vec<&str> = file.employees.iter().filter_map(|e| e.cpr_number.as_deref()).collect();
+        let distinct: std::collections::HashSet<&str> = cprs.iter().copied().collect();
+        assert!(cprs.len() > 19_000);
+        assert_eq!(distinct.len(), cprs.len(), "MO refuses a second person with a CPR number");
     }
 
     #[test]

@@ -43,8 +43,31 @@ pub struct Traffic {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub tokens: AtomicU64,
-    /// Time spent waiting for MO's answers, summed over requests (concurrent ones each count).
+    /// Wall time in which at least one request was waiting for MO's answer (overlapping
+    /// requests count once): the part of a run that MO sets.
     pub waiting_micros: AtomicU64,
+    /// Requests in flight, and since when there has been one.
+    in_flight: std::sync::Mutex<(u32, Option<Instant>)>,
+}
+
+impl Traffic {
+    fn sent(&self) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if in_flight.0 == 0 {
+            in_flight.1 = Some(Instant::now());
+        }
+        in_flight.0 += 1;
+    }
+
+    fn answered(&self) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        in_flight.0 = in_flight.0.saturating_sub(1);
+        if in_flight.0 == 0
+            && let Some(since) = in_flight.1.take()
+        {
+            self.waiting_micros.fetch_add(since.elapsed().as_micros() as u64, Ordering::Relaxed);
+        }
+    }
 }
 
 struct Token {
@@ -153,7 +176,7 @@ impl MoClient {
     async fn try_once<T: DeserializeOwned>(&self, operation: &str, body: &Value) -> Result<T, Failure> {
         let (bearer, fresh) = self.bearer().await?;
         self.traffic.requests.fetch_add(1, Ordering::Relaxed);
-        let started = Instant::now();
+        self.traffic.sent();
         let answer = async {
             let response = self
                 .http
@@ -167,7 +190,7 @@ impl MoClient {
             Ok::<_, Failure>((status, response.bytes().await.map_err(transient)?))
         }
         .await;
-        self.traffic.waiting_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        self.traffic.answered();
         let (status, bytes) = answer?;
         // MO 66 answers a token it does not accept with HTTP 200 and "User is not authenticated";
         // a proxy in front of it may answer 401.
@@ -457,6 +480,22 @@ fn form_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_requests_count_their_waiting_once() {
+        let traffic = Traffic::default();
+        let started = Instant::now();
+        traffic.sent();
+        traffic.sent();
+        std::thread::sleep(Duration::from_millis(20));
+        traffic.answered();
+        std::thread::sleep(Duration::from_millis(20));
+        traffic.answered();
+        let wall = started.elapsed().as_micros() as u64;
+        let waited = traffic.waiting_micros.load(Ordering::SeqCst);
+        // Summed per request it would be some 60 ms of 40.
+        assert!((40_000..=wall).contains(&waited), "waited {waited} us of {wall}");
+    }
 
     #[test]
     fn graphql_errors_show_mos_error_key_and_path() {
