@@ -127,6 +127,16 @@ pub fn apply_net(file: &mut SnapshotFile, changes: &[Change]) -> Result<Vec<Outc
     Ok(outcomes)
 }
 
+/// Why a termination of a person is refused: MO v30's `employee_terminate` ends the functions
+/// tied to the person (`mora/graphapi/employee.py`), not the person, so it would end more than
+/// the batch says and leave what it says undone.
+pub fn cannot_end_a_person(uuid: &str) -> String {
+    format!(
+        "employee {uuid}: MO cannot end a person (its employee_terminate ends all the person's engagements, \
+         addresses, managers and IT users and keeps the person); terminate those instead"
+    )
+}
+
 /// The kind and uuid of the object a change names.
 fn named(change: &Change) -> (ObjectKind, &str) {
     match change {
@@ -204,6 +214,9 @@ macro_rules! objects {
             }
 
             fn apply(&mut self, change: Change) -> Result<Outcome, CallError> {
+                if let Change::Terminate(Termination { kind: ObjectKind::Employee, uuid, .. }) = &change {
+                    return Err(CallError::Invalid(cannot_end_a_person(uuid)));
+                }
                 match change {
                     Change::Create(object) => match object {
                         $(Object::$variant(record) => {
@@ -561,6 +574,26 @@ mod tests {
         assert_eq!(
             periods(&file.org_units),
             [p("Team A", Some("2021-01-01"), Some("2026-04-02")), p("Team C", Some("2026-04-02"), None)]
+        );
+    }
+
+    #[test]
+    fn a_person_is_not_terminated_as_mo_cannot_end_one() {
+        let mut file = SnapshotFile::empty(
+            crate::bindings::moport::host::mo_read::Organisation {
+                uuid: "o".into(),
+                name: "O".into(),
+                user_key: "o".into(),
+            },
+            String::new(),
+            String::new(),
+        );
+        let end =
+            Change::Terminate(Termination { kind: ObjectKind::Employee, uuid: "p".into(), to: "2026-01-01".into() });
+        let err = apply_all(&mut file, &[end]).unwrap_err();
+        assert!(
+            matches!(&err, CallError::Invalid(m) if m.starts_with("change 1: employee p: MO cannot end a person")),
+            "{err:?}"
         );
     }
 

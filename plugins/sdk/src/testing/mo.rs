@@ -163,7 +163,12 @@ impl MoData {
             ObjectKind::Class => self.end::<Class>(uuid, to),
             ObjectKind::ItSystem => self.end::<ItSystem>(uuid, to),
             ObjectKind::OrgUnit => self.end::<OrgUnit>(uuid, to),
-            ObjectKind::Employee => self.end::<Employee>(uuid, to),
+            // As the host refuses it: MO v30's employee_terminate ends the functions tied to the
+            // person, not the person.
+            ObjectKind::Employee => Err(CallError::Invalid(format!(
+                "employee {uuid}: MO cannot end a person (its employee_terminate ends all the person's engagements, \
+                 addresses, managers and IT users and keeps the person); terminate those instead"
+            ))),
             ObjectKind::Engagement => self.end::<Engagement>(uuid, to),
             ObjectKind::Manager => self.end::<Manager>(uuid, to),
             ObjectKind::Address => self.end::<Address>(uuid, to),

@@ -197,6 +197,9 @@ fn terminations_cap_every_validity_and_miss_absent_objects() {
     let changes = [end(ObjectKind::OrgUnit, "a1", "2010-01-01"), end(ObjectKind::Manager, "m9", "2026-01-01")];
     assert_eq!(host.run_with(|_| write::apply(&changes)).unwrap(), [Outcome::Terminated, Outcome::Missing]);
     assert_eq!(history(&host, "a1"), [span("2000-01-01", Some("2010-01-01"), "Old")]);
+    let person = [end(ObjectKind::Employee, "p1", "2026-01-01")];
+    let refused = host.run_with(|_| write::apply(&person));
+    assert!(matches!(&refused, Err(CallError::Invalid(m)) if m.contains("MO cannot end a person")), "{refused:?}");
 }
 
 #[test]
