@@ -286,14 +286,10 @@ async fn the_demo_loads_into_an_empty_mo_reads_back_and_plan2learn_gives_the_sam
     assert!(bruger > 200, "the demo's persons are exported: {bruger} lines");
 }
 
-/// Puts `request` (a GraphQL body) to the stand-in as the client moport uses; status and answer.
-async fn ask_standin(
-    standin: &mo_standin::MoStandin,
-    token: &str,
-    request: &serde_json::Value,
-) -> (u16, serde_json::Value) {
+/// Puts `request` (a GraphQL body) to the MO at `base` with `token`; status and answer.
+async fn ask_graphql(base: &str, token: &str, request: &serde_json::Value) -> (u16, serde_json::Value) {
     let answer = reqwest::Client::new()
-        .post(format!("{}/graphql/v30", standin.url()))
+        .post(format!("{base}/graphql/v30"))
         .bearer_auth(token)
         .json(request)
         .send()
@@ -303,16 +299,12 @@ async fn ask_standin(
     (status, serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap_or_default())
 }
 
-async fn standin_token(standin: &mo_standin::MoStandin) -> String {
-    let form = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        mo_standin::CLIENT_ID,
-        mo_standin::CLIENT_SECRET
-    );
+/// A client-credentials token from the Keycloak (or stand-in) at `auth_server`.
+async fn token_from(auth_server: &str, (client_id, client_secret): (&str, &str)) -> String {
     let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/auth/realms/mo/protocol/openid-connect/token", standin.url()))
+        .post(format!("{auth_server}/realms/mo/protocol/openid-connect/token"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
+        .body(format!("grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}"))
         .send()
         .await
         .unwrap()
@@ -404,7 +396,8 @@ async fn replay_on_the_standin(exchanges: &[mo_proxy::Exchange]) {
         .expect("moport asked MO for its organisation");
     let empty = SnapshotFile::empty(organisation, "2026-01-01T00:00:00Z".into(), "empty".into());
     let standin = mo_standin::MoStandin::start(&empty, Duration::from_secs(300)).await;
-    let token = standin_token(&standin).await;
+    let token =
+        token_from(&format!("{}/auth", standin.url()), (mo_standin::CLIENT_ID, mo_standin::CLIENT_SECRET)).await;
     let mut cursors = std::collections::HashMap::new();
     for (n, exchange) in exchanges.iter().enumerate() {
         let mut request = exchange.request.clone();
@@ -412,7 +405,7 @@ async fn replay_on_the_standin(exchanges: &[mo_proxy::Exchange]) {
             let mine = cursors.get(cursor).unwrap_or_else(|| panic!("request {n}: a cursor real MO never gave"));
             request["variables"]["cursor"] = serde_json::json!(mine);
         }
-        let (status, answer) = ask_standin(&standin, &token, &request).await;
+        let (status, answer) = ask_graphql(&standin.url(), &token, &request).await;
         let operation = &request["operationName"];
         assert_eq!(status, exchange.status, "request {n} ({operation}): HTTP status");
         if let Some(difference) = answers_differ("", &answer, &exchange.answer, &mut cursors) {
@@ -540,29 +533,9 @@ async fn an_address_mo_cannot_resolve_does_not_fail_the_read() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 
     // MO's own resolver cannot look the address up, and fails the whole query for it.
-    let token = reqwest::Client::new()
-        .post(format!("{}/realms/mo/protocol/openid-connect/token", world.session.mo.issuer.auth_server()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("grant_type=client_credentials&client_id={}&client_secret={}", WRITER.0, WRITER.1))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let reply: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/graphql/v30", world.session.mo.url))
-        .bearer_auth(token)
-        .json(&serde_json::json!({"query": "{ addresses { objects { validities { value name } } } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = token_from(&world.session.mo.issuer.auth_server(), WRITER).await;
+    let query = serde_json::json!({"query": "{ addresses { objects { validities { value name } } } }"});
+    let (_, reply) = ask_graphql(&world.session.mo.url, &token, &query).await;
     assert!(reply["errors"].as_array().is_some_and(|errors| !errors.is_empty()), "MO resolved it after all: {reply}");
 
     // moport's read does not ask MO to resolve: the address keeps its DAR id as its text.

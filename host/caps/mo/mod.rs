@@ -184,10 +184,7 @@ impl MoAccess {
                 // operator asked to see) up to a screenful, at debug otherwise and after that.
                 let mut shown = 0;
                 for (change, outcome) in changes.iter().zip(outcomes) {
-                    let (kind, uuid) = match change {
-                        Change::Create(object) | Change::Update(object) => write::identify(object),
-                        Change::Terminate(termination) => (termination.kind, termination.uuid.as_str()),
-                    };
+                    let (kind, uuid) = write::named(change);
                     if matches!(outcome, Outcome::Unchanged | Outcome::Missing) {
                         continue;
                     }

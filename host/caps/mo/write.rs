@@ -66,7 +66,7 @@ pub fn kind_name(kind: ObjectKind) -> &'static str {
 }
 
 /// The kind and uuid of the object a create or update names.
-pub fn identify(object: &Object) -> (ObjectKind, &str) {
+fn identify(object: &Object) -> (ObjectKind, &str) {
     match object {
         Object::Facet(r) => (ObjectKind::Facet, &r.uuid),
         Object::Class(r) => (ObjectKind::Class, &r.uuid),
@@ -138,7 +138,7 @@ pub fn cannot_end_a_person(uuid: &str) -> String {
 }
 
 /// The kind and uuid of the object a change names.
-fn named(change: &Change) -> (ObjectKind, &str) {
+pub fn named(change: &Change) -> (ObjectKind, &str) {
     match change {
         Change::Create(object) | Change::Update(object) => identify(object),
         Change::Terminate(termination) => (termination.kind, termination.uuid.as_str()),
@@ -468,6 +468,15 @@ mod tests {
         periods
     }
 
+    fn empty_file() -> SnapshotFile {
+        let organisation = crate::bindings::moport::host::mo_read::Organisation {
+            uuid: "o".into(),
+            name: "O".into(),
+            user_key: "o".into(),
+        };
+        SnapshotFile::empty(organisation, String::new(), String::new())
+    }
+
     fn p(name: &str, from: Option<&str>, to: Option<&str>) -> (String, Option<String>, Option<String>) {
         (name.into(), from.map(Into::into), to.map(Into::into))
     }
@@ -551,15 +560,7 @@ mod tests {
 
     #[test]
     fn a_batch_that_ends_an_object_as_it_began_is_unchanged_for_it() {
-        let mut file = SnapshotFile::empty(
-            crate::bindings::moport::host::mo_read::Organisation {
-                uuid: "o".into(),
-                name: "O".into(),
-                user_key: "o".into(),
-            },
-            String::new(),
-            String::new(),
-        );
+        let mut file = empty_file();
         file.org_units =
             vec![unit("Team A", Some("2021-01-01"), Some("2026-04-02")), unit("Team B", Some("2026-04-02"), None)];
         // A replay: the first file sets the old name throughout, the second renames again.
@@ -579,15 +580,7 @@ mod tests {
 
     #[test]
     fn a_person_is_not_terminated_as_mo_cannot_end_one() {
-        let mut file = SnapshotFile::empty(
-            crate::bindings::moport::host::mo_read::Organisation {
-                uuid: "o".into(),
-                name: "O".into(),
-                user_key: "o".into(),
-            },
-            String::new(),
-            String::new(),
-        );
+        let mut file = empty_file();
         let end =
             Change::Terminate(Termination { kind: ObjectKind::Employee, uuid: "p".into(), to: "2026-01-01".into() });
         let err = apply_all(&mut file, &[end]).unwrap_err();

@@ -382,8 +382,7 @@ impl GraphqlSource {
         let lock = slot.fetching.clone().try_lock_owned().ok()?;
         let (source, fetched) = (Arc::clone(self), Arc::clone(fetched));
         let task = tokio::spawn(async move {
-            let _permit = source.parallel.acquire().await.expect("the gate is never closed");
-            if let Err(err) = source.whole::<C>(&fetched, Some(lock)).await {
+            if let Err(err) = gated(&source.parallel, source.whole::<C>(&fetched, Some(lock))).await {
                 tracing::debug!(operation = C::OPERATION, "fetching ahead failed; the read reports it: {err}");
             }
         });

@@ -10,7 +10,7 @@ use super::{GraphqlError, GraphqlSource, Kept};
 use crate::bindings::moport::host::mo_read::Organisation;
 use crate::bindings::moport::host::mo_write::{Change, ObjectKind, Outcome};
 use crate::caps::mo::snapshot::SnapshotFile;
-use crate::caps::mo::write::{self, identify};
+use crate::caps::mo::write;
 use crate::logging;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -81,10 +81,7 @@ fn name_objects(err: GraphqlError, chunk: &[Mutation]) -> GraphqlError {
 async fn existing(source: &GraphqlSource, changes: &[Change]) -> Result<SnapshotFile, GraphqlError> {
     let mut uuids: Vec<(ObjectKind, BTreeSet<String>)> = Vec::new();
     for change in changes {
-        let (kind, uuid) = match change {
-            Change::Create(object) | Change::Update(object) => identify(object),
-            Change::Terminate(termination) => (termination.kind, termination.uuid.as_str()),
-        };
+        let (kind, uuid) = write::named(change);
         match uuids.iter_mut().find(|(known, _)| *known == kind) {
             Some((_, set)) => {
                 set.insert(uuid.to_owned());
