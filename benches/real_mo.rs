@@ -3,12 +3,19 @@
 //! MOPORT_BENCH_REAL_MO_PERSONS persons (2,000 unless set; MOPORT_BENCH_REAL_MO_ROUNDS rounds of
 //! each plan2learn figure, 3 unless set): loading it into an empty MO with
 //! moport's writer (time, validities and requests), then plan2learn over GraphQL in `cache` and
-//! `direct` mode (wall time, requests, and the time spent waiting for MO's answers); and the demo
-//! LOS import into an empty MO. Units' postal (DAR) addresses are left out: MO checks them
-//! against DAWA, which is closed (docs/mo-write.md). Run with `cargo bench --bench real_mo`.
+//! `direct` mode (wall time, requests, and the time spent waiting for MO's answers); and the LOS
+//! import into an empty MO, of the demo files and of generated ones (MOPORT_BENCH_LOS_UNITS units
+//! with two periods each and MOPORT_BENCH_LOS_PERSONS persons, 500 and 2,400 unless set: a tenth
+//! of the size `benches/aarhus_los.rs` plans). Units' postal (DAR) addresses are left out: MO
+//! checks them against DAWA, which is closed (docs/mo-write.md).
+//!
+//! `cargo bench --bench real_mo` runs every part; `cargo bench --bench real_mo -- los` only the
+//! parts whose name holds one of the words given (`demo`, `generated`, `los`).
 
 #[path = "../tests/support/http.rs"]
 mod http;
+#[path = "support/los_files.rs"]
+mod los_files;
 #[path = "support/plan2learn_setup.rs"]
 mod plan2learn_setup;
 #[path = "../tests/support/real_mo.rs"]
@@ -26,7 +33,7 @@ use moport::engine::cache::ComponentCache;
 use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{Host, RunOptions};
 use real_mo::{READER, RealMo, WRITER};
-use stats::{ms, sample, stats};
+use stats::{env_count, ms, sample, stats};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -34,26 +41,42 @@ use std::time::Instant;
 /// Rounds per figure unless MOPORT_BENCH_REAL_MO_ROUNDS says otherwise (a 10,000-person MO
 /// takes minutes a round).
 fn rounds() -> usize {
-    std::env::var("MOPORT_BENCH_REAL_MO_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3)
+    env_count("MOPORT_BENCH_REAL_MO_ROUNDS", 3)
 }
 
 fn main() {
+    // `cargo bench` hands the binary `--bench`; the other arguments choose parts.
+    let words: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with("--")).collect();
+    let chosen = |part: &str| words.is_empty() || words.iter().any(|word| part.contains(word.as_str()));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let Some(mo) = RealMo::get() else { return };
-    let persons: usize =
-        std::env::var("MOPORT_BENCH_REAL_MO_PERSONS").ok().and_then(|p| p.parse().ok()).unwrap_or(2_000);
+    let persons = env_count("MOPORT_BENCH_REAL_MO_PERSONS", 2_000);
     println!("moport against a real OS2mo 66.1.2 on this machine (median [min .. max] of {})", rounds());
-    let generated = demo::generate(&DemoSpec { persons, ..demo::built_in_spec() });
-    for (label, mut file) in [
-        ("the demo (300 persons)".to_owned(), demo::built_in().file().clone()),
-        (format!("{persons} persons"), generated),
-    ] {
+    let municipalities: [(&str, String, &dyn Fn() -> SnapshotFile); 2] = [
+        ("demo municipality", "the demo (300 persons)".to_owned(), &|| demo::built_in().file().clone()),
+        ("generated municipality", format!("{persons} persons"), &|| {
+            demo::generate(&DemoSpec { persons, ..demo::built_in_spec() })
+        }),
+    ];
+    for (_, label, make) in municipalities.into_iter().filter(|(part, ..)| chosen(part)) {
+        let mut file = make();
         file.addresses.retain(|address| address.scope != "DAR");
         runtime.block_on(mo.reset());
         load(&runtime, mo, &label, &file);
         plan2learn(&runtime, mo, &file);
     }
-    los_import(&runtime, mo);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    if chosen("demo los") {
+        los_import(&runtime, mo, "demo LOS files", &repo.join("demo/los"));
+    }
+    if chosen("generated los") {
+        let (units, persons) = (env_count("MOPORT_BENCH_LOS_UNITS", 500), env_count("MOPORT_BENCH_LOS_PERSONS", 2_400));
+        let work = tempfile::tempdir().expect("a temporary folder");
+        let los = work.path().join("los");
+        let (unit_rows, person_rows) = los_files::generate(&los, &work.path().join("dar.csv"), units, persons);
+        let label = format!("generated LOS files ({unit_rows} unit rows, {person_rows} person rows)");
+        los_import(&runtime, mo, &label, &los);
+    }
 }
 
 fn load(runtime: &tokio::runtime::Runtime, mo: &RealMo, label: &str, file: &SnapshotFile) {
@@ -98,7 +121,9 @@ fn plan2learn(runtime: &tokio::runtime::Runtime, mo: &RealMo, file: &SnapshotFil
     }
 }
 
-fn los_import(runtime: &tokio::runtime::Runtime, mo: &RealMo) {
+/// The shipped aarhus-los set-up on the LOS files in `los`, into an empty MO, without DAR
+/// look-ups (MO cannot check a DAR address: DAWA is closed).
+fn los_import(runtime: &tokio::runtime::Runtime, mo: &RealMo, label: &str, los: &std::path::Path) {
     runtime.block_on(mo.reset());
     let work = tempfile::tempdir().expect("a temporary folder");
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -106,7 +131,8 @@ fn los_import(runtime: &tokio::runtime::Runtime, mo: &RealMo) {
     let text = text
         .replace("[host]\n", &format!("[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n"))
         .replace("dar = \"table:demo/dar-table.csv\"", "dar = \"off\"")
-        .replace("path = \"demo/los\"", &format!("path = {:?}", repo.join("demo/los")));
+        .replace("time = \"30m\"", "time = \"4h\"")
+        .replace("path = \"demo/los\"", &format!("path = {los:?}"));
     std::fs::write(work.path().join("plugins.toml"), text).expect("plugins.toml written");
     let manifest = Manifest::load(&work.path().join("plugins.toml")).expect("the manifest");
     let source = Arc::new(GraphqlSource::new(mo.settings(WRITER), Mode::Cache, Default::default()).expect("a source"));
@@ -118,9 +144,12 @@ fn los_import(runtime: &tokio::runtime::Runtime, mo: &RealMo) {
     let outcome = runtime.block_on(host.run("aarhus-los", &RunOptions::default())).expect("the import runs");
     let seconds = started.elapsed().as_secs_f64();
     let traffic = &source.client().traffic;
+    let mutations = traffic.mutations.load(Ordering::SeqCst);
     println!(
-        "demo LOS import into an empty MO   {seconds:.1} s, {} requests, waiting for MO {:.0} % of the run: {}",
+        "{label}: LOS import into an empty MO   {seconds:.1} s, {} requests, {mutations} mutations \
+         ({:.0} a second), waiting for MO {:.0} % of the run: {}",
         traffic.requests.load(Ordering::SeqCst),
+        mutations as f64 / seconds,
         100.0 * traffic.waiting_micros.load(Ordering::SeqCst) as f64 / (seconds * 1e6),
         outcome.report.summary
     );

@@ -17,6 +17,7 @@ use moport::{ExitStatus, Host, RunError, RunOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 fn demo_root() -> String {
@@ -87,8 +88,8 @@ async fn a_snapshot_file_takes_writes_atomically_and_reruns_change_nothing() {
     assert_eq!(leftovers.len(), 2, "only plugins.toml and mo.json: {leftovers:?}");
 }
 
-fn graphql(standin: &MoStandin) -> MoSource {
-    MoSource::Graphql(Arc::new(GraphqlSource::new(standin.settings(), Mode::Cache, quick_retries()).unwrap()))
+fn graphql(standin: &MoStandin) -> Arc<GraphqlSource> {
+    Arc::new(GraphqlSource::new(standin.settings(), Mode::Cache, quick_retries()).unwrap())
 }
 
 /// What MO holds, read through the host's own GraphQL backend, DAR addresses looked up in the
@@ -113,7 +114,8 @@ async fn mo_over_graphql_ends_up_as_the_snapshot_does_and_is_sent_only_what_chan
     }
 
     let standin = MoStandin::start(demo::built_in().file(), Duration::from_secs(300)).await;
-    let on_mo = host(dir.path()).with_mo(graphql(&standin));
+    let source = graphql(&standin);
+    let on_mo = host(dir.path()).with_mo(MoSource::Graphql(source.clone()));
     assert_eq!(run(&on_mo, "create", true).await.unwrap(), counts(&[("created", 9)]));
     assert_eq!(applied(&standin), 0, "a dry run sent mutations");
 
@@ -130,6 +132,13 @@ async fn mo_over_graphql_ends_up_as_the_snapshot_does_and_is_sent_only_what_chan
     let changed = counts(&[("updated", 1), ("terminated", 1), ("missing", 1)]);
     assert_eq!(run(&on_mo, "change", false).await.unwrap(), changed);
     assert_eq!(applied(&standin), 2);
+    let taken = standin.counters.mutations.load(Ordering::SeqCst);
+    assert!(taken > 9, "nine creates and a change took {taken} mutations");
+    assert_eq!(
+        source.client().traffic.mutations.load(Ordering::SeqCst),
+        taken,
+        "the host counts the mutations MO took"
+    );
 
     let expected = Snapshot::load(&path).unwrap();
     assert!(records(&holdings(&standin).await) == records(expected.file()), "MO and the snapshot file differ");
@@ -141,7 +150,7 @@ async fn a_batch_mo_refuses_fails_the_run_with_mos_error() {
     *standin.faults.mutations.lock().unwrap() =
         Some(Fault::GraphqlError { key: "V_DATE_OUTSIDE_ORG_UNIT_RANGE", message: "Date outside the unit's range" });
     let dir = tempfile::tempdir().unwrap();
-    let err = run(&host(dir.path()).with_mo(graphql(&standin)), "create", false).await.unwrap_err();
+    let err = run(&host(dir.path()).with_mo(MoSource::Graphql(graphql(&standin))), "create", false).await.unwrap_err();
     assert_eq!(err.exit_status(), ExitStatus::Io, "{err}");
     let message = err.to_string();
     assert!(message.contains("V_DATE_OUTSIDE_ORG_UNIT_RANGE") && message.contains("Date outside"), "{message}");

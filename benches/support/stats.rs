@@ -4,6 +4,11 @@
 
 use std::time::Duration;
 
+/// A count from the environment variable `name`, or `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
+}
+
 /// `rounds` timings of `once`, in milliseconds.
 pub fn sample(rounds: usize, mut once: impl FnMut() -> Duration) -> Vec<f64> {
     (0..rounds).map(|_| once().as_secs_f64() * 1000.0).collect()

@@ -65,6 +65,8 @@ pub struct Counters {
     /// Time spent applying mutations, in microseconds: the stand-in's own cost, which
     /// benchmarks subtract to show the host's.
     pub mutation_micros: AtomicU64,
+    /// Mutators applied, in requests that succeeded.
+    pub mutations: AtomicU64,
     pub token_requests: AtomicU64,
     /// Requests that came with a missing, unknown or expired token.
     pub refused_tokens: AtomicU64,
@@ -290,7 +292,11 @@ async fn graphql(state: &State, bearer: Option<String>, body: &[u8]) -> Reply {
         let applied = fault.map(Err).unwrap_or_else(|| mutate(state, &request));
         state.counters.mutation_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::SeqCst);
         let body = match applied {
-            Ok(data) => json!({"data": data}),
+            Ok(data) => {
+                let mutators = variables.as_object().map_or(0, |inputs| inputs.len());
+                state.counters.mutations.fetch_add(mutators as u64, Ordering::SeqCst);
+                json!({"data": data})
+            }
             Err(Fault::GraphqlError { key, message }) => json!({"data": null, "errors": [{
                 "message": format!("ErrorCodes.{key}"),
                 "extensions": {"error_context": {"error": true, "error_key": key, "status": 400, "description": message}}}]}),

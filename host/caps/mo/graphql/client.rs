@@ -43,6 +43,8 @@ pub struct Traffic {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub tokens: AtomicU64,
+    /// Mutations in requests MO took.
+    pub mutations: AtomicU64,
     /// Wall time in which at least one request was waiting for MO's answer (overlapping
     /// requests count once): the part of a run that MO sets.
     pub waiting_micros: AtomicU64,

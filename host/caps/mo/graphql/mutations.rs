@@ -57,6 +57,7 @@ pub async fn apply(
             }
             return Err(name_objects(err, chunk).into());
         }
+        source.client.traffic.mutations.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
