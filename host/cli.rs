@@ -80,6 +80,10 @@ enum Command {
         plugin: String,
     },
     /// Run a plugin.
+    #[command(
+        after_help = "Examples:\n  moport run plan2learn --mo demo\n  moport run aarhus-los --mo demo --dry-run\n  \
+                      moport run plan2learn --mo graphql:/opt/dipex/settings/settings.json --today 2026-11-30"
+    )]
     Run {
         /// The plugin's name in plugins.toml.
         plugin: String,
@@ -95,6 +99,11 @@ enum Command {
         /// every plugin call (`direct`); overrides `[host] mo_mode`.
         #[arg(long, value_enum)]
         mo_mode: Option<Mode>,
+        /// The run's date (YYYY-MM-DD) instead of today in Copenhagen: what the plugin is told
+        /// and what "valid today" means for its MO reads, e.g. to re-run a past night; overrides
+        /// `[host] today`.
+        #[arg(long, value_name = "DATE", env = "MOPORT_TODAY", value_parser = crate::manifest::parse_date)]
+        today: Option<chrono::NaiveDate>,
     },
     /// Check what a run of the plugin would reach, writing nothing: its component and grants, its
     /// MO source (with a live MO, a token and one object of each collection) and each granted
@@ -337,14 +346,14 @@ fn execute(cli: Cli) -> Result<(), RunError> {
                 differences => Err(RunError::FixtureMismatch { plugin, differences }),
             }
         }
-        Command::Run { plugin, dry_run, mo, mo_mode } => {
+        Command::Run { plugin, dry_run, mo, mo_mode, today } => {
             let spec = mo_spec(mo, mo_mode, &manifest)?;
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
             }
-            let outcome =
-                runtime(&plugin)?.block_on(host.run(&plugin, &RunOptions { dry_run, ..RunOptions::default() }))?;
+            let outcome = runtime(&plugin)?
+                .block_on(host.run(&plugin, &RunOptions { dry_run, today, ..RunOptions::default() }))?;
             match cli.log_format {
                 LogFormat::Human => print!("{}", describe_outcome(&plugin, &outcome)),
                 LogFormat::Json => println!("{}", outcome_json(&plugin, &outcome)),

@@ -31,8 +31,8 @@ use crate::caps::mo::MoSource;
 use crate::caps::mo::snapshot::{Snapshot, SnapshotFile};
 use crate::caps::state::StateStore;
 use crate::engine::cache::ComponentCache;
-use crate::manifest::{Manifest, TargetSpec};
-use crate::runner::{FixedClock, Host, RunError, RunOptions, RunOutcome};
+use crate::manifest::{Manifest, TargetSpec, parse_date};
+use crate::runner::{Host, RunError, RunOptions, RunOutcome};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -102,9 +102,7 @@ pub async fn test(
     let text = std::fs::read_to_string(&spec_path).map_err(|err| io(&spec_path, err))?;
     let fixture: FixtureFile =
         toml::from_str(&text).map_err(|err| invalid(format!("fixture.toml: {}", err.to_string().trim_end())))?;
-    let today = chrono::NaiveDate::parse_from_str(&fixture.today, "%Y-%m-%d").map_err(|_| {
-        invalid(format!("fixture.toml: `today` is {:?}; write the run's date as \"YYYY-MM-DD\"", fixture.today))
-    })?;
+    let today = parse_date(&fixture.today).map_err(|problem| invalid(format!("fixture.toml: today: {problem}")))?;
 
     let scratch = tempfile::tempdir().map_err(|err| io(Path::new("(a temporary folder)"), err))?;
     let mut spec = manifest.plugin(plugin)?.clone();
@@ -139,6 +137,7 @@ pub async fn test(
         components_dir: manifest.components_dir.clone(),
         mo: None,
         dar: if dar_table.is_file() { DarSpec::Table(dar_table) } else { DarSpec::Off },
+        today: None,
         state_dir,
         base: dir.to_owned(),
         plugins: BTreeMap::from([(plugin.to_owned(), spec.clone())]),
@@ -153,7 +152,7 @@ pub async fn test(
         host = host.with_mo(MoSource::in_memory(snapshot));
     }
     let started_at = today.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    let options = RunOptions { dry_run: fixture.dry_run, clock: Some(FixedClock { today, started_at }) };
+    let options = RunOptions { dry_run: fixture.dry_run, today: Some(today), started_at: Some(started_at) };
     let outcome = host.run(plugin, &options).await?;
 
     let failed = |(path, err): IoFailure| io(&path, err);

@@ -2,7 +2,7 @@
 
 use crate::bindings::moport::host::types::CallError;
 use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
-use crate::caps::dar::{DarProvider, PluginDar, TableError};
+use crate::caps::dar::{DarError, DarProvider, PluginDar};
 use crate::caps::mo::graphql::GraphqlError;
 use crate::caps::mo::snapshot::SnapshotError;
 use crate::caps::mo::{MoAccess, MoError, MoSource, MoSourceSpec};
@@ -68,7 +68,7 @@ pub enum RunError {
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]
-    DarTable(#[from] TableError),
+    Dar(#[from] DarError),
     #[error(transparent)]
     Fixture(#[from] crate::fixture::FixtureError),
     #[error(transparent)]
@@ -107,7 +107,7 @@ impl RunError {
             | RunError::Mo(_)
             | RunError::MoSourceSpec { .. } => ExitStatus::Config,
             RunError::OutputFolder { .. } | RunError::State(_) => ExitStatus::Io,
-            RunError::DarTable(_) | RunError::Fixture(_) => ExitStatus::Config,
+            RunError::Dar(_) | RunError::Fixture(_) => ExitStatus::Config,
             RunError::FixtureMismatch { .. } => ExitStatus::Internal,
             RunError::Template(_) => ExitStatus::Config,
             RunError::Plugin { kind, .. } => match *kind {
@@ -143,15 +143,12 @@ pub struct CheckLine {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub dry_run: bool,
-    /// The run's date and start instead of the machine's clock (`moport test` fixtures), so that
-    /// what a plugin derives from them is reproducible.
-    pub clock: Option<FixedClock>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FixedClock {
-    pub today: chrono::NaiveDate,
-    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// The run's date instead of today in Copenhagen (`moport run --today`, a fixture's date):
+    /// what the plugin is told and what "valid today" means for its MO reads.
+    pub today: Option<chrono::NaiveDate>,
+    /// The run's start instead of the machine's clock (`moport test` fixtures), so that what a
+    /// plugin derives from it is reproducible.
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The calendar date in Copenhagen at `instant`: MO's dates are Danish dates, and a host's own
@@ -172,6 +169,9 @@ pub struct RunOutcome {
 
 /// Runs the plugins of one plugins.toml. One engine serves every run, so runs in one process
 /// share compiled code but nothing else: each gets its own store, memory, WASI and capabilities.
+/// The address `moport check` washes: Copenhagen's city hall, which every DAR provider knows.
+pub const CHECK_ADDRESS: &str = "Rådhuspladsen 1, 1550 København V";
+
 pub struct Host {
     engine: PluginEngine,
     cache: ComponentCache,
@@ -333,12 +333,21 @@ impl Host {
                     Err((ExitStatus::Config, format!("{} holds no addresses", self.manifest.dar)))
                 }
                 Ok(DarProvider::Table(table)) => Ok(format!("{} ({} addresses)", self.manifest.dar, table.len())),
-                // A look-up of an id nobody has: a 404 is an answer, so the service is there.
-                Ok(DarProvider::Dawa(dawa)) => dawa
-                    .address("00000000-0000-0000-0000-000000000000")
-                    .await
-                    .map(|_| format!("{} answered", self.manifest.dar))
-                    .map_err(|err| (ExitStatus::Io, crate::caps::describe_call_error(&err))),
+                // A wash of an address everyone knows, read back: token, codes and fields at once.
+                Ok(DarProvider::Adressevask(service)) => match service.wash(CHECK_ADDRESS).await {
+                    Ok(Some(found)) => {
+                        Ok(format!("{} washed \"{CHECK_ADDRESS}\" to {} ({})", self.manifest.dar, found.id, found.text))
+                    }
+                    Ok(None) => Err((
+                        ExitStatus::Io,
+                        format!(
+                            "{} answered, but found no accepted match for \"{CHECK_ADDRESS}\" (see `accept` under \
+                             [host.adressevask])",
+                            self.manifest.dar
+                        ),
+                    )),
+                    Err(err) => Err((ExitStatus::Io, crate::caps::describe_call_error(&err))),
+                },
             };
             lines.push(CheckLine { what: "DAR".into(), result });
         }
@@ -406,7 +415,13 @@ impl Host {
             }
             None => None,
         };
-        let today = options.clock.map_or_else(|| copenhagen_date(chrono::Utc::now()), |clock| clock.today);
+        let today = match options.today.or(self.manifest.today) {
+            Some(fixed) => {
+                tracing::info!(today = %fixed, "the run's date is fixed (--today, MOPORT_TODAY or [host] today)");
+                fixed
+            }
+            None => copenhagen_date(chrono::Utc::now()),
+        };
         let mo = match loaded.contract.capabilities.contains(&Capability::MoRead) {
             true => Some(MoAccess {
                 source: self.mo_source(plugin)?,
@@ -457,7 +472,7 @@ impl Host {
         store.set_epoch_deadline(PluginEngine::deadline_ticks(spec.limits.time.0));
         store.epoch_deadline_trap();
 
-        let now = options.clock.map_or_else(chrono::Utc::now, |clock| clock.started_at);
+        let now = options.started_at.unwrap_or_else(chrono::Utc::now);
         let context = RunContext {
             plugin: plugin.to_owned(),
             dry_run: options.dry_run,

@@ -2,7 +2,7 @@
 //! plugin.
 
 /// A password, client secret or similar.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {

@@ -1,5 +1,5 @@
 //! The Aarhus LOS importer end to end: the `moport` binary reads the demo LOS files from a real
-//! FTPS server (libunftp on 127.0.0.1), looks addresses up in a DAWA stand-in and writes to the
+//! FTPS server (libunftp on 127.0.0.1), looks addresses up in an Adressevask stand-in and writes to the
 //! MO stand-in over GraphQL; the stand-in's final state is then read back with `moport snapshot`.
 
 #[path = "support/dar_standin.rs"]
@@ -27,7 +27,7 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The (text, DAR id) pairs of the demo's offline table, for the DAWA stand-in to know.
+/// The (text, DAR id) pairs of the demo's offline table.
 fn demo_addresses() -> Vec<(String, String)> {
     let table = std::fs::read_to_string(repo().join("demo/dar-table.csv")).unwrap();
     table.lines().skip(1).map(|line| line.split(';').collect::<Vec<_>>()).map(|f| (f[0].into(), f[1].into())).collect()
@@ -47,7 +47,9 @@ impl World {
     async fn start(passive: RangeInclusive<u16>, plugin_lines: &str, settings_lines: &str) -> World {
         let snapshot = Snapshot::load(&repo().join("tests/fixtures/mini-mo.json")).unwrap();
         let mo = MoStandin::start(snapshot.file(), std::time::Duration::from_secs(300)).await;
-        let pairs = demo_addresses();
+        // The demo's addresses, and the one `moport check` washes.
+        let mut pairs = demo_addresses();
+        pairs.push((moport::runner::CHECK_ADDRESS.into(), "0a3f507a-ba4c-32b8-e044-0003ba298018".into()));
         let known: Vec<(&str, &str)> = pairs.iter().map(|(t, i)| (t.as_str(), i.as_str())).collect();
         let dar = DarStandin::start(&known).await;
         let ftps_root = tempfile::tempdir().unwrap();
@@ -65,7 +67,7 @@ impl World {
         let ftps = FtpsServer::start(ftps_root.path(), passive).await;
         let work = tempfile::tempdir().unwrap();
         let manifest = format!(
-            "[host]\ndar = \"dawa:{dar}\"\n\n\
+            "[host]\ndar = \"adressevask\"\n[host.adressevask]\nurl = \"{dar}\"\n\n\
              [plugins.aarhus-los]\ncomponent = \"aarhus-los.wasm\"\n{plugin_lines}\n\
              [plugins.aarhus-los.grants]\nfiles = \"out\"\nmo = \"write\"\nremote = [\"los\"]\ndar = true\nstate = true\n\
              [plugins.aarhus-los.settings]\nsource = \"los\"\ndar_failures_folder = \"DARfejlliste\"\n{settings_lines}\n\n{target}",
@@ -81,6 +83,7 @@ impl World {
         let mut env = self.mo.env();
         // Small requests, so the import takes several and MO can fail between them.
         env.push(("MOPORT_MUTATIONS_PER_REQUEST", "20".to_owned()));
+        env.push(("MOPORT_ADRESSEVASK_TOKEN", dar_standin::TOKEN.to_owned()));
         moport_cli::moport(self.work.path(), env, args).await
     }
 
@@ -274,9 +277,12 @@ async fn check_reaches_mo_dar_the_state_and_the_los_server_and_writes_nothing() 
     let world = World::start(53700..=53799, "", "").await;
     let (code, stdout, stderr) = world.moport(&["check", "aarhus-los", "--mo", "graphql"]).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    for line in ["ok      component: importer world", "ok      MO: Testkommune", "ok      DAR: dawa:http://127.0.0.1"] {
+    for line in
+        ["ok      component: importer world", "ok      MO: Testkommune", "ok      DAR: adressevask at http://127.0.0.1"]
+    {
         assert!(stdout.contains(line), "{line}: {stdout}");
     }
+    assert!(stdout.contains("washed \"Rådhuspladsen 1, 1550 København V\" to 0a3f507a-ba4c-32b8"), "{stdout}");
     assert!(stdout.contains("ok      state: ") && stdout.contains("empty: the next run is a first run"), "{stdout}");
     assert!(stdout.contains("ok      target `los`: logged in, 16 files in its folder"), "{stdout}");
     assert_eq!(world.mutation_requests(), 0);

@@ -186,3 +186,62 @@ fn the_shipped_plugins_pass_their_fixtures() {
         assert!(stdout.contains(&format!("{plugin}: ok against")), "{stdout}");
     }
 }
+
+#[test]
+fn the_runs_date_comes_from_today_the_environment_or_plugins_toml_and_a_bad_one_is_named() {
+    let work = Workdir::shipped();
+    let written = |work: &Workdir| std::fs::read_to_string(work.path("output/hello/hello.txt")).unwrap();
+    let out = work.moport(&["run", "hello", "--today", "2026-11-30"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(written(&work).ends_with("(2026-11-30)\n"), "{}", written(&work));
+    let out = Command::new(env!("CARGO_BIN_EXE_moport"))
+        .current_dir(work.dir.path())
+        .env("MOPORT_CACHE_DIR", work.path("cache"))
+        .env("MOPORT_TODAY", "2025-02-28")
+        .args(["run", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(written(&work).ends_with("(2025-02-28)\n"), "{}", written(&work));
+
+    let shipped = std::fs::read_to_string(Path::new(REPO).join("plugins.toml")).unwrap();
+    let fixed = Workdir::with_manifest(&shipped.replace("[host]\n", "[host]\ntoday = \"2024-06-01\"\n"));
+    let out = fixed.moport(&["run", "hello"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(written(&fixed).ends_with("(2024-06-01)\n"), "{}", written(&fixed));
+    let out = fixed.moport(&["run", "hello", "--today", "2026-12-01"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(written(&fixed).ends_with("(2026-12-01)\n"), "--today wins over plugins.toml");
+
+    let out = work.moport(&["run", "hello", "--today", "30-11-2026"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("\"30-11-2026\" is not a date; write the run's date as YYYY-MM-DD"), "{stderr}");
+    let bad = Workdir::with_manifest(&shipped.replace("[host]\n", "[host]\ntoday = \"2026-02-30\"\n"));
+    let out = bad.moport(&["list"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("[host] today: \"2026-02-30\" is not a date"), "{stderr}");
+}
+
+#[test]
+fn adressevask_settings_are_checked_and_dawa_is_refused_with_its_successor_named() {
+    let shipped = std::fs::read_to_string(Path::new(REPO).join("plugins.toml")).unwrap();
+    let with = |host_lines: &str| {
+        let manifest = shipped.replace("dar = \"table:demo/dar-table.csv\"\n", host_lines);
+        let out = Workdir::with_manifest(&manifest).moport(&["list"]);
+        (out.status.code(), text(&out.stderr))
+    };
+    let (code, stderr) = with("dar = \"dawa:https://api.dataforsyningen.dk\"\n");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("[host] dar: `dawa:https://api.dataforsyningen.dk`: DAWA has closed; use `adressevask`"));
+    let (code, stderr) = with("dar = \"adressevask\"\n\n[host.adressevask]\ntoken = \"a\"\ntoken_env = \"B\"\n");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("[host.adressevask]: give `token` or `token_env`, not both"), "{stderr}");
+    let (code, stderr) = with("dar = \"adressevask\"\n\n[host.adressevask]\naccept = [1000, -300]\n");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("accept = [1000, -300]: list the washing codes"), "{stderr}");
+    let (code, stderr) = with("dar = \"adressevask\"\n\n[host.adressevask]\nurl = \"adressevaelger.dk\"\n");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("url `adressevaelger.dk` is not an http:// or https:// address"), "{stderr}");
+}

@@ -92,7 +92,9 @@ pub fn generate(los: &Path, dar_table: &Path, units: usize, persons: usize) -> (
     );
     let mut rows = 0;
     for person in 0..persons {
-        let cpr = format!("{:02}{:02}{:02}{:04}", person % 28 + 1, person % 12 + 1, 50 + person % 50, person % 10_000);
+        // A sequence number below 4000 dates the birth in the 1900s: MO starts a person at the
+        // CPR's birth date, and a birth after the engagement's start is refused.
+        let cpr = format!("{:02}{:02}{:02}{:04}", person % 28 + 1, person % 12 + 1, 50 + person % 50, person % 4_000);
         // One in four has a second engagement.
         let engagements = if person % 4 == 0 { 2 } else { 1 };
         for e in 0..engagements {

@@ -6,16 +6,17 @@
 pub mod targets;
 pub mod units;
 
-use crate::caps::dar::DarSpec;
+use crate::caps::dar::{self, AdressevaskSpec, DarSpec, TokenSource};
 use crate::caps::mo::MoSourceSpec;
 use crate::caps::mo::graphql::Mode;
 use crate::caps::state::Migration;
+use crate::secret::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 pub use targets::{FtpSpec, SftpSpec, TargetSpec};
 use thiserror::Error;
-pub use units::{ByteSize, Span};
+pub use units::{ByteSize, Span, parse_date};
 
 /// Where `cargo build` placed the components of this workspace's plugin crates.
 pub const BUILT_PLUGINS_DIR: &str = env!("MOPORT_BUILT_PLUGINS");
@@ -45,6 +46,8 @@ pub struct Manifest {
     pub mo: Option<MoSourceSpec>,
     /// Where plugins granted `dar` look addresses up.
     pub dar: DarSpec,
+    /// The runs' date, when plugins.toml fixes it (`[host] today`).
+    pub today: Option<chrono::NaiveDate>,
     /// The folder that holds each plugin's `state` (`<plugin>.json`).
     pub state_dir: PathBuf,
     /// The folder of plugins.toml, which relative paths start from.
@@ -75,10 +78,45 @@ struct HostSection {
     /// For `graphql`: `cache` or `direct`.
     #[serde(default)]
     mo_mode: Mode,
-    /// `off` (the default), `dawa:BASE_URL` or `table:FILE`.
+    /// `off` (the default), `adressevask` or `table:FILE`.
     dar: Option<String>,
+    /// How `dar = "adressevask"` reaches the service.
+    adressevask: Option<AdressevaskEntry>,
     /// Folder of the plugins' state files; `state` next to plugins.toml unless set.
     state: Option<PathBuf>,
+    /// The runs' date (`YYYY-MM-DD`) instead of today in Copenhagen.
+    today: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdressevaskEntry {
+    url: Option<String>,
+    token: Option<Secret>,
+    token_env: Option<String>,
+    accept: Option<Vec<i32>>,
+}
+
+impl AdressevaskEntry {
+    fn spec(self) -> Result<AdressevaskSpec, String> {
+        let url = self.url.unwrap_or_else(|| dar::ADRESSEVASK_URL.to_owned());
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("url `{url}` is not an http:// or https:// address"));
+        }
+        let token = match (self.token, self.token_env) {
+            (Some(_), Some(_)) => return Err("give `token` or `token_env`, not both".into()),
+            (Some(token), None) => TokenSource::Given(token),
+            (None, name) => TokenSource::Environment(name.unwrap_or_else(|| dar::ADRESSEVASK_TOKEN_ENV.to_owned())),
+        };
+        let accepted = self.accept.unwrap_or_else(|| dar::adressevask::DEFAULT_ACCEPTED.to_vec());
+        if accepted.is_empty() || accepted.iter().any(|code| *code <= 0) {
+            return Err(format!(
+                "accept = {accepted:?}: list the washing codes that count as a match, each above 0 (1000 exact, \
+                 900 a spelling variant of the street, 800 and 700 a house number interval; below 0 is no match)"
+            ));
+        }
+        Ok(AdressevaskSpec { url: url.trim_end_matches('/').to_owned(), token, accepted })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,14 +245,20 @@ impl Manifest {
         let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base, file.host.mo_mode)).transpose().map_err(
             |problem| ManifestError::Parse { path: path.to_owned(), message: format!("[host] mo: {problem}") },
         )?;
+        let adressevask = file.host.adressevask.map(AdressevaskEntry::spec).transpose().map_err(|problem| {
+            ManifestError::Parse { path: path.to_owned(), message: format!("[host.adressevask]: {problem}") }
+        })?;
         let dar = match file.host.dar {
-            Some(text) => DarSpec::parse(&text, &base).map_err(|problem| ManifestError::Parse {
+            Some(text) => DarSpec::parse(&text, &base, adressevask).map_err(|problem| ManifestError::Parse {
                 path: path.to_owned(),
                 message: format!("[host] dar: {problem}"),
             })?,
             None => DarSpec::Off,
         };
         let state_dir = base.join(file.host.state.unwrap_or_else(|| PathBuf::from("state")));
+        let today = file.host.today.map(|text| parse_date(&text)).transpose().map_err(|problem| {
+            ManifestError::Parse { path: path.to_owned(), message: format!("[host] today: {problem}") }
+        })?;
         let defaults = Limits::default();
         let mut plugins = BTreeMap::new();
         for (name, entry) in file.plugins {
@@ -280,7 +324,7 @@ impl Manifest {
                 });
             }
         }
-        Ok(Manifest { path: path.to_owned(), components_dir, mo, dar, state_dir, base, plugins, targets })
+        Ok(Manifest { path: path.to_owned(), components_dir, mo, dar, today, state_dir, base, plugins, targets })
     }
 
     pub fn plugin(&self, name: &str) -> Result<&PluginSpec, ManifestError> {

@@ -1,8 +1,16 @@
-//! Human-readable sizes ("64MiB") and durations ("30s") for plugin limits.
+//! Human-readable sizes ("64MiB") and durations ("30s") for plugin limits, and a run's date.
 
 use serde::{Deserialize, Deserializer, de};
 use std::fmt;
 use std::time::Duration;
+
+/// A run's date, written `YYYY-MM-DD` (plugins.toml, `--today`, fixtures).
+pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|date| date.format("%Y-%m-%d").to_string() == text)
+        .ok_or_else(|| format!("{text:?} is not a date; write the run's date as YYYY-MM-DD, e.g. \"2026-11-30\""))
+}
 
 /// A number of bytes, written in plugins.toml as `512KiB`, `64MiB`, `1GiB` or plain bytes `4096B`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

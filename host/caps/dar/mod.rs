@@ -1,20 +1,26 @@
 //! `dar`: Danish addresses (DAR) for plugins granted `dar = true`. The provider is the host's
-//! choice (`[host] dar` in plugins.toml): a DAWA-compatible service (`dawa:BASE_URL`), an
-//! offline table file (`table:FILE`), or `off`. Answers are cached for the run, so a plugin may
-//! ask about the same text as often as its rows repeat it.
+//! choice (`[host] dar` in plugins.toml): Klimadatastyrelsen's Adressevask (`adressevask`, set
+//! up under `[host.adressevask]`), an offline table file (`table:FILE`), or `off`. Answers are
+//! cached for the run, so a plugin may ask about the same text as often as its rows repeat it.
 
-mod dawa;
+pub mod adressevask;
 pub mod table;
 
 use super::HostState;
 use crate::bindings::moport::host::dar::{Address, Host};
 use crate::bindings::moport::host::types::CallError;
-pub use dawa::Dawa;
+use crate::secret::Secret;
+pub use adressevask::{Adressevask, AdressevaskSpec, TokenSource};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 pub use table::{Table, TableError};
+
+/// Adressevask's own address, unless `[host.adressevask] url` names another.
+pub const ADRESSEVASK_URL: &str = "https://adressevaelger.dk";
+/// Where the Adressevask token is read from unless `[host.adressevask]` says otherwise.
+pub const ADRESSEVASK_TOKEN_ENV: &str = "MOPORT_ADRESSEVASK_TOKEN";
 
 /// Where addresses come from, as plugins.toml names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,32 +28,57 @@ pub enum DarSpec {
     /// No provider: every look-up answers "no match".
     #[default]
     Off,
-    /// A DAWA-compatible service at this base URL (its `/datavask/adresser` and `/adresser/{id}`).
-    Dawa(String),
-    /// An offline table (see docs/dar.md).
+    /// Adressevask, as `[host.adressevask]` sets it up.
+    Adressevask(AdressevaskSpec),
+    /// An offline table (see docs/plugins-toml.md).
     Table(PathBuf),
 }
 
+/// A provider that cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DarError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(
+        "[host] dar = \"adressevask\" needs a token: the environment variable {0} is not set (or give \
+         `token` or `token_env` under [host.adressevask])"
+    )]
+    NoToken(String),
+}
+
 impl DarSpec {
-    /// `off`, `dawa:BASE_URL` or `table:FILE` (relative to `base`).
-    pub fn parse(text: &str, base: &Path) -> Result<DarSpec, String> {
+    /// `off`, `adressevask` (set up by `adressevask`, the `[host.adressevask]` table, or the
+    /// defaults) or `table:FILE` (relative to `base`).
+    pub fn parse(text: &str, base: &Path, adressevask: Option<AdressevaskSpec>) -> Result<DarSpec, String> {
         match text.split_once(':') {
             _ if text == "off" => Ok(DarSpec::Off),
-            Some(("dawa", url)) if url.starts_with("http://") || url.starts_with("https://") => {
-                Ok(DarSpec::Dawa(url.trim_end_matches('/').to_owned()))
-            }
+            _ if text == "adressevask" => Ok(DarSpec::Adressevask(adressevask.unwrap_or_else(|| AdressevaskSpec {
+                url: ADRESSEVASK_URL.to_owned(),
+                token: TokenSource::Environment(ADRESSEVASK_TOKEN_ENV.to_owned()),
+                accepted: adressevask::DEFAULT_ACCEPTED.to_vec(),
+            }))),
             Some(("table", file)) if !file.is_empty() => Ok(DarSpec::Table(base.join(file))),
-            _ => Err(format!(
-                "`{text}` is not a DAR provider; use `off`, `dawa:https://api.dataforsyningen.dk` (any \
-                 DAWA-compatible base URL) or `table:FILE`"
+            Some(("dawa", _)) => Err(format!(
+                "`{text}`: DAWA has closed; use `adressevask` (Klimadatastyrelsen's successor, set up under \
+                 [host.adressevask]) or `table:FILE`"
             )),
+            _ => Err(format!("`{text}` is not a DAR provider; use `off`, `adressevask` or `table:FILE`")),
         }
     }
 
-    pub fn open(&self) -> Result<DarProvider, TableError> {
+    pub fn open(&self) -> Result<DarProvider, DarError> {
         Ok(match self {
             DarSpec::Off => DarProvider::Off,
-            DarSpec::Dawa(base) => DarProvider::Dawa(Arc::new(Dawa::new(base))),
+            DarSpec::Adressevask(spec) => {
+                let token = match &spec.token {
+                    TokenSource::Given(token) => token.clone(),
+                    TokenSource::Environment(name) => match std::env::var(name) {
+                        Ok(token) if !token.is_empty() => Secret::new(token),
+                        _ => return Err(DarError::NoToken(name.clone())),
+                    },
+                };
+                DarProvider::Adressevask(Arc::new(Adressevask::new(&spec.url, token, spec.accepted.clone())))
+            }
             DarSpec::Table(path) => DarProvider::Table(Arc::new(Table::load(path)?)),
         })
     }
@@ -57,7 +88,7 @@ impl fmt::Display for DarSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DarSpec::Off => write!(f, "off"),
-            DarSpec::Dawa(base) => write!(f, "dawa:{base}"),
+            DarSpec::Adressevask(spec) => write!(f, "adressevask at {}", spec.url),
             DarSpec::Table(path) => write!(f, "table:{}", path.display()),
         }
     }
@@ -67,7 +98,7 @@ impl fmt::Display for DarSpec {
 #[derive(Clone)]
 pub enum DarProvider {
     Off,
-    Dawa(Arc<Dawa>),
+    Adressevask(Arc<Adressevask>),
     Table(Arc<Table>),
 }
 
@@ -77,9 +108,24 @@ impl DarProvider {
         match self {
             DarProvider::Off => Ok(None),
             // The id goes into a URL path: only a UUID may (a plugin's, or an MO address's value).
-            DarProvider::Dawa(_) if !is_dar_id(id) => Err(not_a_dar_id(id)),
-            DarProvider::Dawa(dawa) => dawa.address(id).await,
+            DarProvider::Adressevask(_) if !is_dar_id(id) => Err(not_a_dar_id(id)),
+            DarProvider::Adressevask(service) => service.address(id).await,
             DarProvider::Table(table) => Ok(table.by_id(id)),
+        }
+    }
+
+    /// The addresses with these DAR ids that the provider knows (no cache); ids that are not
+    /// UUIDs are not asked about.
+    pub async fn addresses(&self, ids: &[&str]) -> Result<HashMap<String, Address>, CallError> {
+        match self {
+            DarProvider::Off => Ok(HashMap::new()),
+            DarProvider::Adressevask(service) => {
+                let ids: Vec<&str> = ids.iter().copied().filter(|id| is_dar_id(id)).collect();
+                service.addresses(&ids).await
+            }
+            DarProvider::Table(table) => {
+                Ok(ids.iter().filter_map(|id| table.by_id(id)).map(|found| (found.id.clone(), found)).collect())
+            }
         }
     }
 }
@@ -123,9 +169,12 @@ impl PluginDar {
         }
         let found = match &self.provider {
             DarProvider::Off => None,
-            DarProvider::Dawa(dawa) => dawa.wash(&text).await?,
+            DarProvider::Adressevask(service) => service.wash(&text).await?,
             DarProvider::Table(table) => table.by_text(&text),
         };
+        if let Some(found) = &found {
+            self.by_id.insert(found.id.clone(), Some(found.clone()));
+        }
         self.by_text.insert(text, found.clone());
         Ok(found)
     }
@@ -179,8 +228,8 @@ mod tests {
 
     #[tokio::test]
     async fn only_a_uuid_goes_into_a_dar_services_url_whoever_asks() {
-        let dawa = DarProvider::Dawa(Arc::new(Dawa::new("http://127.0.0.1:9")));
-        let err = dawa.address("../../adresser?x=1").await.unwrap_err();
+        let service = Adressevask::new("http://127.0.0.1:9", Secret::new("t"), vec![1000]);
+        let err = DarProvider::Adressevask(Arc::new(service)).address("../../adresser?x=1").await.unwrap_err();
         assert!(matches!(&err, CallError::Invalid(m) if m.contains("is not a DAR id")), "{err:?}");
         let err = PluginDar::new(DarProvider::Off).get("../x".into()).await.unwrap_err();
         assert!(matches!(&err, CallError::Invalid(m) if m.contains("is not a DAR id")), "{err:?}");
@@ -207,13 +256,27 @@ mod tests {
     #[test]
     fn providers_parse_and_name_the_choices_when_wrong() {
         let base = Path::new("/etc/moport");
-        assert_eq!(DarSpec::parse("off", base).unwrap(), DarSpec::Off);
-        assert_eq!(
-            DarSpec::parse("dawa:https://dar.example/", base).unwrap(),
-            DarSpec::Dawa("https://dar.example".into())
-        );
-        assert_eq!(DarSpec::parse("table:dar.csv", base).unwrap(), DarSpec::Table("/etc/moport/dar.csv".into()));
-        let err = DarSpec::parse("dawa:dar.example", base).unwrap_err();
-        assert!(err.contains("use `off`, `dawa:https://"), "{err}");
+        assert_eq!(DarSpec::parse("off", base, None).unwrap(), DarSpec::Off);
+        let DarSpec::Adressevask(defaults) = DarSpec::parse("adressevask", base, None).unwrap() else { panic!() };
+        assert_eq!(defaults.url, ADRESSEVASK_URL);
+        assert_eq!(defaults.token, TokenSource::Environment(ADRESSEVASK_TOKEN_ENV.into()));
+        assert_eq!(defaults.accepted, [1000, 900]);
+        assert_eq!(DarSpec::parse("table:dar.csv", base, None).unwrap(), DarSpec::Table("/etc/moport/dar.csv".into()));
+        let err = DarSpec::parse("dawa:https://api.dataforsyningen.dk", base, None).unwrap_err();
+        assert!(err.contains("DAWA has closed; use `adressevask`"), "{err}");
+        let err = DarSpec::parse("datavask", base, None).unwrap_err();
+        assert!(err.contains("use `off`, `adressevask` or `table:FILE`"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_token_names_the_variable_and_the_keys() {
+        let spec = AdressevaskSpec {
+            url: ADRESSEVASK_URL.into(),
+            token: TokenSource::Environment("MOPORT_TEST_NO_SUCH_TOKEN".into()),
+            accepted: vec![1000],
+        };
+        let Err(err) = DarSpec::Adressevask(spec).open() else { panic!("opened without a token") };
+        let message = err.to_string();
+        assert!(message.contains("MOPORT_TEST_NO_SUCH_TOKEN is not set") && message.contains("token_env"), "{message}");
     }
 }

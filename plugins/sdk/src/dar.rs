@@ -1,5 +1,5 @@
-//! Danish addresses (DAR), granted with `dar = true`. The operator picks the provider (a
-//! DAWA-compatible service, an offline table, or off); answers are cached for the run.
+//! Danish addresses (DAR), granted with `dar = true`. The operator picks the provider
+//! (Adressevask, an offline table, or off); answers are cached for the run.
 
 use crate::CallError;
 pub use crate::bindings::moport::host::dar::Address;

@@ -208,18 +208,23 @@ impl GraphqlSource {
     /// know the address, the address keeps its value as text and has no fields.
     async fn fill_dar(&self, addresses: &mut [Address]) {
         let Some(provider) = self.dar.get() else { return };
-        let mut known: std::collections::HashMap<String, Option<crate::bindings::moport::host::dar::Address>> =
-            Default::default();
+        let ids: std::collections::BTreeSet<&str> =
+            addresses.iter().filter(|a| a.scope == "DAR").map(|a| a.value.as_str()).collect();
+        if ids.is_empty() {
+            return;
+        }
+        let ids: Vec<&str> = ids.into_iter().collect();
+        let known = provider.addresses(&ids).await.unwrap_or_else(|err| {
+            tracing::warn!(
+                addresses = ids.len(),
+                "DAR could not look MO's DAR addresses up; they keep their id as text: {}",
+                crate::caps::describe_call_error(&err)
+            );
+            Default::default()
+        });
         let mut unknown = 0;
         for address in addresses.iter_mut().filter(|a| a.scope == "DAR") {
-            if !known.contains_key(&address.value) {
-                let found = provider.address(&address.value).await.unwrap_or_else(|err| {
-                    tracing::warn!(address = %address.uuid, "DAR could not look the address up: {}", crate::caps::describe_call_error(&err));
-                    None
-                });
-                known.insert(address.value.clone(), found);
-            }
-            match &known[&address.value] {
+            match known.get(&address.value) {
                 Some(found) => {
                     address.name = found.text.clone();
                     address.dar = Some(crate::caps::dar::mo_fields(found));
