@@ -523,8 +523,8 @@ fn describe_verdict(plugin: &str, fixture: &std::path::Path, verdict: &crate::fi
             }
         }
     }
-    for name in &verdict.updated {
-        let _ = writeln!(out, "updated     {}", fixture.join(name).display());
+    for path in &verdict.updated {
+        let _ = writeln!(out, "updated     {}", path.display());
     }
     let _ = writeln!(
         out,

@@ -82,8 +82,8 @@ pub enum Mismatch {
 pub struct Verdict {
     pub outcome: RunOutcome,
     pub mismatches: Vec<Mismatch>,
-    /// What `--update` wrote.
-    pub updated: Vec<String>,
+    /// The folders and files `--update` wrote (where the fixture's `expected_*` keys point).
+    pub updated: Vec<PathBuf>,
 }
 
 /// Runs `plugin` of `manifest` on the fixture in `dir`; with `update`, makes the fixture's
@@ -190,7 +190,7 @@ pub async fn test(
                 })
                 .collect();
             replace_tree(&added, &expected).map_err(failed)?;
-            updated.push(format!("{EXPECTED}/{label}"));
+            updated.push(expected);
         } else {
             mismatches.extend(differences);
         }
@@ -202,7 +202,7 @@ pub async fn test(
             let mut file = store.current().file().clone();
             file.taken_at = String::new();
             file.save(&expected_mo).map_err(crate::caps::mo::MoError::from)?;
-            updated.push(format!("{EXPECTED}/mo.json"));
+            updated.push(expected_mo.clone());
         } else if expected_mo.is_file() {
             let wanted = records(Snapshot::load(&expected_mo).map_err(crate::caps::mo::MoError::from)?.file());
             if wanted != after {

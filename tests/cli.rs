@@ -245,3 +245,20 @@ fn adressevask_settings_are_checked_and_dawa_is_refused_with_its_successor_named
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains("url `adressevaelger.dk` is not an http:// or https:// address"), "{stderr}");
 }
+
+#[test]
+fn test_update_writes_and_names_the_folder_the_fixture_points_at() {
+    let work = Workdir::shipped();
+    let fixture = work.path("hello-fixture");
+    std::fs::create_dir_all(&fixture).unwrap();
+    std::fs::write(fixture.join("fixture.toml"), "today = \"2026-11-23\"\nexpected_files = \"want/out\"\n").unwrap();
+    let out = work.moport(&["test", "hello", "--fixture", "hello-fixture", "--update"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    let folder = fixture.join("want/out");
+    assert!(stdout.contains("updated     hello-fixture/want/out\n"), "{stdout}");
+    assert!(!stdout.contains("expected/files"), "{stdout}");
+    assert!(std::fs::read_to_string(folder.join("hello.txt")).unwrap().ends_with("(2026-11-23)\n"));
+    let out = work.moport(&["test", "hello", "--fixture", "hello-fixture"]);
+    assert_eq!(out.status.code(), Some(0), "the updated fixture passes: {}", text(&out.stdout));
+}

@@ -28,16 +28,18 @@ fn id(n: u32) -> String {
     format!("00000000-0000-0000-0000-{n:012}")
 }
 
-/// A plugins.toml with the golden scenario's settings for both variants. The plugin may ship
-/// (to a local outbox) but is not told to.
+/// A plugins.toml with the golden scenario's settings for both variants. Neither is told to
+/// ship; `viborg` may (to a local outbox), `rsd` has no remote target granted, as shipping is
+/// optional.
 fn host(dir: &Path) -> Host {
     let mut text =
         format!("[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\n");
     for variant in ["RSD", "Viborg"] {
         let name = variant.to_lowercase();
+        let remote = if variant == "Viborg" { ", remote = [\"outbox\"]" } else { "" };
         text.push_str(&format!(
             "[plugins.{name}]\ncomponent = \"plan2learn.wasm\"\n\
-             grants = {{ mo = \"read\", files = {:?}, remote = [\"outbox\"] }}\n[plugins.{name}.settings]\n\
+             grants = {{ mo = \"read\", files = {:?}{remote} }}\n[plugins.{name}.settings]\n\
              \"exporters.plan2learn.variant\" = \"{variant}\"\n\
              \"exporters.plan2learn.root_unit\" = \"{}\"\n\
              \"exporters.plan2learn.allowed_engagement_types\" = [\"{}\", \"{}\"]\n\

@@ -63,12 +63,14 @@ impl Capability {
 
     pub fn is_granted(self, grants: &Grants) -> bool {
         match self {
-            Capability::Log | Capability::Settings => true,
+            // Remote access is granted target by target, and every call names its target, which
+            // must be in `remote = [...]`: a plugin that ships only when told to (plan2learn
+            // without `ship_to`) runs with none granted.
+            Capability::Log | Capability::Settings | Capability::Remote => true,
             Capability::Files => grants.files.is_some(),
             Capability::State => grants.state,
             Capability::MoRead => grants.mo.is_some(),
             Capability::MoWrite => grants.mo == Some(MoAccess::Write),
-            Capability::Remote => !grants.remote.is_empty(),
             Capability::Dar => grants.dar,
         }
     }
@@ -77,11 +79,11 @@ impl Capability {
     fn grant_line(self) -> &'static str {
         match self {
             Capability::Log | Capability::Settings => "(always granted)",
+            Capability::Remote => "remote = [\"<target>\"]",
             Capability::Files => "files = \"output/<plugin>\"",
             Capability::State => "state = true",
             Capability::MoRead => "mo = \"read\"",
             Capability::MoWrite => "mo = \"write\"",
-            Capability::Remote => "remote = [\"<target>\"]",
             Capability::Dar => "dar = true",
         }
     }

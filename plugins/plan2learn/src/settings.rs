@@ -131,7 +131,8 @@ impl Settings {
                 Some(Value::Array(items)) => items
                     .iter()
                     .map(|item| match item {
-                        Value::String(text) => Ok(text.trim().to_owned()),
+                        // As given: DIPEX compares `too_deep` names with level names exactly.
+                        Value::String(text) => Ok(text.clone()),
                         other => Err(ConfigError(format!("setting `{key}` must be a list of text, found {other}"))),
                     })
                     .collect(),
@@ -148,7 +149,7 @@ impl Settings {
             })
         };
         let uuids = |key: &str| -> Result<Vec<String>, ConfigError> {
-            list(key)?.into_iter().map(|text| uuid(key, text)).collect()
+            list(key)?.into_iter().map(|text| uuid(key, text.trim().to_owned())).collect()
         };
         let variant = text(VARIANT)?;
         let mut rules = preset(&variant).ok_or_else(|| {
@@ -260,6 +261,17 @@ mod tests {
         let changed = settings(&pairs).unwrap();
         assert!(!changed.rules.future_engagements_active);
         assert_eq!(changed.rules.title, TitleRule::PrimaryExtension3);
+    }
+
+    #[test]
+    fn too_deep_names_are_kept_exactly_as_dipex_compares_them() {
+        let mut pairs: Vec<_> =
+            complete().into_iter().filter(|(k, _)| ![TOO_DEEP, ALLOWED_ENGAGEMENT_TYPES].contains(k)).collect();
+        pairs.push((TOO_DEEP, json!(["Afsnit ", "Niveau"])));
+        pairs.push((ALLOWED_ENGAGEMENT_TYPES, json!([format!(" {TYPE} ")])));
+        let read = settings(&pairs).unwrap();
+        assert_eq!(read.too_deep, ["Afsnit ", "Niveau"]);
+        assert_eq!(read.allowed_engagement_types, [TYPE], "a UUID is read around its spaces");
     }
 
     #[test]
