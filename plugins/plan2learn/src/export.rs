@@ -321,7 +321,7 @@ fn bruger_rows<'a>(
             rows.push((
                 person.uuid.clone(),
                 person.cpr_number.clone(),
-                format!("{} {}", person.given_name, person.surname).trim().to_owned(),
+                python_strip(&format!("{} {}", person.given_name, person.surname)).to_owned(),
                 choose_email(&candidates(mine, "EMAIL"), &settings.email_priority, classes).map(|a| a.value.clone()),
                 choose_phone(&candidates(mine, "PHONE"), &settings.phone_priority, classes).map(|a| a.value.clone()),
                 title,
@@ -329,6 +329,13 @@ fn bruger_rows<'a>(
         }
     }
     (rows, index)
+}
+
+/// `text` without what Python's `str.strip()` takes off its ends, as MO makes a person's name
+/// (`f"{givenname} {surname}".strip()`): Unicode white space and the four separator controls
+/// U+001C..U+001F, which Rust's `trim` keeps.
+pub fn python_strip(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
 
 /// `user_key` without its first three characters (DIPEX's keys look like `AB-1234`).
@@ -441,4 +448,22 @@ fn leder_file(exported: &[&OrgUnit], managers: &[Manager], rule: ManagerRule, cl
         }
     };
     (file.into_bytes(), rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_strip;
+
+    #[test]
+    fn names_are_stripped_of_what_python_strips() {
+        // Every character Python 3's str.isspace() is true for.
+        let python_space = "\t\n\u{b}\u{c}\r\u{1c}\u{1d}\u{1e}\u{1f} \u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\
+                            \u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\
+                            \u{205f}\u{3000}";
+        for space in python_space.chars() {
+            assert_eq!(python_strip(&format!("{space}Anna Berg{space}")), "Anna Berg", "U+{:04X}", space as u32);
+        }
+        assert_eq!(python_strip("Anna Berg\u{1f}"), "Anna Berg");
+        assert_eq!(python_strip("\u{200b}Anna\u{1f}Berg\u{200b}"), "\u{200b}Anna\u{1f}Berg\u{200b}", "not white space");
+    }
 }
