@@ -6,7 +6,7 @@
 pub mod targets;
 pub mod units;
 
-use crate::caps::dar::{self, AdressevaskSpec, DarSpec, TokenSource};
+use crate::caps::dar::{AdressevaskSpec, DarSpec, TokenSource};
 use crate::caps::mo::MoSourceSpec;
 use crate::caps::mo::graphql::Mode;
 use crate::caps::state::Migration;
@@ -99,16 +99,18 @@ struct AdressevaskEntry {
 
 impl AdressevaskEntry {
     fn spec(self) -> Result<AdressevaskSpec, String> {
-        let url = self.url.unwrap_or_else(|| dar::ADRESSEVASK_URL.to_owned());
+        let defaults = AdressevaskSpec::default();
+        let url = self.url.unwrap_or(defaults.url);
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(format!("url `{url}` is not an http:// or https:// address"));
         }
         let token = match (self.token, self.token_env) {
             (Some(_), Some(_)) => return Err("give `token` or `token_env`, not both".into()),
             (Some(token), None) => TokenSource::Given(token),
-            (None, name) => TokenSource::Environment(name.unwrap_or_else(|| dar::ADRESSEVASK_TOKEN_ENV.to_owned())),
+            (None, Some(name)) => TokenSource::Environment(name),
+            (None, None) => defaults.token,
         };
-        let accepted = self.accept.unwrap_or_else(|| dar::adressevask::DEFAULT_ACCEPTED.to_vec());
+        let accepted = self.accept.unwrap_or(defaults.accepted);
         if accepted.is_empty() || accepted.iter().any(|code| *code <= 0) {
             return Err(format!(
                 "accept = {accepted:?}: list the washing codes that count as a match, each above 0 (1000 exact, \

@@ -21,6 +21,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const IDS_PER_REQUEST: usize = 100;
 /// The DAR status of a closed (nedlagt) address: it no longer exists, so it is no match.
 const CLOSED: &str = "4";
+/// Adressevask's own address, unless `[host.adressevask] url` names another.
+pub const DEFAULT_URL: &str = "https://adressevaelger.dk";
+/// Where the token is read from unless `[host.adressevask]` says otherwise.
+pub const DEFAULT_TOKEN_ENV: &str = "MOPORT_ADRESSEVASK_TOKEN";
 /// The washing codes that count as a match unless `[host.adressevask] accept` says otherwise:
 /// an exact match and a street-name spelling variant, as DIPEX took DAWA's categories A and B.
 pub const DEFAULT_ACCEPTED: [i32; 2] = [1000, 900];
@@ -33,6 +37,17 @@ pub struct AdressevaskSpec {
     pub token: TokenSource,
     /// The `vaskestatus.kode` values that count as a match.
     pub accepted: Vec<i32>,
+}
+
+/// The service with every `[host.adressevask]` key left out.
+impl Default for AdressevaskSpec {
+    fn default() -> AdressevaskSpec {
+        AdressevaskSpec {
+            url: DEFAULT_URL.to_owned(),
+            token: TokenSource::Environment(DEFAULT_TOKEN_ENV.to_owned()),
+            accepted: DEFAULT_ACCEPTED.to_vec(),
+        }
+    }
 }
 
 /// Where the token comes from; it is read when the provider opens.
@@ -146,7 +161,7 @@ impl Adressevask {
             return Ok(None);
         };
         if answer.status != "ok" {
-            return Err(refused("/adresser", &answer.status, &answer.beskrivelse));
+            return Err(refused(&answer.status, &answer.beskrivelse));
         }
         Ok(answer.adresse.filter(|address| !is_closed(&address.status)).map(Into::into))
     }
@@ -160,7 +175,7 @@ impl Adressevask {
             let answer = self.get_json::<SomeAddresses>("/adresser/", &[("id_lokalids", &joined)]).await?;
             let Some(answer) = answer else { continue };
             if answer.status != "ok" {
-                return Err(refused("/adresser", &answer.status, &answer.beskrivelse));
+                return Err(refused(&answer.status, &answer.beskrivelse));
             }
             for address in answer.adresser.into_iter().filter(|address| !is_closed(&address.status)) {
                 found.insert(address.id_lokalid.clone(), address.into());
@@ -220,8 +235,9 @@ impl Adressevask {
     }
 }
 
-fn refused(path: &str, status: &str, description: &str) -> CallError {
-    CallError::Unavailable(format!("Adressevask {path} answered status {status:?}: {description}"))
+/// An `/adresser` answer whose `status` is not `ok`.
+fn refused(status: &str, description: &str) -> CallError {
+    CallError::Unavailable(format!("Adressevask /adresser answered status {status:?}: {description}"))
 }
 
 /// Whether a DAR status (a number or its text) says the address is closed.

@@ -17,11 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 pub use table::{Table, TableError};
 
-/// Adressevask's own address, unless `[host.adressevask] url` names another.
-pub const ADRESSEVASK_URL: &str = "https://adressevaelger.dk";
-/// Where the Adressevask token is read from unless `[host.adressevask]` says otherwise.
-pub const ADRESSEVASK_TOKEN_ENV: &str = "MOPORT_ADRESSEVASK_TOKEN";
-
 /// Where addresses come from, as plugins.toml names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum DarSpec {
@@ -52,11 +47,7 @@ impl DarSpec {
     pub fn parse(text: &str, base: &Path, adressevask: Option<AdressevaskSpec>) -> Result<DarSpec, String> {
         match text.split_once(':') {
             _ if text == "off" => Ok(DarSpec::Off),
-            _ if text == "adressevask" => Ok(DarSpec::Adressevask(adressevask.unwrap_or_else(|| AdressevaskSpec {
-                url: ADRESSEVASK_URL.to_owned(),
-                token: TokenSource::Environment(ADRESSEVASK_TOKEN_ENV.to_owned()),
-                accepted: adressevask::DEFAULT_ACCEPTED.to_vec(),
-            }))),
+            _ if text == "adressevask" => Ok(DarSpec::Adressevask(adressevask.unwrap_or_default())),
             Some(("table", file)) if !file.is_empty() => Ok(DarSpec::Table(base.join(file))),
             Some(("dawa", _)) => Err(format!(
                 "`{text}`: DAWA has closed; use `adressevask` (Klimadatastyrelsen's successor, set up under \
@@ -258,8 +249,8 @@ mod tests {
         let base = Path::new("/etc/moport");
         assert_eq!(DarSpec::parse("off", base, None).unwrap(), DarSpec::Off);
         let DarSpec::Adressevask(defaults) = DarSpec::parse("adressevask", base, None).unwrap() else { panic!() };
-        assert_eq!(defaults.url, ADRESSEVASK_URL);
-        assert_eq!(defaults.token, TokenSource::Environment(ADRESSEVASK_TOKEN_ENV.into()));
+        assert_eq!(defaults.url, "https://adressevaelger.dk");
+        assert_eq!(defaults.token, TokenSource::Environment("MOPORT_ADRESSEVASK_TOKEN".into()));
         assert_eq!(defaults.accepted, [1000, 900]);
         assert_eq!(DarSpec::parse("table:dar.csv", base, None).unwrap(), DarSpec::Table("/etc/moport/dar.csv".into()));
         let err = DarSpec::parse("dawa:https://api.dataforsyningen.dk", base, None).unwrap_err();
@@ -271,9 +262,8 @@ mod tests {
     #[test]
     fn a_missing_token_names_the_variable_and_the_keys() {
         let spec = AdressevaskSpec {
-            url: ADRESSEVASK_URL.into(),
             token: TokenSource::Environment("MOPORT_TEST_NO_SUCH_TOKEN".into()),
-            accepted: vec![1000],
+            ..AdressevaskSpec::default()
         };
         let Err(err) = DarSpec::Adressevask(spec).open() else { panic!("opened without a token") };
         let message = err.to_string();

@@ -142,34 +142,28 @@ pub fn copenhagen_midnight(date: &str) -> Option<String> {
     Some(format!("{date}T00:00:00{offset}"))
 }
 
-/// (year, month, day), ordered as time.
-type Day = (i32, u32, u32);
-
 /// Denmark's summer time before 1980, from the tz database's Europe/Copenhagen with its own
 /// history (as Debian's tzdata, and so MO and DIPEX, have it): the first day whose midnight is
 /// summer time, and the first day after the period. 1940-1942 is one period (the occupation).
-const SUMMER_BEFORE_1980: [(Day, Day); 8] = [
-    ((1916, 5, 15), (1916, 10, 1)),
-    ((1940, 5, 16), (1942, 11, 3)),
-    ((1943, 3, 30), (1943, 10, 5)),
-    ((1944, 4, 4), (1944, 10, 3)),
-    ((1945, 4, 3), (1945, 8, 16)),
-    ((1946, 5, 2), (1946, 9, 2)),
-    ((1947, 5, 5), (1947, 8, 11)),
-    ((1948, 5, 10), (1948, 8, 9)),
+const SUMMER_BEFORE_1980: [(Date, Date); 8] = [
+    (Date { year: 1916, month: 5, day: 15 }, Date { year: 1916, month: 10, day: 1 }),
+    (Date { year: 1940, month: 5, day: 16 }, Date { year: 1942, month: 11, day: 3 }),
+    (Date { year: 1943, month: 3, day: 30 }, Date { year: 1943, month: 10, day: 5 }),
+    (Date { year: 1944, month: 4, day: 4 }, Date { year: 1944, month: 10, day: 3 }),
+    (Date { year: 1945, month: 4, day: 3 }, Date { year: 1945, month: 8, day: 16 }),
+    (Date { year: 1946, month: 5, day: 2 }, Date { year: 1946, month: 9, day: 2 }),
+    (Date { year: 1947, month: 5, day: 5 }, Date { year: 1947, month: 8, day: 11 }),
+    (Date { year: 1948, month: 5, day: 10 }, Date { year: 1948, month: 8, day: 9 }),
 ];
 
-/// Danish summer time: before 1980 as `SUMMER_BEFORE_1980` lists; since 1996 (EU rules) from the last Sunday of March to the last Sunday
-/// of October; 1981-1995 it ended on the last Sunday of September; in 1980 it ran from the
-/// first Sunday of April (6 April) to the last Sunday of September. The clocks change at night,
-/// after midnight, so midnight of the first day is still winter time and midnight of the last
-/// day still summer time.
+/// Danish summer time: before 1980 as `SUMMER_BEFORE_1980` lists; since 1996 (EU rules) from
+/// the last Sunday of March to the last Sunday of October; 1981-1995 it ended on the last Sunday
+/// of September; in 1980 it ran from the first Sunday of April (6 April) to the last Sunday of
+/// September. The clocks change at night, after midnight, so midnight of the first day is still
+/// winter time and midnight of the last day still summer time.
 fn summer_time_at_midnight(date: Date) -> bool {
     let end_month = match date.year {
-        ..1980 => {
-            let day = (date.year, date.month, date.day);
-            return SUMMER_BEFORE_1980.iter().any(|(first, after)| day >= *first && day < *after);
-        }
+        ..1980 => return SUMMER_BEFORE_1980.iter().any(|(first, after)| date >= *first && date < *after),
         1980..1996 => 9,
         _ => 10,
     };
@@ -306,8 +300,6 @@ mod tests {
         assert_eq!(copenhagen_midnight("1949-06-01").unwrap(), "1949-06-01T00:00:00+01:00");
         assert_eq!(copenhagen_midnight("1941-12-24").unwrap(), "1941-12-24T00:00:00+02:00");
         for (first, after) in SUMMER_BEFORE_1980 {
-            let day = |(year, month, day): (i32, u32, u32)| Date::new(year, month, day).unwrap();
-            let (first, after) = (day(first), day(after));
             let before = |date: Date| Date::from_days_since_epoch(date.days_since_epoch() - 1);
             let offset = |date: Date| copenhagen_midnight(&date.to_string()).unwrap()[19..].to_owned();
             assert_eq!(offset(before(first)), "+01:00", "the day before {first}");
