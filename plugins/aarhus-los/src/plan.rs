@@ -95,7 +95,7 @@ impl fmt::Display for PlanError {
 
 /// The date DIPEX's seed classes start on.
 const CLASSES_FROM: (i32, u32, u32) = (1910, 1, 1);
-/// The date DIPEX's facets and IT systems start on.
+/// The date DIPEX's facets and its AZ IT system start on.
 const FACETS_FROM: (i32, u32, u32) = (1930, 1, 1);
 
 fn fixed_date((year, month, day): (i32, u32, u32)) -> Date {
@@ -394,12 +394,12 @@ impl Planner<'_> {
         }))
     }
 
-    fn it_system(uuid: &str, user_key: &str, name: &str) -> Change {
+    fn it_system(uuid: &str, user_key: &str, name: &str, validity: Validity) -> Change {
         Change::Create(Object::ItSystem(ItSystem {
             uuid: uuid.to_owned(),
             user_key: user_key.to_owned(),
             name: name.to_owned(),
-            validity: validity(fixed_date(FACETS_FROM), None),
+            validity,
         }))
     }
 
@@ -424,7 +424,12 @@ impl Planner<'_> {
             changes.push(self.class(class.uuid, class.user_key, class.name, class.scope, class.facet));
         }
         if self.settings.uses_default_az_system() {
-            changes.push(Planner::it_system(uuids::AZID_SYSTEM, "AZ", "AZ"));
+            // DIPEX re-wrote it every run, renaming back an AZ system that STAM_UUID_ITSystem
+            // names otherwise; moport only creates it, and the file's name stays.
+            if !self.mo.it_systems.iter().any(|system| system.uuid == uuids::AZID_SYSTEM) {
+                let from_1930 = validity(fixed_date(FACETS_FROM), None);
+                changes.push(Planner::it_system(uuids::AZID_SYSTEM, "AZ", "AZ", from_1930));
+            }
         } else {
             self.note(format!(
                 "AZ IT users go to the configured IT system {}; DIPEX's own AZ system is not created",
@@ -481,7 +486,9 @@ impl Planner<'_> {
             })
             .collect();
         self.plan.notes.extend(notes);
-        rows.iter().map(|row| Planner::it_system(&row.uuid, &row.user_key, &row.name)).collect()
+        // DIPEX created and renamed them with no validity, which MO makes "always".
+        let always = || Validity { from: None, to: None };
+        rows.iter().map(|row| Planner::it_system(&row.uuid, &row.user_key, &row.name, always())).collect()
     }
 
     /// §9: units and their addresses.

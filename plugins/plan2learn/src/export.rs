@@ -67,10 +67,6 @@ impl<'a> Classes<'a> {
     fn name(&self, uuid: &str) -> Option<&'a str> {
         self.0.get(uuid).map(|class| class.name.as_str())
     }
-
-    fn scope(&self, uuid: &str) -> Option<&'a str> {
-        self.0.get(uuid).and_then(|class| class.scope.as_deref())
-    }
 }
 
 pub fn export(mo: &MoData, settings: &Settings) -> Result<Export, ConfigError> {
@@ -356,7 +352,8 @@ pub fn candidates<'a>(addresses: &[&'a Address], scope: &str) -> Vec<&'a Address
 }
 
 /// Mobil: the first candidate of the best-placed type in the priority list; types outside the
-/// list are never used. Unlike DIPEX, a SECRET number is never exported.
+/// list are never used. Unlike DIPEX, a SECRET number is never exported, nor one whose
+/// visibility class MO does not have (it may have been SECRET).
 pub fn choose_phone<'a>(
     candidates: &[&'a Address],
     priority: &[String],
@@ -365,7 +362,7 @@ pub fn choose_phone<'a>(
     candidates
         .iter()
         .copied()
-        .filter(|a| classes.visibility(a) != Some("SECRET"))
+        .filter(|a| !matches!(classes.marking(a), Marking::Scope("SECRET") | Marking::UnknownClass))
         .filter_map(|a| priority.iter().position(|p| *p == a.address_type).map(|rank| (rank, a)))
         .min_by_key(|(rank, _)| *rank)
         .map(|(_, a)| a)
@@ -379,22 +376,36 @@ pub fn choose_email<'a>(
     priority: &[String],
     classes: &impl ClassScopes,
 ) -> Option<&'a Address> {
-    candidates.iter().copied().filter(|a| a.visibility.is_none() || classes.visibility(a) == Some("PUBLIC")).min_by(
-        |a, b| {
-            let rank = |a: &Address| priority.iter().position(|p| *p == a.address_type).unwrap_or(priority.len());
-            (rank(a), &a.uuid).cmp(&(rank(b), &b.uuid))
-        },
-    )
+    let public = |a: &&Address| matches!(classes.marking(a), Marking::Unmarked | Marking::Scope("PUBLIC"));
+    candidates.iter().copied().filter(public).min_by(|a, b| {
+        let rank = |a: &Address| priority.iter().position(|p| *p == a.address_type).unwrap_or(priority.len());
+        (rank(a), &a.uuid).cmp(&(rank(b), &b.uuid))
+    })
 }
 
-/// What the address choosers need of classes: the scope of a visibility class.
+/// How an address's visibility marks it, as far as the address choosers care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marking<'a> {
+    /// No visibility, or a visibility class without a scope: DIPEX exports both as public.
+    Unmarked,
+    /// The scope of its visibility class (`PUBLIC`, `SECRET`, `INTERNAL`, ...).
+    Scope(&'a str),
+    /// A visibility class MO does not have (DIPEX crashed on it): never taken as public.
+    UnknownClass,
+}
+
+/// What the address choosers need of classes: how an address's visibility marks it.
 pub trait ClassScopes {
-    fn visibility(&self, address: &Address) -> Option<&str>;
+    fn marking(&self, address: &Address) -> Marking<'_>;
 }
 
 impl ClassScopes for Classes<'_> {
-    fn visibility(&self, address: &Address) -> Option<&str> {
-        address.visibility.as_deref().and_then(|v| self.scope(v))
+    fn marking(&self, address: &Address) -> Marking<'_> {
+        let Some(visibility) = address.visibility.as_deref() else { return Marking::Unmarked };
+        match self.0.get(visibility) {
+            None => Marking::UnknownClass,
+            Some(class) => class.scope.as_deref().map_or(Marking::Unmarked, Marking::Scope),
+        }
     }
 }
 

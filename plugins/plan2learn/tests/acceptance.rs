@@ -3,7 +3,7 @@
 //! docs/plan2learn.md lists marked where they change an expected value.
 
 use moport_sdk::mo::{Address, Class, DarFields, Employee, Engagement, Manager, OrgUnit, Validity};
-use plan2learn::export::{ClassScopes, MoData, candidates, choose_email, choose_phone, export};
+use plan2learn::export::{ClassScopes, Marking, MoData, candidates, choose_email, choose_phone, export};
 use plan2learn::settings::{Settings, preset};
 use std::collections::HashMap;
 
@@ -20,13 +20,21 @@ fn always() -> Validity {
     Validity { from: None, to: None }
 }
 
-/// Visibility classes by uuid, for the address choosers.
-struct Visibilities(HashMap<String, String>);
+/// Visibility classes by uuid with their scopes, for the address choosers.
+struct Visibilities(HashMap<String, Option<String>>);
 
 impl ClassScopes for Visibilities {
-    fn visibility(&self, address: &Address) -> Option<&str> {
-        address.visibility.as_ref().and_then(|v| self.0.get(v)).map(String::as_str)
+    fn marking(&self, address: &Address) -> Marking<'_> {
+        match address.visibility.as_ref().map(|v| self.0.get(v)) {
+            None | Some(Some(None)) => Marking::Unmarked,
+            Some(Some(Some(scope))) => Marking::Scope(scope),
+            Some(None) => Marking::UnknownClass,
+        }
     }
+}
+
+fn visibilities(classes: &[(&str, Option<&str>)]) -> Visibilities {
+    Visibilities(classes.iter().map(|(uuid, scope)| ((*uuid).to_owned(), scope.map(str::to_owned))).collect())
 }
 
 fn address(uuid: &str, address_type: &str, visibility: Option<&str>, value: &str, from: &str) -> Address {
@@ -46,7 +54,7 @@ fn address(uuid: &str, address_type: &str, visibility: Option<&str>, value: &str
 }
 
 fn no_visibilities() -> Visibilities {
-    Visibilities(HashMap::new())
+    visibilities(&[])
 }
 
 const T05B: &str = "05b69443-0c9f-4d57-bb4b-a8c719afff89";
@@ -92,10 +100,7 @@ fn s13_2_phone_filtering() {
 #[test]
 fn s13_4_the_email_chooser_takes_public_or_unmarked_by_priority_then_uuid() {
     let (secret, public) = ("5ec2e700-0000-4000-8000-000000000000", "0b11c000-0000-4000-8000-000000000000");
-    let visibilities = Visibilities(HashMap::from([
-        (secret.to_owned(), "SECRET".to_owned()),
-        (public.to_owned(), "PUBLIC".to_owned()),
-    ]));
+    let visibilities = visibilities(&[(secret, Some("SECRET")), (public, Some("PUBLIC"))]);
     let (mobile, office, phone) = ("mobile", "office", "phone");
     let all = [
         address("11111111", mobile, Some(secret), "1", "2020-01-01"),
@@ -130,9 +135,25 @@ fn s6_3_a_future_phone_value_wins_and_secret_numbers_are_never_exported() {
     let all = [&now, &later];
     let sorted = candidates(&all, "PHONE");
     assert_eq!(choose_phone(&sorted, &list(&[T05B]), &no_visibilities()).unwrap().value, "44444444");
-    let visibilities = Visibilities(HashMap::from([("s".to_owned(), "SECRET".to_owned())]));
+    let visibilities = visibilities(&[("s", Some("SECRET"))]);
     let secret = address("b", T05B, Some("s"), "11111111", "2020-01-01");
     assert!(choose_phone(&[&secret], &list(&[T05B]), &visibilities).is_none());
+}
+
+#[test]
+fn a_visibility_class_without_a_scope_marks_nothing_as_in_dipex_and_an_unknown_one_is_not_public() {
+    let (unscoped, internal, unknown) = ("a0000000-0000-4000-8000-000000000000", "b", "c");
+    let visibilities = visibilities(&[(unscoped, None), (internal, Some("INTERNAL"))]);
+    let hidden = address("11111111", "office", Some(internal), "1", "2020-01-01");
+    let unscoped_mail = address("22222222", "office", Some(unscoped), "2", "2020-01-01");
+    let unknown_mail = address("00000000", "office", Some(unknown), "0", "2020-01-01");
+    let chosen = choose_email(&[&hidden, &unknown_mail, &unscoped_mail], &[], &visibilities).unwrap();
+    assert_eq!(chosen.uuid, "22222222");
+    assert!(choose_email(&[&hidden, &unknown_mail], &[], &visibilities).is_none());
+    let unscoped_phone = address("p", T05B, Some(unscoped), "33333333", "2020-01-01");
+    assert_eq!(choose_phone(&[&unscoped_phone], &list(&[T05B]), &visibilities).unwrap().value, "33333333");
+    let unknown_phone = address("q", T05B, Some(unknown), "44444444", "2020-01-01");
+    assert!(choose_phone(&[&unknown_phone], &list(&[T05B]), &visibilities).is_none(), "it may have been SECRET");
 }
 
 /// The facets of the §14 fixture's classes: user key and `#n`.

@@ -554,6 +554,21 @@ fn the_seed_creates_missing_facets_the_classes_and_the_az_system() {
 }
 
 #[test]
+fn the_az_system_mo_has_is_left_under_the_name_it_has() {
+    let mut mo = mo();
+    mo.it_systems = vec![ItSystem {
+        uuid: uuids::AZID_SYSTEM.to_owned(),
+        user_key: "AZ".to_owned(),
+        name: "AZ-ident".to_owned(),
+        validity: Validity { from: None, to: None },
+    }];
+    let plan = run(&[], &mo, &no_dar());
+    let seed = batch(&plan, "seed");
+    assert_eq!(seed.len(), 25, "the classes only: {seed:?}");
+    assert!(seed.iter().all(|change| change.starts_with("create class")));
+}
+
+#[test]
 fn without_an_organisation_nothing_is_planned() {
     let error = plan(&[], &MoView::default(), &no_dar(), &settings(), day("2023-03-05")).unwrap_err();
     assert_eq!(error, PlanError::NoOrganisation);
@@ -610,7 +625,8 @@ fn stam_it_systems_are_created_and_others_only_noted() {
         validity: Validity { from: None, to: None },
     }];
     let plan = run(&[file(name, &format!("ITSystemUUID;Name;Userkey\n{T};Active Directory;AD\n"))], &mo, &no_dar());
-    assert_eq!(batch(&plan, name), ["create it_system T key=AD name=Active Directory 1930-01-01..-"]);
+    // No validity, as DIPEX sent none: MO makes such a system valid always.
+    assert_eq!(batch(&plan, name), ["create it_system T key=AD name=Active Directory -..-"]);
     assert_eq!(
         plan.notes,
         [format!("{name}: MO's IT system \"Gammelt\" ({D}) is not in the file; it is left as it is")]
