@@ -5,7 +5,7 @@ use crate::caps::mo::demo::{self, DemoSpec};
 use crate::caps::mo::graphql::{GraphqlSource, Mode};
 use crate::caps::mo::snapshot::Snapshot;
 use crate::caps::mo::{MoError, MoSource, MoSourceSpec};
-use crate::caps::state::StateStore;
+use crate::caps::state::{StateError, StateStore};
 use crate::engine::cache::{CacheOutcome, ComponentCache};
 use crate::engine::contract::{self, Capability};
 use crate::logging::{self, LogFormat};
@@ -39,6 +39,7 @@ Exit codes:
   4  the plugin reported a failure (bad data, a defect in the plugin)
   5  the plugin hit a limit (memory, time, output) or crashed
   6  a service the plugin depends on failed (MO, a remote target, the output folder)
+  7  the plugin is already running (another `moport run` of it; `--wait` waits for it)
 
 Environment:
   MOPORT_CONFIG     plugins.toml to use (as --config)
@@ -104,6 +105,9 @@ enum Command {
         /// `[host] today`.
         #[arg(long, value_name = "DATE", env = "MOPORT_TODAY", value_parser = crate::manifest::parse_date)]
         today: Option<chrono::NaiveDate>,
+        /// If another run of the plugin is going on, wait for it to end (without this: exit 7).
+        #[arg(long)]
+        wait: bool,
     },
     /// Check what a run of the plugin would reach, writing nothing: its component and grants, its
     /// MO source (with a live MO, a token and one object of each collection) and each granted
@@ -213,11 +217,27 @@ enum StateCommand {
         plugin: String,
     },
     /// Forget the plugin's state, so its next run starts afresh (an importer then reads every
-    /// file again).
-    #[command(after_help = "Examples:\n  moport state clear aarhus-los")]
+    /// file again). Asks first, unless --yes.
+    #[command(
+        after_help = "Examples:\n  moport state clear aarhus-los\n  moport state clear aarhus-los --yes   (from a script)"
+    )]
     Clear {
         /// The plugin's name in plugins.toml.
         plugin: String,
+        /// Do not ask; needed where nobody can answer (scripts, cron).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Set one key by hand, such as an importer's bookmark after a bad delivery. The plugin
+    /// checks the value on its next run.
+    #[command(after_help = "Examples:\n  moport state set aarhus-los last_import 2026-11-30T22:00:00Z")]
+    Set {
+        /// The plugin's name in plugins.toml.
+        plugin: String,
+        /// The key (see `moport state show PLUGIN`).
+        key: String,
+        /// The new value.
+        value: String,
     },
 }
 
@@ -255,18 +275,45 @@ pub fn main() -> ExitCode {
     };
     logging::init(cli.log_format, level);
     let format = cli.log_format;
+    let running = match &cli.command {
+        Command::Run { plugin, .. } => Some(plugin.clone()),
+        _ => None,
+    };
     let status = match execute(cli) {
         Ok(()) => ExitStatus::Success,
         Err(err) => {
             let status = err.exit_status();
             match format {
                 LogFormat::Human => logging::eprint_around_bars(&format!("error: {err}\n")),
-                LogFormat::Json => tracing::error!(exit_code = status as u8, "{err}"),
+                LogFormat::Json => {
+                    tracing::error!(exit_code = status as u8, "{err}");
+                    // A scheduler reading stdout gets a result object for a failed run too.
+                    if let Some(plugin) = running {
+                        let error = crate::secret::redact(&err.to_string()).into_owned();
+                        println!(
+                            "{}",
+                            serde_json::json!({"plugin": plugin, "exit_code": status as u8, "error": error})
+                        );
+                    }
+                }
             }
             status
         }
     };
     ExitCode::from(status as u8)
+}
+
+/// Asks on the terminal; refuses where nobody can answer.
+fn confirmed(question: &str, plugin: &str) -> Result<bool, RunError> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Err(StateError::NotConfirmed { plugin: plugin.to_owned() }.into());
+    }
+    print!("{question}");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes" | "j" | "ja"))
 }
 
 fn execute(cli: Cli) -> Result<(), RunError> {
@@ -291,16 +338,32 @@ fn execute(cli: Cli) -> Result<(), RunError> {
         }
         Command::State(command) => {
             let plugin = match &command {
-                StateCommand::Show { plugin } | StateCommand::Clear { plugin } => plugin,
+                StateCommand::Show { plugin }
+                | StateCommand::Clear { plugin, .. }
+                | StateCommand::Set { plugin, .. } => plugin,
             };
             manifest.plugin(plugin)?;
             let store = StateStore::new(&manifest.state_dir, plugin);
-            match command {
+            match &command {
                 StateCommand::Show { .. } => print!("{}", show_state(&store)?),
-                StateCommand::Clear { .. } => match store.clear()? {
-                    true => println!("cleared the state of `{plugin}` ({} removed)", store.path().display()),
-                    false => println!("`{plugin}` has no state ({} does not exist)", store.path().display()),
-                },
+                StateCommand::Clear { yes, .. } => {
+                    let _lock = crate::runner::run_lock(&manifest.state_dir, plugin, false)?;
+                    if !store.path().exists() {
+                        println!("`{plugin}` has no state ({} does not exist)", store.path().display());
+                    } else if *yes || confirmed(&format!("{}forget all of this? [y/N] ", show_state(&store)?), plugin)?
+                    {
+                        store.clear()?;
+                        println!("cleared the state of `{plugin}` ({} removed)", store.path().display());
+                    } else {
+                        println!("kept the state of `{plugin}`");
+                    }
+                }
+                StateCommand::Set { key, value, .. } => {
+                    let _lock = crate::runner::run_lock(&manifest.state_dir, plugin, false)?;
+                    let before = store.set(key, value)?;
+                    let was = before.map_or_else(|| "it had no value".to_owned(), |before| format!("was {before:?}"));
+                    println!("set `{key}` of `{plugin}` to {value:?} ({was}); its next run starts from it");
+                }
             }
             Ok(())
         }
@@ -324,9 +387,10 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             let mut failed = None;
             for line in &lines {
                 match &line.result {
-                    Ok(found) => println!("ok      {}: {found}", line.what),
+                    // What a server answered is shown, and a server may echo a credential.
+                    Ok(found) => println!("ok      {}: {}", line.what, crate::secret::redact(found)),
                     Err((status, problem)) => {
-                        println!("FAILED  {}: {problem}", line.what);
+                        println!("FAILED  {}: {}", line.what, crate::secret::redact(problem));
                         failed = failed.or(Some(*status));
                     }
                 }
@@ -346,14 +410,15 @@ fn execute(cli: Cli) -> Result<(), RunError> {
                 differences => Err(RunError::FixtureMismatch { plugin, differences }),
             }
         }
-        Command::Run { plugin, dry_run, mo, mo_mode, today } => {
+        Command::Run { plugin, dry_run, mo, mo_mode, today, wait } => {
             let spec = mo_spec(mo, mo_mode, &manifest)?;
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
             }
-            let outcome = runtime(&plugin)?
-                .block_on(host.run(&plugin, &RunOptions { dry_run, today, ..RunOptions::default() }))?;
+            let outcome = runtime(&plugin)?.block_on(
+                host.run(&plugin, &RunOptions { dry_run, today, wait_for_other_run: wait, ..RunOptions::default() }),
+            )?;
             match cli.log_format {
                 LogFormat::Human => print!("{}", describe_outcome(&plugin, &outcome)),
                 LogFormat::Json => println!("{}", outcome_json(&plugin, &outcome)),
@@ -664,6 +729,7 @@ fn outcome_json(plugin: &str, outcome: &RunOutcome) -> serde_json::Value {
         "output_dir": outcome.output_dir,
         "files": outcome.files.iter().map(|(name, size)| serde_json::json!({"path": name, "bytes": size})).collect::<Vec<_>>(),
         "elapsed_ms": outcome.elapsed.as_millis() as u64,
+        "exit_code": 0,
     })
 }
 

@@ -121,7 +121,7 @@ pub async fn test(
         std::fs::create_dir_all(&folder).map_err(|err| io(&folder, err))?;
         let before = input(fixture.remote.get(target), &format!("remote/{target}"));
         copy_tree(&before, &folder).map_err(|(path, err)| io(&path, err))?;
-        targets.insert(target.clone(), TargetSpec::Local { path: folder });
+        targets.insert(target.clone(), TargetSpec::Local { path: folder, create: false });
         target_inputs.insert(target.clone(), before);
     }
     if let Some(unknown) = fixture.remote.keys().find(|name| !spec.grants.remote.contains(name)) {
@@ -142,6 +142,7 @@ pub async fn test(
         base: dir.to_owned(),
         plugins: BTreeMap::from([(plugin.to_owned(), spec.clone())]),
         targets,
+        unusable_targets: BTreeMap::new(),
     };
     let mut host = Host::new(isolated, cache)?;
     let mo_file = input(fixture.mo.as_ref(), "mo.json");
@@ -152,7 +153,12 @@ pub async fn test(
         host = host.with_mo(MoSource::in_memory(snapshot));
     }
     let started_at = today.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    let options = RunOptions { dry_run: fixture.dry_run, today: Some(today), started_at: Some(started_at) };
+    let options = RunOptions {
+        dry_run: fixture.dry_run,
+        today: Some(today),
+        started_at: Some(started_at),
+        ..RunOptions::default()
+    };
     let outcome = host.run(plugin, &options).await?;
 
     let failed = |(path, err): IoFailure| io(&path, err);

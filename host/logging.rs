@@ -19,10 +19,13 @@ fn bars() -> &'static MultiProgress {
     BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::hidden()))
 }
 
-/// Sets up logging once per process. `default_level` applies unless `MOPORT_LOG` holds a filter
-/// (tracing's syntax, e.g. `debug` or `moport=info,plugin=trace`).
-pub fn init(format: LogFormat, default_level: tracing::Level) {
-    let filter = EnvFilter::try_from_env("MOPORT_LOG").unwrap_or_else(|_| EnvFilter::new(default_level.as_str()));
+/// Sets up logging once per process. `level` applies to moport's own lines and the plugins'
+/// (the libraries under them say only warnings and errors: wasmtime and cranelift alone print
+/// hundreds of lines at trace), unless `MOPORT_LOG` holds a filter (tracing's syntax, e.g.
+/// `debug` for everything, or `moport=info,plugin=trace,suppaftp=debug`).
+pub fn init(format: LogFormat, level: tracing::Level) {
+    let filter = EnvFilter::try_from_env("MOPORT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,moport={level},plugin={level}")));
     let builder =
         tracing_subscriber::fmt().with_env_filter(filter).with_ansi(io::stderr().is_terminal()).with_writer(AroundBars);
     let installed = match format {
@@ -58,18 +61,19 @@ pub fn counter(label: &str) -> ProgressBar {
     bar
 }
 
-/// Prints on stderr without tearing the progress bars.
+/// Prints on stderr without tearing the progress bars, with every secret blanked.
 pub fn eprint_around_bars(text: &str) {
-    bars().suspend(|| {
-        let _ = io::stderr().write_all(text.as_bytes());
-    });
+    let _ = AroundBars.write_all(text.as_bytes());
 }
 
 struct AroundBars;
 
+/// Every log line goes out here, one event per write, with every secret blanked.
 impl Write for AroundBars {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        bars().suspend(|| io::stderr().write_all(buf))?;
+        let line = String::from_utf8_lossy(buf);
+        let line = crate::secret::redact(&line);
+        bars().suspend(|| io::stderr().write_all(line.as_bytes()))?;
         Ok(buf.len())
     }
 

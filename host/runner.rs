@@ -14,7 +14,7 @@ use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
 use crate::engine::contract::{self, Capability, Contract, ContractError};
 use crate::engine::limits::{LimitExceeded, RunLimiter};
 use crate::manifest::{Manifest, ManifestError, PluginSpec};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -44,6 +44,8 @@ pub enum ExitStatus {
     LimitOrCrash = 5,
     /// A service the plugin depends on failed (MO, a remote target, the output folder).
     Io = 6,
+    /// Another run of the same plugin holds its run lock.
+    AlreadyRunning = 7,
 }
 
 #[derive(Debug, Error)]
@@ -87,6 +89,14 @@ pub enum RunError {
     CheckFailed { plugin: String, status: ExitStatus },
     #[error("internal error while running plugin `{plugin}`: {message}")]
     Internal { plugin: String, message: String },
+    #[error(
+        "plugin `{plugin}` is already running (another moport holds {}); let that run end (`moport run --wait` \
+         starts when it has)",
+        path.display()
+    )]
+    AlreadyRunning { plugin: String, path: PathBuf },
+    #[error("plugin `{plugin}`: cannot take its run lock {}: {source}", path.display())]
+    Lock { plugin: String, path: PathBuf, source: std::io::Error },
 }
 
 impl RunError {
@@ -106,7 +116,10 @@ impl RunError {
             | RunError::NoMoSource { .. }
             | RunError::Mo(_)
             | RunError::MoSourceSpec { .. } => ExitStatus::Config,
-            RunError::OutputFolder { .. } | RunError::State(_) => ExitStatus::Io,
+            RunError::State(StateError::NotAStateFile { .. }) => ExitStatus::Config,
+            RunError::State(StateError::Refused { .. } | StateError::NotConfirmed { .. }) => ExitStatus::Usage,
+            RunError::OutputFolder { .. } | RunError::State(_) | RunError::Lock { .. } => ExitStatus::Io,
+            RunError::AlreadyRunning { .. } => ExitStatus::AlreadyRunning,
             RunError::Dar(_) | RunError::Fixture(_) => ExitStatus::Config,
             RunError::FixtureMismatch { .. } => ExitStatus::Internal,
             RunError::Template(_) => ExitStatus::Config,
@@ -149,6 +162,8 @@ pub struct RunOptions {
     /// The run's start instead of the machine's clock (`moport test` fixtures), so that what a
     /// plugin derives from it is reproducible.
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Wait for another run of the plugin to end instead of refusing (`moport run --wait`).
+    pub wait_for_other_run: bool,
 }
 
 /// The calendar date in Copenhagen at `instant`: MO's dates are Danish dates, and a host's own
@@ -367,15 +382,19 @@ impl Host {
             lines.push(CheckLine { what: "state".into(), result });
         }
         if let Some(folder) = &loaded.spec.grants.files {
-            let state = if folder.is_dir() { "exists" } else { "will be created on the first run" };
-            lines.push(CheckLine { what: "output folder".into(), result: Ok(format!("{} {state}", folder.display())) });
+            lines.push(CheckLine { what: "output folder".into(), result: output_folder_takes_files(folder) });
         }
         let targets = PluginTargets::new(&loaded.spec.grants.remote, &self.manifest.targets);
         for name in &loaded.spec.grants.remote {
+            if let Some(problem) = self.manifest.unusable_targets.get(name) {
+                lines.push(CheckLine {
+                    what: format!("target `{name}`"),
+                    result: Err((ExitStatus::Config, problem.clone())),
+                });
+                continue;
+            }
             let result = match targets.target(name) {
-                Ok(target) => {
-                    target.list("").await.map(|entries| format!("logged in, {} files in its folder", entries.len()))
-                }
+                Ok(target) => target.probe().await,
                 Err(err) => Err(err),
             };
             let result = result.map_err(|err| {
@@ -400,6 +419,8 @@ impl Host {
         let started = Instant::now();
         let spec = &loaded.spec;
         let plugin = spec.name.as_str();
+        self.manifest.unusable_target_of(spec)?;
+        let _lock = run_lock(&self.manifest.state_dir, plugin, options.wait_for_other_run)?;
         contract::check_grants(plugin, &loaded.contract, &spec.grants)?;
         let internal = |err: wasmtime::Error| RunError::Internal { plugin: plugin.into(), message: format!("{err:#}") };
         let instance_pre = self.engine.linker().instantiate_pre(&loaded.component).map_err(internal)?;
@@ -501,11 +522,18 @@ impl Host {
             }
             Ok(Ok(Ok(report))) => {
                 log_captured(plugin, "stderr", &stderr);
-                // Only a whole, real run moves the state on.
-                if let Some(state) = store.data().state.as_ref().filter(|_| !options.dry_run)
-                    && state.commit()?
-                {
-                    tracing::info!(plugin, "state saved");
+                // Only a whole, real run moves the state on, and only if its MO keeps what was
+                // written: a bookmark past files imported into the in-memory demo would skip
+                // them for the real MO.
+                let mo_kept = store.data().mo.as_ref().is_none_or(|mo| !mo.write || mo.source.keeps_writes());
+                match store.data().state.as_ref().filter(|_| !options.dry_run) {
+                    Some(state) if !mo_kept && state.changed() => tracing::info!(
+                        plugin,
+                        "state not saved: this run's MO is held in memory only (such as --mo demo), so \
+                         the plugin's bookmarks stay where they were"
+                    ),
+                    Some(state) if state.commit()? => tracing::info!(plugin, "state saved"),
+                    _ => {}
                 }
                 let folder = store.data().files.as_ref();
                 Ok(RunOutcome {
@@ -516,6 +544,40 @@ impl Host {
                 })
             }
         }
+    }
+}
+
+/// A plugin's run lock in `state_dir`, held while the file lives: two runs of one plugin would
+/// import the same files twice and lose one run's state, and `moport state set` or `clear`
+/// during a run would be undone by its end. The system lets go of it however the process ends.
+pub fn run_lock(state_dir: &Path, plugin: &str, wait: bool) -> Result<std::fs::File, RunError> {
+    let path = state_dir.join(format!("{plugin}.lock"));
+    let failed = |source| RunError::Lock { plugin: plugin.into(), path: path.clone(), source };
+    std::fs::create_dir_all(state_dir).map_err(failed)?;
+    let file = std::fs::File::options().create(true).truncate(false).write(true).open(&path).map_err(failed)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) if wait => {
+            tracing::info!(plugin, lock = %path.display(), "waiting for the other run of the plugin to end");
+            file.lock().map_err(failed)?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::AlreadyRunning { plugin: plugin.into(), path }),
+        Err(std::fs::TryLockError::Error(source)) => Err(failed(source)),
+    }
+}
+
+/// Whether the output folder (or, until the first run makes it, the nearest folder above it)
+/// takes a file: a hidden one, removed at once.
+fn output_folder_takes_files(folder: &Path) -> Result<String, (ExitStatus, String)> {
+    let existing = folder.ancestors().find(|dir| dir.is_dir()).unwrap_or(Path::new("."));
+    let probe = tempfile::Builder::new().prefix(".moport-check-").tempfile_in(existing);
+    match (probe, existing == folder) {
+        (Ok(_), true) => Ok(format!("{} is writable", folder.display())),
+        (Ok(_), false) => {
+            Ok(format!("{} will be made by the first run ({} is writable)", folder.display(), existing.display()))
+        }
+        (Err(err), _) => Err((ExitStatus::Io, format!("{} takes no file: {err}", existing.display()))),
     }
 }
 

@@ -8,6 +8,8 @@ mod dar_standin;
 mod ftps_server;
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/los_after_demo.rs"]
+mod los_after_demo;
 #[path = "support/mo_standin.rs"]
 mod mo_standin;
 #[path = "support/moport_cli.rs"]
@@ -15,6 +17,7 @@ mod moport_cli;
 
 use dar_standin::DarStandin;
 use ftps_server::FtpsServer;
+use los_after_demo::deliver_demo;
 use mo_standin::MoStandin;
 use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
 use std::ops::RangeInclusive;
@@ -53,16 +56,7 @@ impl World {
         let known: Vec<(&str, &str)> = pairs.iter().map(|(t, i)| (t.as_str(), i.as_str())).collect();
         let dar = DarStandin::start(&known).await;
         let ftps_root = tempfile::tempdir().unwrap();
-        // Delivered an hour before the run, as a night's files are: a file modified in the second
-        // a run starts counts as new on the next run too (adapter.rs), which would make a second
-        // run that follows within a second import it again.
-        let delivered = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        for entry in std::fs::read_dir(repo().join("demo/los")).unwrap() {
-            let entry = entry.unwrap();
-            let copy = ftps_root.path().join(entry.file_name());
-            std::fs::copy(entry.path(), &copy).unwrap();
-            std::fs::File::options().write(true).open(&copy).unwrap().set_modified(delivered).unwrap();
-        }
+        deliver_demo(ftps_root.path());
         std::fs::create_dir(ftps_root.path().join("DARfejlliste")).unwrap();
         let ftps = FtpsServer::start(ftps_root.path(), passive).await;
         let work = tempfile::tempdir().unwrap();
@@ -80,7 +74,13 @@ impl World {
 
     /// Runs `moport ARGS` in the work folder against the MO stand-in; exit code, stdout, stderr.
     async fn moport(&self, args: &[&str]) -> (i32, String, String) {
+        self.moport_with(Vec::new(), args).await
+    }
+
+    /// [`World::moport`] with `extra` in the environment too.
+    async fn moport_with(&self, extra: Vec<(&'static str, String)>, args: &[&str]) -> (i32, String, String) {
         let mut env = self.mo.env();
+        env.extend(extra);
         // Small requests, so the import takes several and MO can fail between them.
         env.push(("MOPORT_MUTATIONS_PER_REQUEST", "20".to_owned()));
         env.push(("MOPORT_ADRESSEVASK_TOKEN", dar_standin::TOKEN.to_owned()));
@@ -191,8 +191,21 @@ async fn imports_the_los_files_from_ftps_into_mo_and_a_second_run_writes_nothing
     let (_, shown, _) = world.moport(&["state", "show", "aarhus-los"]).await;
     assert!(shown.contains("last_import = 20"), "{shown}");
 
+    // Forgetting the state asks first; where nobody can answer, it takes --yes.
+    let (code, _, stderr) = world.moport(&["state", "clear", "aarhus-los"]).await;
+    assert!(code == 2 && stderr.contains("add --yes"), "{stderr}");
+    let (_, shown, _) = world.moport(&["state", "show", "aarhus-los"]).await;
+    assert!(shown.contains("last_import = 20"), "kept: {shown}");
+    // A bookmark moved by hand is where the next run starts.
+    let (code, set, stderr) =
+        world.moport(&["state", "set", "aarhus-los", "last_import", "2026-03-01T00:00:00Z"]).await;
+    assert!(code == 0 && set.contains("to \"2026-03-01T00:00:00Z\" (was \"20"), "{set}\n{stderr}");
+    let (code, stdout, stderr) = world.import(&[]).await;
+    assert!(code == 0 && stdout.contains("imported 16 files"), "every file is newer: {stdout}\n{stderr}");
+    assert_eq!(world.mutation_requests(), writes, "and MO holds them all");
+
     // Forgetting the state makes every file new again; MO already holds it all.
-    let (code, cleared, _) = world.moport(&["state", "clear", "aarhus-los"]).await;
+    let (code, cleared, _) = world.moport(&["state", "clear", "aarhus-los", "--yes"]).await;
     assert!(code == 0 && cleared.contains("cleared the state of `aarhus-los`"), "{cleared}");
     let (code, stdout, stderr) = world.import(&[]).await;
     assert_eq!(code, 0, "{stderr}");
@@ -212,7 +225,7 @@ async fn a_dry_run_prints_the_plan_and_changes_nothing() {
     assert!(stderr.contains("would terminate engagement"), "{stderr}");
     assert_eq!(world.mutation_requests(), 0);
     assert_eq!(mo_standin::records(&world.mo_state().await), mo_standin::records(&before));
-    assert!(!world.work.path().join("state").exists(), "a dry run saves no state");
+    assert!(!world.work.path().join("state/aarhus-los.json").exists(), "a dry run saves no state");
     assert!(!world.ftps_root.path().join("DARfejlliste").join(format!("failed_addr_{ORG_INITIAL}")).exists());
 }
 
@@ -251,7 +264,7 @@ async fn bad_rows_are_all_reported_and_nothing_is_written() {
     assert!(stderr.contains("Pers_nye_20260302_070000.csv:2:8 (PrimærAnsættelse)"), "{stderr}");
     assert!(stderr.contains("Pers_nye_20260302_070000.csv:3:5 (StartTid)"), "{stderr}");
     assert_eq!(world.mutation_requests(), 0);
-    assert!(!world.work.path().join("state").exists());
+    assert!(!world.work.path().join("state/aarhus-los.json").exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -286,4 +299,79 @@ async fn check_reaches_mo_dar_the_state_and_the_los_server_and_writes_nothing() 
     assert!(stdout.contains("ok      state: ") && stdout.contains("empty: the next run is a first run"), "{stdout}");
     assert!(stdout.contains("ok      target `los`: logged in, 16 files in its folder"), "{stdout}");
     assert_eq!(world.mutation_requests(), 0);
+}
+
+/// Every file under `folder`, whatever it holds.
+fn files_under(folder: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { found.extend(files_under(&path)) } else { found.push(path) }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_is_printed_or_written_at_any_log_level_in_any_format() {
+    let world = World::start(53800..=53899, "", "").await;
+    // The FTPS password, the Keycloak client secret, the Adressevask token, MO's access tokens.
+    let secrets = ["hemmelig-ftp", mo_standin::CLIENT_SECRET, dar_standin::TOKEN, "token-1", "token-2"];
+    let levels: [(&[&str], Option<&str>); 4] = [(&[], None), (&["-v"], None), (&["-vv"], None), (&[], Some("trace"))];
+    let mut printed = String::new();
+    for format in ["human", "json"] {
+        for (flags, filter) in levels {
+            for command in [["check", "aarhus-los", "--mo", "graphql"], ["run", "aarhus-los", "--mo", "graphql"]] {
+                let mut args = vec!["--log-format", format];
+                args.extend_from_slice(flags);
+                args.extend_from_slice(&command);
+                let env = filter.map(|filter| vec![("MOPORT_LOG", filter.to_owned())]).unwrap_or_default();
+                let (code, stdout, stderr) = world.moport_with(env, &args).await;
+                assert_eq!(code, 0, "{args:?}: {stdout}\n{stderr}");
+                for secret in secrets {
+                    assert!(!stdout.contains(secret) && !stderr.contains(secret), "{args:?} {filter:?} shows {secret}");
+                }
+                for line in stderr.lines().filter(|_| format == "json") {
+                    assert!(line.matches("\"target\":").count() <= 1, "a key twice: {line}");
+                    assert!(!line.contains("CallError::"), "Rust debug text: {line}");
+                }
+                printed.push_str(&stderr);
+            }
+        }
+    }
+    assert!(printed.contains("PASS ***"), "the FTP library's login line is there, blanked");
+    for file in files_under(world.work.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        for secret in secrets.iter().filter(|secret| **secret != "hemmelig-ftp") {
+            let found = bytes.windows(secret.len()).any(|window| window == secret.as_bytes());
+            assert!(!found, "{} holds {secret}", file.display());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn later_files_keep_what_mo_held_before_them_and_a_renamed_az_system_stays_renamed() {
+    // A local-folder LOS server and a snapshot file for MO: the host's own write rules, which
+    // tests/real_mo.rs holds to real MO with the same files.
+    let work = tempfile::tempdir().unwrap();
+    let los = work.path().join("los");
+    std::fs::create_dir(&los).unwrap();
+    deliver_demo(&los);
+    std::fs::copy(repo().join("tests/fixtures/mini-mo.json"), work.path().join("mo.json")).unwrap();
+    let manifest = "[host]\ndar = \"off\"\n\n[plugins.aarhus-los]\ncomponent = \"aarhus-los.wasm\"\n\n\
+        [plugins.aarhus-los.grants]\nfiles = \"out\"\nmo = \"write\"\nremote = [\"los\"]\ndar = true\nstate = true\n\n\
+        [plugins.aarhus-los.settings]\nsource = \"los\"\ndar_failures_folder = \"\"\n\n\
+        [targets.los]\nkind = \"local\"\npath = \"los\"\n";
+    std::fs::write(work.path().join("plugins.toml"), manifest).unwrap();
+    let import = || moport_cli::moport(work.path(), Vec::new(), &["run", "aarhus-los", "--mo", "snapshot:mo.json"]);
+
+    let (code, stdout, stderr) = import().await;
+    assert!(code == 0 && stdout.contains("imported 16 files"), "{stdout}\n{stderr}");
+    los_after_demo::deliver(&los);
+    let (code, stdout, stderr) = import().await;
+    assert!(code == 0 && stdout.contains("imported 3 files"), "{stdout}\n{stderr}");
+    los_after_demo::assert_history_kept(Snapshot::load(&work.path().join("mo.json")).unwrap().file());
+
+    let (code, stdout, stderr) = import().await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("imported 0 files: created 0, updated 0 and terminated 0 objects"), "{stdout}\n{stderr}");
 }

@@ -104,6 +104,56 @@ fn json_logs_and_result_are_machine_readable() {
     let lines: Vec<serde_json::Value> =
         text(&out.stderr).lines().map(|l| serde_json::from_str(l).expect("every log line is JSON")).collect();
     assert!(lines.iter().any(|l| l["plugin"] == "hello" && l["message"].as_str().unwrap().starts_with("Hej")));
+    assert_eq!(result["exit_code"], 0);
+}
+
+#[test]
+fn verbosity_raises_moports_own_lines_and_the_plugins_not_the_libraries() {
+    let work = Workdir::shipped();
+    let out = work.moport(&["--log-format", "json", "-vv", "run", "plan2learn", "--mo", "demo", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stderr).lines().map(|l| serde_json::from_str(l).expect("every log line is JSON")).collect();
+    assert!(lines.iter().any(|l| l["level"] == "DEBUG" && l["target"] == "plugin"), "-vv shows the plugin's detail");
+    for line in &lines {
+        let target = line["target"].as_str().unwrap_or_default();
+        let own = target == "moport" || target.starts_with("moport::") || target == "plugin";
+        assert!(own || line["level"] == "WARN" || line["level"] == "ERROR", "a library's line: {line}");
+    }
+}
+
+#[test]
+fn a_target_that_cannot_be_used_stops_only_the_plugins_granted_it() {
+    let work = Workdir::shipped();
+    let shipped = std::fs::read_to_string(work.path("plugins.toml")).unwrap();
+    let unusable = "\n[targets.elsewhere]\nkind = \"ftps\"\nhost = \"ftp.example\"\nuser = \"u\"\n\
+                    password_env = \"MOPORT_TEST_UNSET_PASSWORD\"\n";
+    std::fs::write(work.path("plugins.toml"), format!("{shipped}{unusable}")).unwrap();
+    assert_eq!(work.moport(&["list"]).status.code(), Some(0));
+    let out = work.moport(&["run", "hello"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let granted = shipped.replace("remote = [\"plan2learn\"]", "remote = [\"elsewhere\"]");
+    std::fs::write(work.path("plugins.toml"), format!("{granted}{unusable}")).unwrap();
+    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the environment variable MOPORT_TEST_UNSET_PASSWORD is not set"), "{stderr}");
+    assert!(!work.path("output/plan2learn").exists(), "refused before any work");
+    let out = work.moport(&["check", "plan2learn", "--mo", "demo"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("FAILED  target `elsewhere`: [targets.elsewhere] password_env"), "{stdout}");
+}
+
+#[test]
+fn a_failed_run_gives_a_json_result_too() {
+    let work = Workdir::with_manifest(&failing_manifest());
+    let out = work.moport(&["--log-format", "json", "run", "picky"]);
+    assert_eq!(out.status.code(), Some(4));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a result object on stdout");
+    assert_eq!((&result["plugin"], &result["exit_code"]), (&serde_json::json!("picky"), &serde_json::json!(4)));
+    assert!(result["error"].as_str().unwrap().contains("probe was told to fail"), "{result}");
 }
 
 /// One plugins.toml entry per failure kind, to check the exit code of each.
@@ -161,6 +211,93 @@ fn help_has_examples_and_exit_codes() {
     let out = Workdir::shipped().moport(&["--help"]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("Examples:\n  moport list") && stdout.contains("Exit codes:"), "{stdout}");
+}
+
+#[test]
+fn an_import_into_the_in_memory_demo_moves_no_bookmark() {
+    // The shipped set-up in a folder of its own, with the demo's LOS files and DAR table.
+    let work = Workdir::shipped();
+    std::fs::create_dir_all(work.path("demo/los")).unwrap();
+    std::fs::copy(Path::new(REPO).join("demo/dar-table.csv"), work.path("demo/dar-table.csv")).unwrap();
+    for entry in std::fs::read_dir(Path::new(REPO).join("demo/los")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), work.path("demo/los").join(entry.file_name())).unwrap();
+    }
+    let out = work.moport(&["run", "aarhus-los", "--mo", "demo", "--today", "2026-06-01"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(text(&out.stdout).contains("imported 16 files"), "{}", text(&out.stdout));
+    assert!(stderr.contains("state not saved: this run's MO is held in memory only"), "{stderr}");
+    let shown = text(&work.moport(&["state", "show", "aarhus-los"]).stdout);
+    assert!(shown.contains("(empty"), "{shown}");
+}
+
+#[test]
+fn a_local_target_whose_folder_is_missing_is_refused_unless_it_may_make_it() {
+    let work = Workdir::shipped();
+    let out = work.moport(&["check", "plan2learn", "--mo", "demo"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("ok      target `plan2learn`: folder ") && stdout.contains("will be made by the first write")
+    );
+    assert!(
+        stdout.contains("ok      output folder: ") && stdout.contains("will be made by the first run ("),
+        "{stdout}"
+    );
+
+    let shipped = std::fs::read_to_string(work.path("plugins.toml")).unwrap();
+    std::fs::write(work.path("plugins.toml"), shipped.replace("create = true\n", "")).unwrap();
+    let out = work.moport(&["check", "plan2learn", "--mo", "demo"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{stdout}");
+    assert!(
+        stdout.contains("FAILED  target `plan2learn`: ") && stdout.contains("its folder does not exist ("),
+        "{stdout}"
+    );
+    assert!(stdout.contains("set `create = true` under [targets.plan2learn]"), "{stdout}");
+    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("target `plan2learn`: its folder does not exist; mount or create it"), "{stderr}");
+    assert!(!work.path("output/plan2learn-outbox").exists(), "no folder was made in its place");
+}
+
+#[test]
+fn a_second_run_of_a_plugin_while_one_runs_is_refused_or_waits() {
+    let work = Workdir::shipped();
+    std::fs::create_dir_all(work.path("state")).unwrap();
+    // Another moport's run, as far as the lock goes: this process holds it.
+    let held = std::fs::File::create(work.path("state/hello.lock")).unwrap();
+    held.lock().unwrap();
+    let out = work.moport(&["run", "hello"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("plugin `hello` is already running") && stderr.contains("--wait"), "{stderr}");
+    assert!(!work.path("output/hello/hello.txt").exists(), "the refused run did nothing");
+
+    let mut waiting = Command::new(env!("CARGO_BIN_EXE_moport"))
+        .current_dir(work.dir.path())
+        .env("MOPORT_CACHE_DIR", work.path("cache"))
+        .env_remove("MOPORT_CONFIG")
+        .env_remove("MOPORT_LOG")
+        .args(["run", "hello", "--wait"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let go only once it says it waits.
+    let mut stderr = std::io::BufReader::new(waiting.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("waiting for the other run of the plugin to end") {
+        let read = std::io::BufRead::read_line(&mut stderr, &mut said).unwrap();
+        assert!(read > 0, "it ended without waiting: {said}");
+    }
+    assert!(!work.path("output/hello/hello.txt").exists(), "it waits");
+    drop(held);
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert_eq!(waiting.wait().unwrap().code(), Some(0), "{said}");
+    assert!(work.path("output/hello/hello.txt").exists());
 }
 
 #[test]

@@ -314,3 +314,29 @@ async fn the_cli_reads_a_live_mo_in_both_modes() {
         assert!(stdout.contains("reader: read MO of Demo Kommune") && stdout.contains("employees: 300"), "{stdout}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_credentials_are_a_configuration_error_for_run_and_snapshot_alike() {
+    let standin = MoStandin::start(demo::built_in().file(), Duration::from_secs(300)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = manifest(dir.path()).to_str().unwrap().to_owned();
+    let mut env = standin.env();
+    env.retain(|(name, _)| *name != "CLIENT_SECRET");
+    env.push(("CLIENT_SECRET", "forkert".to_owned()));
+    let commands = [
+        vec!["--config", &config, "--no-cache", "run", "reader", "--mo", "graphql"],
+        vec!["--config", &config, "snapshot", "--mo", "graphql", "--out", "mo.json"],
+    ];
+    for args in commands {
+        let owned: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        let (env, path) = (env.clone(), dir.path().to_owned());
+        let out = tokio::task::spawn_blocking(move || {
+            moport(&owned.iter().map(String::as_str).collect::<Vec<_>>(), &env, &path)
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains("gave no token") && stderr.contains("crontab.CLIENT_SECRET"), "{args:?}: {stderr}");
+    }
+}

@@ -32,8 +32,9 @@ fn id(n: u32) -> String {
 /// ship; `viborg` may (to a local outbox), `rsd` has no remote target granted, as shipping is
 /// optional.
 fn host(dir: &Path) -> Host {
-    let mut text =
-        format!("[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\n");
+    let mut text = format!(
+        "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\n[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\ncreate = true\n"
+    );
     for variant in ["RSD", "Viborg"] {
         let name = variant.to_lowercase();
         let remote = if variant == "Viborg" { ", remote = [\"outbox\"]" } else { "" };

@@ -5,6 +5,8 @@
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/los_after_demo.rs"]
+mod los_after_demo;
 #[path = "support/mo_proxy.rs"]
 mod mo_proxy;
 #[path = "support/mo_standin.rs"]
@@ -367,7 +369,7 @@ async fn the_stand_in_answers_every_request_moport_sent_real_mo_as_real_mo_did()
         ],
         &[
             &["run", "aarhus-los", "--mo", "graphql"],
-            &["state", "clear", "aarhus-los"],
+            &["state", "clear", "aarhus-los", "--yes"],
             &["run", "aarhus-los", "--mo", "graphql"],
         ],
     ];
@@ -435,7 +437,7 @@ async fn the_demo_los_import_into_an_empty_mo_then_replays_send_nothing() {
     assert!(code == 0 && stdout.contains("imported 0 files"), "{stdout}\n{stderr}");
     assert_eq!(world.proxy.mutation_requests(), written, "a second run sends nothing");
 
-    let (code, _, _) = world.moport(&["state", "clear", "aarhus-los"]).await;
+    let (code, _, _) = world.moport(&["state", "clear", "aarhus-los", "--yes"]).await;
     assert_eq!(code, 0);
     let (_, _, plan) = world.moport(&["-v", "run", "aarhus-los", "--mo", "graphql", "--dry-run"]).await;
     let (code, stdout, stderr) = world.moport(&["run", "aarhus-los", "--mo", "graphql"]).await;
@@ -453,18 +455,44 @@ async fn the_demo_los_import_into_an_empty_mo_then_replays_send_nothing() {
     };
     let empty = SnapshotFile::empty(organisation, "2026-01-01T00:00:00Z".into(), "empty".into());
     empty.save(&world.path("empty.json")).unwrap();
-    world.moport(&["state", "clear", "aarhus-los"]).await;
+    world.moport(&["state", "clear", "aarhus-los", "--yes"]).await;
     let (code, stdout, stderr) = world.moport(&["run", "aarhus-los", "--mo", "snapshot:empty.json"]).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let on_file = as_mo_keeps_it(Snapshot::load(&world.path("empty.json")).unwrap().file());
     assert!(held == on_file, "real MO and the snapshot file differ: {:?}", first_difference("", &held, &on_file));
 
     let standin = mo_standin::MoStandin::start(&empty, Duration::from_secs(300)).await;
-    world.moport(&["state", "clear", "aarhus-los"]).await;
+    world.moport(&["state", "clear", "aarhus-los", "--yes"]).await;
     let (code, stdout, stderr) = world.moport_with(standin.env(), &["run", "aarhus-los", "--mo", "graphql"]).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let on_standin = world.holdings(standin.env(), "standin.json").await;
     assert!(held == on_standin, "real MO and the stand-in differ: {:?}", first_difference("", &held, &on_standin));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn later_los_files_keep_what_real_mo_held_before_them_and_a_replay_sends_nothing() {
+    let manifest = shipped_manifest();
+    let dar = manifest.lines().find(|line| line.starts_with("dar = ")).unwrap().to_owned();
+    let los = repo().join("demo/los");
+    let manifest = manifest.replace(&dar, "dar = \"off\"").replace(&format!("path = {los:?}"), "path = \"los\"");
+    let Some(world) = World::new(&manifest).await else { return };
+    std::fs::create_dir(world.path("los")).unwrap();
+    los_after_demo::deliver_demo(&world.path("los"));
+    let import = ["run", "aarhus-los", "--mo", "graphql"];
+    let (code, stdout, stderr) = world.moport(&import).await;
+    assert!(code == 0 && stdout.contains("imported 16 files"), "{stdout}\n{stderr}");
+
+    los_after_demo::deliver(&world.path("los"));
+    let (code, stdout, stderr) = world.moport(&import).await;
+    assert!(code == 0 && stdout.contains("imported 3 files"), "{stdout}\n{stderr}");
+    let (code, _, stderr) = world.moport(&["snapshot", "--mo", "graphql", "--out", "after.json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    los_after_demo::assert_history_kept(Snapshot::load(&world.path("after.json")).unwrap().file());
+
+    let written = world.proxy.mutation_requests();
+    let (code, stdout, stderr) = world.moport(&import).await;
+    assert!(code == 0 && stdout.contains("imported 0 files"), "{stdout}\n{stderr}");
+    assert_eq!(world.proxy.mutation_requests(), written, "a run without new files sends nothing");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -486,7 +514,7 @@ async fn an_import_mo_fails_in_the_middle_of_keeps_the_state_and_the_rerun_reach
     let uninterrupted = world.holdings(world.real_env(), "uninterrupted.json").await;
 
     world.session.mo.reset().await;
-    world.moport(&["state", "clear", "aarhus-los"]).await;
+    world.moport(&["state", "clear", "aarhus-los", "--yes"]).await;
     *world.proxy.mutations_allowed.lock().unwrap() = Some(requests / 2);
     let (code, stdout, stderr) = world.moport_with(env(), &import).await;
     assert_eq!(code, 6, "MO going away is a failure of a service: {stdout}\n{stderr}");

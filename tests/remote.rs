@@ -48,8 +48,32 @@ async fn round_trip(target: &Target, folder: &Path) {
 #[tokio::test]
 async fn a_local_folder_target() {
     let folder = tempfile::tempdir().unwrap();
-    let target = Target::new("archive", &TargetSpec::Local { path: folder.path().to_owned() });
+    let target = Target::new("archive", &TargetSpec::Local { path: folder.path().to_owned(), create: false });
     round_trip(&target, folder.path()).await;
+}
+
+#[tokio::test]
+async fn a_local_folder_target_holds_files_only_and_a_missing_folder_is_made_only_if_it_may_be() {
+    let folder = tempfile::tempdir().unwrap();
+    let target = Target::new("los", &TargetSpec::Local { path: folder.path().to_owned(), create: false });
+    std::fs::write(folder.path().join("Org_nye_20260101_000000.csv"), "x").unwrap();
+    std::os::unix::fs::symlink("/nowhere/Pers_nye.csv", folder.path().join("Pers_nye_20260101_000000.csv")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", folder.path().join("passwd.csv")).unwrap();
+    let listing = format!("{:?}", target.list("").await.unwrap_err());
+    assert!(listing.contains("is a symbolic link; a target's folder holds files only"), "{listing}");
+    let read = format!("{:?}", target.read("passwd.csv").await.unwrap_err());
+    assert!(read.contains("`passwd.csv` is a symbolic link"), "{read}");
+
+    let missing = folder.path().join("share");
+    let unmounted = Target::new("share", &TargetSpec::Local { path: missing.clone(), create: false });
+    for err in [unmounted.list("").await.unwrap_err(), unmounted.write("a.csv", b"x").await.unwrap_err()] {
+        assert!(format!("{err:?}").contains("its folder does not exist"), "{err:?}");
+    }
+    assert!(!missing.exists(), "no folder is made in place of a share");
+    let made = Target::new("share", &TargetSpec::Local { path: missing.clone(), create: true });
+    assert!(made.list("").await.unwrap().is_empty());
+    made.write("a.csv", b"x").await.unwrap();
+    assert_eq!(std::fs::read(missing.join("a.csv")).unwrap(), b"x");
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ pub fn write_manifest(dir: &Path, file: &SnapshotFile) {
          grants = {{ mo = \"read\", files = \"out\", remote = [\"outbox\"] }}\nlimits = {{ memory = \"4GiB\", time = \"10m\", output = \"4GiB\" }}\n\
          [plugins.plan2learn.settings]\n"
     );
-    let outbox = "[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\n";
+    let outbox = "[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\ncreate = true\n";
     for (key, value) in settings(file).as_object().expect("an object") {
         text.push_str(&format!("{key:?} = {value}\n"));
     }

@@ -29,6 +29,51 @@ pub enum StateError {
     Write { plugin: String, path: PathBuf, source: std::io::Error },
     #[error("plugin `{plugin}`: cannot read {} to migrate its state (setting `{setting}`): {source}", path.display())]
     Migrate { plugin: String, setting: String, path: PathBuf, source: std::io::Error },
+    #[error(
+        "plugin `{plugin}`: {} (setting `{setting}`) is not a predecessor's state file: it {problem}; a state file is \
+         one line of text, such as DIPEX's `2023-03-07T11:57:32.123456`: point `{setting}` at it, or remove `migrate_state`",
+        path.display()
+    )]
+    NotAStateFile { plugin: String, setting: String, path: PathBuf, problem: String },
+    #[error("the state of plugin `{plugin}` cannot take that: {problem}")]
+    Refused { plugin: String, problem: String },
+    #[error(
+        "`moport state clear {plugin}` forgets what the plugin has done (an importer then takes every file again); \
+         it asks first, and here nobody can answer: add --yes"
+    )]
+    NotConfirmed { plugin: String },
+}
+
+/// The most a predecessor's state file may hold: it is a bookmark, not data.
+const MAX_MIGRATED_BYTES: u64 = 1024;
+
+/// Why a predecessor's state file gives no line.
+enum Unusable {
+    /// It is some other file; what is wrong with it, never what it holds.
+    NotAStateFile(String),
+    Unreadable(std::io::Error),
+}
+
+/// The one line of a predecessor's state file; `None` when there is no such file. Its content
+/// is never part of an error: the setting may name any file, a settings file with passwords too.
+fn read_state_line(path: &Path) -> Result<Option<String>, Unusable> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(Unusable::Unreadable(err)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_MIGRATED_BYTES + 1).read_to_end(&mut bytes).map_err(Unusable::Unreadable)?;
+    if bytes.len() as u64 > MAX_MIGRATED_BYTES {
+        return Err(Unusable::NotAStateFile(format!("is larger than {MAX_MIGRATED_BYTES} bytes")));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Unusable::NotAStateFile("is not UTF-8 text".to_owned()))?;
+    let lines = text.lines().filter(|line| !line.trim().is_empty()).count();
+    if lines > 1 {
+        return Err(Unusable::NotAStateFile(format!("holds {lines} lines")));
+    }
+    Ok(Some(text.trim().to_owned()))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -54,6 +99,17 @@ impl StateStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Sets one key by hand (an operator moving a bookmark after a bad delivery), within the
+    /// limits a plugin's own writes have; the value it had.
+    pub fn set(&self, key: &str, value: &str) -> Result<Option<String>, StateError> {
+        let mut values = self.load()?;
+        within_limits(&self.plugin, &values, key, value)
+            .map_err(|problem| StateError::Refused { plugin: self.plugin.clone(), problem })?;
+        let before = values.insert(key.to_owned(), value.to_owned());
+        self.save(&values)?;
+        Ok(before)
     }
 
     /// The committed values; none when the plugin has never committed any.
@@ -134,29 +190,31 @@ impl PluginState {
         for migration in migrations.iter().filter(|m| !committed.contains_key(&m.key)) {
             let Some(file) = settings.get(&migration.setting).and_then(|value| value.as_str()) else { continue };
             let path = base.join(file);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
+            let (plugin, setting) = (store.plugin.clone(), migration.setting.clone());
+            match read_state_line(&path) {
+                Ok(Some(line)) => {
                     tracing::info!(plugin = %store.plugin, key = %migration.key, file = %path.display(),
                         "state taken over from the predecessor's file; it is kept only if the run succeeds");
-                    current.insert(migration.key.clone(), text.trim().to_owned());
+                    current.insert(migration.key.clone(), line);
                 }
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(StateError::Migrate {
-                        plugin: store.plugin.clone(),
-                        setting: migration.setting.clone(),
-                        path,
-                        source,
-                    });
+                Ok(None) => {}
+                Err(Unusable::NotAStateFile(problem)) => {
+                    return Err(StateError::NotAStateFile { plugin, setting, path, problem });
                 }
+                Err(Unusable::Unreadable(source)) => return Err(StateError::Migrate { plugin, setting, path, source }),
             }
         }
         Ok(PluginState { store, committed, current })
     }
 
+    /// Whether the run changed anything.
+    pub fn changed(&self) -> bool {
+        self.current != self.committed
+    }
+
     /// Saves what the run changed; nothing when it changed nothing.
     pub fn commit(&self) -> Result<bool, StateError> {
-        if self.current == self.committed {
+        if !self.changed() {
             return Ok(false);
         }
         self.store.save(&self.current)?;
@@ -164,19 +222,25 @@ impl PluginState {
     }
 
     fn set(&mut self, key: String, value: String) -> Result<(), CallError> {
-        if key.is_empty() || key.len() > MAX_KEY_BYTES {
-            return Err(CallError::Invalid(format!("a state key is 1 to {MAX_KEY_BYTES} bytes, not {}", key.len())));
-        }
-        let others: usize = self.current.iter().filter(|(k, _)| **k != key).map(|(k, v)| k.len() + v.len()).sum();
-        if others + key.len() + value.len() > MAX_TOTAL_BYTES {
-            return Err(CallError::Invalid(format!(
-                "the state of plugin `{}` would exceed {MAX_TOTAL_BYTES} bytes; keep bookmarks in state, data in MO or files",
-                self.store.plugin
-            )));
-        }
+        within_limits(&self.store.plugin, &self.current, &key, &value).map_err(CallError::Invalid)?;
         self.current.insert(key, value);
         Ok(())
     }
+}
+
+/// Whether `values` may take `key = value`: the limits of a plugin's `state.set` and of
+/// `moport state set` alike.
+fn within_limits(plugin: &str, values: &BTreeMap<String, String>, key: &str, value: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(format!("a state key is 1 to {MAX_KEY_BYTES} bytes, not {}", key.len()));
+    }
+    let others: usize = values.iter().filter(|(k, _)| *k != key).map(|(k, v)| k.len() + v.len()).sum();
+    if others + key.len() + value.len() > MAX_TOTAL_BYTES {
+        return Err(format!(
+            "the state of plugin `{plugin}` would exceed {MAX_TOTAL_BYTES} bytes; keep bookmarks in state, data in MO or files"
+        ));
+    }
+    Ok(())
 }
 
 impl HostState {
@@ -249,6 +313,26 @@ mod tests {
         StateStore::new(dir.path(), "other").save(&BTreeMap::new()).unwrap();
         std::fs::rename(dir.path().join("other.json"), store.path()).unwrap();
         assert!(store.load().unwrap_err().to_string().contains("holds the state of plugin `other`"));
+    }
+
+    #[test]
+    fn a_migration_from_a_file_that_is_no_state_file_names_it_and_never_shows_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = BTreeMap::from([("old.state_file".to_owned(), serde_json::json!("settings.json"))]);
+        let migrations = [Migration { key: "last_import".into(), setting: "old.state_file".into() }];
+        let open = || PluginState::open(StateStore::new(dir.path(), "los"), &migrations, &settings, dir.path());
+        for (content, problem) in [
+            ("{\n  \"integrations.aarhus_los.ftp_pass\": \"hunter2\"\n}\n".to_owned(), "holds 3 lines"),
+            (format!("\"hunter2\"{}", " ".repeat(1100)), "is larger than 1024 bytes"),
+        ] {
+            std::fs::write(dir.path().join("settings.json"), &content).unwrap();
+            let shown = open().err().expect("refused").to_string();
+            assert!(shown.contains("settings.json") && shown.contains("`old.state_file`"), "{shown}");
+            assert!(shown.contains(problem) && shown.contains("remove `migrate_state`"), "{shown}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        std::fs::write(dir.path().join("settings.json"), [0xff, 0xfe, b'\n']).unwrap();
+        assert!(open().err().expect("refused").to_string().contains("is not UTF-8 text"));
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Manifest {
     pub plugins: BTreeMap<String, PluginSpec>,
     /// Remote targets by name.
     pub targets: BTreeMap<String, targets::TargetSpec>,
+    /// Targets that cannot be used as written (an unset `password_env`, say), with why: only the
+    /// plugins granted one fail for it, not every command.
+    pub unusable_targets: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,15 +313,20 @@ impl Manifest {
             };
             plugins.insert(name, spec);
         }
-        let mut targets = BTreeMap::new();
+        let (mut targets, mut unusable_targets) = (BTreeMap::new(), BTreeMap::new());
         for (name, entry) in file.targets {
-            let spec = entry
-                .resolve(&name, &base, |var| std::env::var(var).ok())
-                .map_err(|message| ManifestError::Parse { path: path.to_owned(), message })?;
-            targets.insert(name, spec);
+            match entry.resolve(&name, &base, |var| std::env::var(var).ok()) {
+                Ok(spec) => {
+                    targets.insert(name, spec);
+                }
+                Err(problem) => {
+                    unusable_targets.insert(name, problem);
+                }
+            }
         }
         for plugin in plugins.values() {
-            if let Some(target) = plugin.grants.remote.iter().find(|t| !targets.contains_key(*t)) {
+            let known = |target: &&String| targets.contains_key(*target) || unusable_targets.contains_key(*target);
+            if let Some(target) = plugin.grants.remote.iter().find(|t| !known(t)) {
                 return Err(ManifestError::UnknownTarget {
                     path: path.to_owned(),
                     plugin: plugin.name.clone(),
@@ -326,7 +334,26 @@ impl Manifest {
                 });
             }
         }
-        Ok(Manifest { path: path.to_owned(), components_dir, mo, dar, today, state_dir, base, plugins, targets })
+        Ok(Manifest {
+            path: path.to_owned(),
+            components_dir,
+            mo,
+            dar,
+            today,
+            state_dir,
+            base,
+            plugins,
+            targets,
+            unusable_targets,
+        })
+    }
+
+    /// Why the plugin cannot use a target it is granted, if it cannot.
+    pub fn unusable_target_of(&self, plugin: &PluginSpec) -> Result<(), ManifestError> {
+        match plugin.grants.remote.iter().find_map(|name| self.unusable_targets.get(name)) {
+            Some(problem) => Err(ManifestError::Parse { path: self.path.clone(), message: problem.clone() }),
+            None => Ok(()),
+        }
     }
 
     pub fn plugin(&self, name: &str) -> Result<&PluginSpec, ManifestError> {
@@ -402,7 +429,7 @@ path = "ship"
     fn targets_resolve_paths_and_passwords_and_grants_must_name_one() {
         let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE).unwrap();
         assert!(
-            matches!(&manifest.targets["plan2learn"], TargetSpec::Local { path } if path == Path::new("/etc/moport/ship"))
+            matches!(&manifest.targets["plan2learn"], TargetSpec::Local { path, create: false } if path == Path::new("/etc/moport/ship"))
         );
         let ftps = r#"
 [targets.p2l]
@@ -416,15 +443,16 @@ ca_file = "ca.pem"
         let TargetSpec::Ftp(spec) = &manifest.targets["p2l"] else { panic!("an FTP target") };
         assert!(spec.tls && spec.port == 21 && spec.ca_file.as_deref() == Some(Path::new("/etc/moport/ca.pem")));
         assert!(!format!("{spec:?}").contains("hemmelig"), "the password never prints");
-        let err = Manifest::parse(
-            Path::new("plugins.toml"),
-            &ftps.replace("password = \"hemmelig\"", "password_env = \"MOPORT_TEST_UNSET_VARIABLE\""),
-        );
-        assert!(
-            err.unwrap_err()
-                .to_string()
-                .contains("[targets.p2l] password_env: the environment variable MOPORT_TEST_UNSET_VARIABLE is not set")
-        );
+        // A target that cannot be used blocks only the plugins granted it.
+        let unset = ftps.replace("password = \"hemmelig\"", "password_env = \"MOPORT_TEST_UNSET_VARIABLE\"");
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &format!("{EXAMPLE}{unset}")).unwrap();
+        let problem = "[targets.p2l] password_env: the environment variable MOPORT_TEST_UNSET_VARIABLE is not set";
+        assert!(manifest.unusable_targets["p2l"].contains(problem));
+        assert!(manifest.unusable_target_of(&manifest.plugins["hello"]).is_ok());
+        let granted = format!("{EXAMPLE}{unset}").replace("remote = [\"plan2learn\"]", "remote = [\"p2l\"]");
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &granted).unwrap();
+        let err = manifest.unusable_target_of(&manifest.plugins["hello"]).unwrap_err();
+        assert!(err.to_string().contains(problem), "{err}");
         let err =
             Manifest::parse(Path::new("plugins.toml"), &EXAMPLE.replace("[targets.plan2learn]", "[targets.other]"));
         assert!(
@@ -458,11 +486,12 @@ settings_from = { file = "settings.json", host = "exporters.plan2learn.host", us
         let manifest = Manifest::parse(&dir.path().join("plugins.toml"), &with_own_user).unwrap();
         let TargetSpec::Ftp(spec) = &manifest.targets["plan2learn"] else { panic!("an FTP target") };
         assert_eq!((spec.user.as_str(), spec.password.expose()), ("moport", "egen"), "plugins.toml wins");
-        let err = Manifest::parse(
+        let manifest = Manifest::parse(
             &dir.path().join("plugins.toml"),
             &text.replace("user = \"exporters.plan2learn.user\"", "user = \"nope\""),
-        );
-        assert!(err.unwrap_err().to_string().contains("has no `nope` (for the target's user)"));
+        )
+        .unwrap();
+        assert!(manifest.unusable_targets["plan2learn"].contains("has no `nope` (for the target's user)"));
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::time::Duration;
 /// A target, as plugins.toml describes it, with paths resolved and the password read.
 #[derive(Debug, Clone)]
 pub enum TargetSpec {
-    /// A folder on this machine (or a share mounted on it).
-    Local { path: PathBuf },
+    /// A folder on this machine (or a share mounted on it); with `create`, made when missing,
+    /// else a missing folder is an error (an unmounted share must not fill the local disk).
+    Local { path: PathBuf, create: bool },
     /// An FTP server; with `tls`, explicit FTPS (AUTH TLS, PBSZ 0, PROT P).
     Ftp(FtpSpec),
     /// An SFTP server, its host key pinned.
@@ -53,7 +54,11 @@ pub struct FtpSpec {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub(super) enum TargetEntry {
-    Local { path: PathBuf },
+    Local {
+        path: PathBuf,
+        #[serde(default)]
+        create: bool,
+    },
     Ftp(ServerEntry),
     Ftps(ServerEntry),
     Sftp(ServerEntry),
@@ -102,7 +107,7 @@ impl TargetEntry {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<TargetSpec, String> {
         let (kind, entry) = match self {
-            TargetEntry::Local { path } => return Ok(TargetSpec::Local { path: base.join(path) }),
+            TargetEntry::Local { path, create } => return Ok(TargetSpec::Local { path: base.join(path), create }),
             TargetEntry::Ftp(entry) => ("ftp", entry),
             TargetEntry::Ftps(entry) => ("ftps", entry),
             TargetEntry::Sftp(entry) => ("sftp", entry),

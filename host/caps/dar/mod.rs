@@ -219,7 +219,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_a_uuid_goes_into_a_dar_services_url_whoever_asks() {
-        let service = Adressevask::new("http://127.0.0.1:9", Secret::new("t"), vec![1000]);
+        let service = Adressevask::new("http://127.0.0.1:9", Secret::new("dar-unit-test-token-4e1b"), vec![1000]);
         let err = DarProvider::Adressevask(Arc::new(service)).address("../../adresser?x=1").await.unwrap_err();
         assert!(matches!(&err, CallError::Invalid(m) if m.contains("is not a DAR id")), "{err:?}");
         let err = PluginDar::new(DarProvider::Off).get("../x".into()).await.unwrap_err();

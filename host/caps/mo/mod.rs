@@ -51,6 +51,15 @@ impl MoSource {
     pub fn in_memory(snapshot: snapshot::Snapshot) -> MoSource {
         MoSource::Snapshot(Arc::new(snapshot::SnapshotStore::new(snapshot, None)))
     }
+
+    /// Whether what is written outlasts this process (not so for `--mo demo`, nor for the MO of
+    /// `moport test`).
+    pub fn keeps_writes(&self) -> bool {
+        match self {
+            MoSource::Snapshot(store) => store.keeps_writes(),
+            MoSource::Graphql(_) => true,
+        }
+    }
 }
 
 /// An MO source as the operator names it, with `--mo` or `[host] mo` in plugins.toml. There is
@@ -221,7 +230,13 @@ impl MoAccess {
                     changes.len()
                 );
             }
-            Err(err) => tracing::error!("MO refused a batch of {} changes: {err:?}", changes.len()),
+            Err(err) => {
+                tracing::error!(
+                    "MO refused a batch of {} changes: {}",
+                    changes.len(),
+                    crate::caps::describe_call_error(err)
+                );
+            }
         }
         result
     }

@@ -286,6 +286,11 @@ impl SnapshotStore {
         SnapshotStore { path, current: RwLock::new(Arc::new(snapshot)), writer: Mutex::new(()) }
     }
 
+    /// Whether writes are saved to a file.
+    pub fn keeps_writes(&self) -> bool {
+        self.path.is_some()
+    }
+
     /// What readers see now.
     pub fn current(&self) -> Arc<Snapshot> {
         self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()

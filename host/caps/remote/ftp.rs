@@ -30,9 +30,14 @@ impl FtpTarget {
         FtpTarget { name: name.to_owned(), spec, tls: OnceLock::new() }
     }
 
-    fn place(&self) -> String {
+    /// Where the target is: for the operator, never for a plugin.
+    pub fn address(&self) -> String {
         let scheme = if self.spec.tls { "ftps" } else { "ftp" };
-        format!("target `{}` ({scheme}://{}@{}:{})", self.name, self.spec.user, self.spec.host, self.spec.port)
+        format!("{scheme}://{}@{}:{}", self.spec.user, self.spec.host, self.spec.port)
+    }
+
+    fn place(&self) -> String {
+        format!("target `{}` ({})", self.name, self.address())
     }
 
     fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Failure> {
@@ -56,7 +61,7 @@ impl FtpTarget {
         if self.spec.tls {
             if self.spec.insecure_skip_verify {
                 tracing::warn!(
-                    target = self.name.as_str(),
+                    remote = self.name.as_str(),
                     "the server's certificate is not verified (insecure_skip_verify)"
                 );
             }
@@ -289,7 +294,7 @@ mod tests {
                 host: "localhost".into(),
                 port: 21,
                 user: "kommune".into(),
-                password: crate::secret::Secret::new("x"),
+                password: crate::secret::Secret::new("ftp-unit-test-password-51aa"),
                 folder: String::new(),
                 ca_file: None,
                 insecure_skip_verify: false,

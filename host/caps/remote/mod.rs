@@ -24,9 +24,44 @@ pub enum Target {
 impl Target {
     pub fn new(name: &str, spec: &TargetSpec) -> Target {
         match spec {
-            TargetSpec::Local { path } => Target::Local(local::LocalTarget::new(path.clone())),
+            TargetSpec::Local { path, create } => Target::Local(local::LocalTarget::new(name, path.clone(), *create)),
             TargetSpec::Ftp(spec) => Target::Ftp(ftp::FtpTarget::new(name, spec.clone())),
             TargetSpec::Sftp(spec) => Target::Sftp(sftp::SftpTarget::new(name, spec.clone())),
+        }
+    }
+
+    /// Where the target is (a URL without the password, or a folder).
+    pub fn address(&self) -> String {
+        match self {
+            Target::Local(target) => target.address(),
+            Target::Ftp(target) => target.address(),
+            Target::Sftp(target) => target.address(),
+        }
+    }
+
+    /// `err` as a plugin may see it: naming the target and the path inside it, not where the
+    /// target is or who logs in to it.
+    pub fn for_plugin(&self, err: CallError) -> CallError {
+        let address = self.address();
+        let hide = |message: String| match address.is_empty() {
+            true => message,
+            false => message.replace(&format!(" ({address})"), "").replace(&address, "the target"),
+        };
+        match err {
+            CallError::Denied(message) => CallError::Denied(hide(message)),
+            CallError::Invalid(message) => CallError::Invalid(hide(message)),
+            CallError::NotFound(message) => CallError::NotFound(hide(message)),
+            CallError::Unavailable(message) => CallError::Unavailable(hide(message)),
+        }
+    }
+
+    /// What `moport check` says of the target: logged in, or the folder writable.
+    pub async fn probe(&self) -> Result<String, CallError> {
+        match self {
+            Target::Local(target) => target.probe(),
+            Target::Ftp(_) | Target::Sftp(_) => {
+                self.list("").await.map(|entries| format!("logged in, {} files in its folder", entries.len()))
+            }
         }
     }
 
@@ -100,6 +135,16 @@ impl PluginTargets {
             ))
         })
     }
+
+    /// Runs a plugin's `call` on the granted target `name`; what goes wrong reaches the plugin
+    /// without the target's address ([`Target::for_plugin`]).
+    async fn on_target<T, Fut>(&self, name: &str, call: impl FnOnce(Arc<Target>) -> Fut) -> Result<T, CallError>
+    where
+        Fut: std::future::Future<Output = Result<T, CallError>>,
+    {
+        let target = self.target(name)?;
+        call(target.clone()).await.map_err(|err| target.for_plugin(err))
+    }
 }
 
 /// A path inside the target: relative, `/`-separated, without `.` or `..` parts.
@@ -149,7 +194,8 @@ where
     for n in 1..=ATTEMPTS {
         if n > 1 {
             let delay = FIRST_DELAY * 2u32.pow(n - 2);
-            tracing::warn!(target, "{what} failed ({last}); trying again in {delay:?}");
+            // `remote`, not `target`: a JSON log line has a `target` of its own.
+            tracing::warn!(remote = target, "{what} failed ({last}); trying again in {delay:?}");
             tokio::time::sleep(delay).await;
         }
         match tokio::time::timeout(try_limit, attempt()).await {
@@ -172,11 +218,11 @@ fn partial_name(path: &str) -> String {
 
 impl Host for HostState {
     async fn list(&mut self, target: String, dir: String) -> wasmtime::Result<Result<Vec<Entry>, CallError>> {
-        Ok(async { self.remote.target(&target)?.list(&dir).await }.await)
+        Ok(self.remote.on_target(&target, |t| async move { t.list(&dir).await }).await)
     }
 
     async fn read(&mut self, target: String, path: String) -> wasmtime::Result<Result<Vec<u8>, CallError>> {
-        Ok(async { self.remote.target(&target)?.read(&path).await }.await)
+        Ok(self.remote.on_target(&target, |t| async move { t.read(&path).await }).await)
     }
 
     async fn write(
@@ -185,26 +231,61 @@ impl Host for HostState {
         path: String,
         contents: Vec<u8>,
     ) -> wasmtime::Result<Result<(), CallError>> {
-        let result = async { self.remote.target(&target)?.write(&path, &contents).await }.await;
+        let (to, bytes) = (&path, &contents);
+        let result = self.remote.on_target(&target, |t| async move { t.write(to, bytes).await }).await;
         match &result {
-            Ok(()) => tracing::info!(target = target.as_str(), path, bytes = contents.len(), "uploaded"),
-            Err(err) => tracing::error!(target = target.as_str(), path, "upload failed: {err:?}"),
+            Ok(()) => tracing::info!(remote = target.as_str(), path, bytes = contents.len(), "uploaded"),
+            Err(err) => {
+                tracing::error!(
+                    remote = target.as_str(),
+                    path,
+                    "upload failed: {}",
+                    crate::caps::describe_call_error(err)
+                );
+            }
         }
         Ok(result)
     }
 
     async fn rename(&mut self, target: String, from: String, to: String) -> wasmtime::Result<Result<(), CallError>> {
-        Ok(async { self.remote.target(&target)?.rename(&from, &to).await }.await)
+        Ok(self.remote.on_target(&target, |t| async move { t.rename(&from, &to).await }).await)
     }
 
     async fn remove(&mut self, target: String, path: String) -> wasmtime::Result<Result<(), CallError>> {
-        Ok(async { self.remote.target(&target)?.remove(&path).await }.await)
+        Ok(self.remote.on_target(&target, |t| async move { t.remove(&path).await }).await)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plugin_is_told_the_target_and_the_path_not_where_the_target_is() {
+        let spec = crate::manifest::targets::FtpSpec {
+            tls: true,
+            host: "ftp.example.dk".into(),
+            port: 21,
+            user: "kommune".into(),
+            password: crate::secret::Secret::new("remote-unit-test-password-9c2d"),
+            folder: String::new(),
+            ca_file: None,
+            insecure_skip_verify: false,
+            timeout: std::time::Duration::from_secs(5),
+        };
+        let ftps = Target::Ftp(ftp::FtpTarget::new("los", spec));
+        let told = ftps.for_plugin(CallError::Unavailable(
+            "target `los` (ftps://kommune@ftp.example.dk:21): reading `a.csv` failed after 3 tries".into(),
+        ));
+        assert!(
+            matches!(&told, CallError::Unavailable(m) if m == "target `los`: reading `a.csv` failed after 3 tries")
+        );
+
+        let folder = tempfile::tempdir().unwrap();
+        let local = local::LocalTarget::new("archive", folder.path().to_owned(), false);
+        let Err(CallError::NotFound(message)) = local.read("missing.csv") else { panic!("it is missing") };
+        assert_eq!(message, "target `archive`: `missing.csv` does not exist");
+    }
 
     #[test]
     fn paths_stay_inside_the_target() {

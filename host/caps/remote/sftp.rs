@@ -54,8 +54,13 @@ impl SftpTarget {
         SftpTarget { name: name.to_owned(), spec }
     }
 
+    /// Where the target is: for the operator, never for a plugin.
+    pub fn address(&self) -> String {
+        format!("sftp://{}@{}:{}", self.spec.user, self.spec.host, self.spec.port)
+    }
+
     fn place(&self) -> String {
-        format!("target `{}` (sftp://{}@{}:{})", self.name, self.spec.user, self.spec.host, self.spec.port)
+        format!("target `{}` ({})", self.name, self.address())
     }
 
     fn path(&self, path: &str) -> String {

@@ -32,6 +32,7 @@ impl Plugin for AarhusLos {
             .ok_or_else(|| PluginError::Internal(format!("the host's date {:?} is not a date", ctx.today)))?;
         let last_import = last_import()?;
         let files = read_new_files(&settings, last_import.as_deref())?;
+        let lacking = warn_of_missing_columns(&files);
         let view = read_mo(&files, &ctx.today)?;
         let addresses = look_up_addresses(&files)?;
         let plan = plan::plan(&files, &view, &addresses, &settings, today).map_err(|err| match err {
@@ -44,7 +45,7 @@ impl Plugin for AarhusLos {
         if !ctx.dry_run {
             state::set(LAST_IMPORT, &next_last_import(&ctx.started_at)?)?;
         }
-        Ok(report(&files, &changes, &outcomes, ctx.dry_run))
+        Ok(report(&files, &changes, &outcomes, ctx.dry_run, lacking))
     }
 }
 
@@ -68,6 +69,28 @@ fn apply(batches: Vec<plan::Batch>) -> Result<(Vec<Change>, Vec<Outcome>), Plugi
         )),
     })?;
     Ok((changes, outcomes))
+}
+
+/// Warns of each optional column a file lacks; the number of such files.
+fn warn_of_missing_columns(files: &[ParsedFile]) -> u64 {
+    let mut lacking = 0;
+    for file in files {
+        let missing = file.missing_optional_columns();
+        if missing.is_empty() {
+            continue;
+        }
+        lacking += 1;
+        let named: Vec<String> = missing.iter().map(|column| format!("`{column}`")).collect();
+        log::warn(&format!(
+            "{}: the optional column{} {} {} missing, so every row is read as if it were empty; \
+             if the column is there under another name, correct the header",
+            file.name,
+            if missing.len() == 1 { "" } else { "s" },
+            named.join(", "),
+            if missing.len() == 1 { "is" } else { "are" },
+        ));
+    }
+    lacking
 }
 
 /// The first notes for the operator, the rest at debug level.
@@ -103,8 +126,8 @@ fn last_import() -> Result<Option<String>, PluginError> {
     }
     parse_dipex_state(&text).map(Some).map_err(|problem| {
         PluginError::Config(format!(
-            "the state `{LAST_IMPORT}` is {text:?}, neither a time moport wrote nor DIPEX's state file format ({problem}); \
-             run `moport state clear aarhus-los` to import every file again"
+            "the state `{LAST_IMPORT}` is neither a time moport wrote nor DIPEX's state file format ({problem}); \
+             see it with `moport state show aarhus-los`, or run `moport state clear aarhus-los` to import every file again"
         ))
     })
 }
@@ -311,7 +334,7 @@ fn kind_label(change: &Change) -> &'static str {
 }
 
 /// Per kind of object, how many were created, updated and terminated, and a summary line.
-fn report(files: &[ParsedFile], changes: &[Change], outcomes: &[Outcome], dry_run: bool) -> Report {
+fn report(files: &[ParsedFile], changes: &[Change], outcomes: &[Outcome], dry_run: bool, lacking: u64) -> Report {
     let mut by_kind: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
     let (mut unchanged, mut missing) = (0, 0);
     for (change, outcome) in changes.iter().zip(outcomes) {
@@ -352,6 +375,11 @@ fn report(files: &[ParsedFile], changes: &[Change], outcomes: &[Outcome], dry_ru
             files.len()
         ),
     };
+    let summary = match lacking {
+        0 => summary,
+        1 => format!("{summary}; 1 file lacks optional columns (see the warning)"),
+        n => format!("{summary}; {n} files lack optional columns (see the warnings)"),
+    };
     let mut report = Report::new(summary).count("files", files.len() as u64);
     for (kind, [created, updated, terminated]) in by_kind {
         for (verb, count) in [("created", created), ("updated", updated), ("terminated", terminated)] {
@@ -360,5 +388,8 @@ fn report(files: &[ParsedFile], changes: &[Change], outcomes: &[Outcome], dry_ru
             }
         }
     }
-    report.count("unchanged", unchanged).count("ends of objects MO does not have", missing)
+    report
+        .count("unchanged", unchanged)
+        .count("ends of objects MO does not have", missing)
+        .count("files lacking optional columns", lacking)
 }

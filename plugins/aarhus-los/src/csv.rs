@@ -48,6 +48,35 @@ impl Table {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The longest cell a LOS file has a use for (names, addresses and e-mails are far shorter): a
+/// longer one is a broken file, not a unit name to write to MO.
+pub const MAX_CELL_CHARS: usize = 1000;
+/// More columns than any LOS file has.
+pub const MAX_COLUMNS: usize = 100;
+
+/// Each cell longer than [`MAX_CELL_CHARS`], as a row error naming its column.
+fn overlong_cells(file: &str, line: usize, cells: &[String], header: &[String]) -> Vec<RowError> {
+    cells
+        .iter()
+        .enumerate()
+        .filter_map(|(index, cell)| {
+            let length = cell.chars().count();
+            (length > MAX_CELL_CHARS).then(|| {
+                let name = header.get(index).map_or_else(|| format!("column {}", index + 1), Clone::clone);
+                RowError::new(
+                    file,
+                    line,
+                    Some((index + 1, name)),
+                    format!(
+                        "the cell holds {length} characters; a LOS cell holds at most {MAX_CELL_CHARS} \
+                         (is a quote missing its end?)"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Reads a whole file. Every line that is not UTF-8 is reported; otherwise every record with
 /// more cells than the header, and an unterminated quote (which swallows the rest of the file).
 pub fn read(file: &str, bytes: &[u8]) -> Result<Table, Vec<RowError>> {
@@ -58,10 +87,17 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Table, Vec<RowError>> {
     let Some((_, header)) = rows.next() else {
         return Err(vec![RowError::new(file, 1, None, "the file is empty; expected a header line first")]);
     };
-    let mut errors = Vec::new();
+    if header.len() > MAX_COLUMNS {
+        let message = format!("the header has {} columns; a LOS file has at most {MAX_COLUMNS}", header.len());
+        return Err(vec![RowError::new(file, 1, None, message)]);
+    }
+    let mut errors = overlong_cells(file, 1, &header, &header);
     let mut records = Vec::new();
     for (line, cells) in rows {
-        if cells.len() > header.len() {
+        let overlong = overlong_cells(file, line, &cells, &header);
+        if !overlong.is_empty() {
+            errors.extend(overlong);
+        } else if cells.len() > header.len() {
             errors.push(RowError::new(
                 file,
                 line,
@@ -192,6 +228,22 @@ mod tests {
 
     fn cells(table: &Table) -> Vec<(usize, Vec<&str>)> {
         table.records.iter().map(|r| (r.line, r.cells.iter().map(String::as_str).collect())).collect()
+    }
+
+    #[test]
+    fn an_overlong_cell_or_header_is_refused_where_it_is() {
+        let long = "x".repeat(MAX_CELL_CHARS + 1);
+        let errors = read("f.csv", format!("A;B\n1;{long}\n2;ok\n").as_bytes()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        let shown = errors[0].to_string();
+        assert!(
+            shown.starts_with("f.csv:2:2 (B)") && shown.contains("1001 characters; a LOS cell holds at most 1000"),
+            "{shown}"
+        );
+        assert!(read("f.csv", format!("A;B\n1;{}\n", "x".repeat(MAX_CELL_CHARS)).as_bytes()).is_ok());
+        let wide = vec!["C"; MAX_COLUMNS + 1].join(";");
+        let errors = read("f.csv", format!("{wide}\n").as_bytes()).unwrap_err();
+        assert!(errors[0].to_string().contains("101 columns; a LOS file has at most 100"), "{}", errors[0]);
     }
 
     #[test]

@@ -104,7 +104,12 @@ pub fn parse_dipex_state(text: &str) -> Result<String, String> {
         scan.done().then(|| Instant::copenhagen(date, time).to_rfc3339_utc())
     })();
     parsed.ok_or_else(|| {
-        format!("DIPEX's state file holds {trimmed:?}; expected a local date and time like 2023-03-07T11:57:32.123456")
+        // Not shown: a file that is not a state file may hold anything, a password too.
+        format!(
+            "DIPEX's state file holds {} characters that are not a local date and time; expected one like \
+             2023-03-07T11:57:32.123456",
+            trimmed.chars().count()
+        )
     })
 }
 
@@ -362,6 +367,8 @@ mod tests {
         assert_eq!(parse_dipex_state("2023-10-29T02:30:00").unwrap(), "2023-10-29T00:30:00Z");
         assert_eq!(parse_dipex_state("2023-10-29T03:00:00").unwrap(), "2023-10-29T02:00:00Z");
         assert_eq!(parse_dipex_state("0001-01-01T00:00:00").unwrap(), "0000-12-31T23:00:00Z");
-        assert!(parse_dipex_state("yesterday").unwrap_err().contains("expected a local date and time like"));
+        let refused = parse_dipex_state("hunter2-password").unwrap_err();
+        assert!(refused.contains("16 characters that are not a local date and time; expected one like"), "{refused}");
+        assert!(!refused.contains("hunter2"), "{refused}");
     }
 }

@@ -159,12 +159,23 @@ impl ParsedFile {
             FileKind::LederNew | FileKind::LederChange => read(name, bytes, &MANAGER_REQUIRED, manager_row)
                 .map(|(header, rows)| (header, Rows::Managers(rows)))?,
             FileKind::LederEnd => read(name, bytes, &["OrgUUID", "CPR"], |f| {
-                let (org_unit, cpr) = (f.uuid("OrgUUID"), f.text("CPR"));
+                let (org_unit, cpr) = (f.uuid("OrgUUID"), f.cpr("CPR"));
                 Some(ManagerEndRow { line: f.line(), org_unit: org_unit?, cpr: cpr? })
             })
             .map(|(header, rows)| (header, Rows::ManagerEnds(rows)))?,
         };
         Ok(ParsedFile { name: file.name.clone(), kind: file.kind, filedate: file.filedate, header, rows })
+    }
+
+    /// The optional columns this file lacks: every row reads them as empty, as DIPEX read them,
+    /// which an operator should hear about (a renamed `Email` column ends every e-mail update).
+    pub fn missing_optional_columns(&self) -> Vec<&'static str> {
+        let optional: &[&str] = match self.kind {
+            FileKind::OrgInitial | FileKind::OrgNew | FileKind::OrgChange => &ORG_OPTIONAL,
+            FileKind::PersNew | FileKind::PersChange => &PERSON_OPTIONAL,
+            _ => &[],
+        };
+        optional.iter().copied().filter(|column| !self.header.iter().any(|name| name == column)).collect()
     }
 
     /// The column (1-based number and name) with this header, to point errors found later at.
@@ -191,6 +202,20 @@ fn class_columns(stam: Stam) -> Option<(&'static str, &'static str, bool)> {
 }
 
 const ORG_REQUIRED: [&str; 5] = ["BrugervendtNøgle", "OrgUUID", "ParentUUID", "StartDato", "SlutDato"];
+const ORG_OPTIONAL: [&str; 11] = [
+    "OrgEnhedsNavn",
+    "OrgEnhedsTypeUUID",
+    "Med-i-LinjeOrg",
+    "LOSID",
+    "CVR",
+    "EAN",
+    "P-Nr",
+    "SE-Nr",
+    "IntDebitor-Nr",
+    "MagID",
+    "PostAdresse",
+];
+const PERSON_OPTIONAL: [&str; 2] = ["Email", "AZID"];
 
 fn org_unit_row(f: &mut Fields) -> Option<OrgUnitRow> {
     let user_key = f.text("BrugervendtNøgle");
@@ -240,7 +265,7 @@ const PERSON_REQUIRED: [&str; 10] = [
 fn person_row(f: &mut Fields) -> Option<PersonRow> {
     let engagement = f.uuid("UUID");
     let user_key = f.text("BrugervendtNøgle");
-    let cpr = f.text("CPR");
+    let cpr = f.cpr("CPR");
     let name = f.text("CPRNavn");
     let start = f.datetime("StartTid");
     let last_day = f.datetime("SlutTid");
@@ -270,7 +295,7 @@ const MANAGER_REQUIRED: [&str; 5] = ["OrgUUID", "CPR", "LedertypeUUID", "Lederni
 
 fn manager_row(f: &mut Fields) -> Option<ManagerRow> {
     let org_unit = f.uuid("OrgUUID");
-    let cpr = f.text("CPR");
+    let cpr = f.cpr("CPR");
     let manager_type = f.uuid("LedertypeUUID");
     let manager_level = f.uuid("LederniveauUUID");
     let responsibility = f.uuid("LederansvarUUID");
@@ -370,6 +395,25 @@ impl<'a> Fields<'a> {
 
     fn text(&mut self, header: &str) -> Option<String> {
         self.required(header, "a value").map(|(_, text)| text.to_owned())
+    }
+
+    /// MO takes a CPR number of exactly ten digits. Spaces around them (DIPEX kept them, and made
+    /// the person's uuid from them) are dropped, so the person is the one the same digits give
+    /// without spaces. A bad one is described, never shown: the report may not hold a CPR number.
+    fn cpr(&mut self, header: &str) -> Option<String> {
+        let (cell, text) = self.required(header, "a CPR number of ten digits")?;
+        let digits = text.trim();
+        if digits.len() == 10 && digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Some(digits.to_owned());
+        }
+        let (length, numerals) = (digits.chars().count(), digits.chars().filter(char::is_ascii_digit).count());
+        self.refuse(
+            &cell,
+            format!(
+                "not a CPR number: {length} characters, {numerals} of them digits; expected ten digits (DDMMYYNNNN)"
+            ),
+        );
+        None
     }
 
     fn check_uuid(&mut self, cell: &Cell, text: &str) -> Option<String> {
@@ -561,6 +605,32 @@ mod tests {
     }
 
     #[test]
+    fn spaces_around_a_cpr_number_are_dropped_so_the_person_is_the_same() {
+        let spaced =
+            person_row("Ja", "2021-03-01 00:00", "9999-12-31 00:00:00").replace(";0101011234;", "; 0101011234\t;");
+        let persons = parse("Pers_nye_20210301_010000.csv", &spaced).unwrap();
+        let Rows::Persons(rows) = &persons.rows else { panic!() };
+        assert_eq!(rows[0].cpr, "0101011234");
+        let managers =
+            parse("Leder_nye_20230301_000000.csv", &format!("{MANAGER_HEADER}\n{A}; 0101011234 ;{T};{T};{T}\n"))
+                .unwrap();
+        let Rows::Managers(rows) = &managers.rows else { panic!() };
+        assert_eq!(rows[0].cpr, "0101011234");
+    }
+
+    #[test]
+    fn the_optional_columns_a_file_lacks_are_named() {
+        let full =
+            parse("Pers_nye_20210301_010000.csv", &person_row("Ja", "2021-03-01 00:00", "9999-12-31 00:00")).unwrap();
+        assert!(full.missing_optional_columns().is_empty());
+        let text = person_row("Ja", "2021-03-01 00:00", "9999-12-31 00:00").replacen(";Email;", ";E-mail;", 1);
+        let renamed = parse("Pers_nye_20210301_010000.csv", &text).unwrap();
+        assert_eq!(renamed.missing_optional_columns(), ["Email"]);
+        let org = parse("Org_nye_20240102_080000.csv", &format!("{}\n", ORG_REQUIRED.join(";"))).unwrap();
+        assert_eq!(org.missing_optional_columns(), ORG_OPTIONAL);
+    }
+
+    #[test]
     fn a_bom_and_a_wrongly_cased_line_org_header_are_accepted() {
         let text = org_row(&format!("1001;Enhed A;{A};{P};;1;;;;;;;;;01-01-2020;31-12-2020"))
             .replace("Med-i-LinjeOrg", "Med-i-Linjeorg");
@@ -711,7 +781,25 @@ mod tests {
                 "Pers_ret_20240102_080000.csv:1: ",
                 "lacks the required column \"PrimærAnsættelse\"",
             ),
+            (
+                pers,
+                person_row("Ja", "2021-03-01 00:00", "9999-12-31 00:00:00").replace(";0101011234;", ";010101-1234;"),
+                ":2:3 (CPR)",
+                "not a CPR number: 11 characters, 10 of them digits; expected ten digits (DDMMYYNNNN)",
+            ),
+            (
+                pers,
+                person_row("Ja", "2021-03-01 00:00", "9999-12-31 00:00:00").replace(";0101011234;", ";010101123;"),
+                ":2:3 (CPR)",
+                "not a CPR number: 9 characters, 9 of them digits",
+            ),
             ("Pers_luk_20240102_080000.csv", "UUID;CPR\n".to_owned(), ":1: ", "the required column \"CPRNavn\""),
+            (
+                "Leder_luk_20240102_080000.csv",
+                format!("OrgUUID;CPR\n{A};01010112345\n"),
+                ":2:2 (CPR)",
+                "not a CPR number: 11 characters, 11 of them digits",
+            ),
             (
                 "Leder_nye_20240102_080000.csv",
                 format!("{MANAGER_HEADER}\n{A};0101011234;{T};;{T}\n"),
@@ -769,6 +857,7 @@ mod tests {
                 "{name}: {text:?}\n  got {shown}\n  want {place} … {fragment}"
             );
             assert!(shown.starts_with(name), "{shown}");
+            assert!(!shown.contains("010101123"), "a report never shows a CPR number: {shown}");
         }
     }
 

@@ -4,6 +4,7 @@
 
 use super::GraphqlError;
 use super::settings::GraphqlSettings;
+use crate::secret::Secret;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -73,7 +74,7 @@ impl Traffic {
 }
 
 struct Token {
-    bearer: String,
+    bearer: Secret,
     renew_at: Instant,
 }
 
@@ -113,7 +114,7 @@ enum Failure {
     Transient(String),
     /// This token was refused: drop it, fetch a new one and try again.
     Unauthorized {
-        bearer: String,
+        bearer: Secret,
     },
     Fatal(GraphqlError),
 }
@@ -183,7 +184,7 @@ impl MoClient {
             let response = self
                 .http
                 .post(self.settings.endpoint())
-                .bearer_auth(&bearer)
+                .bearer_auth(bearer.expose())
                 .json(body)
                 .send()
                 .await
@@ -261,7 +262,7 @@ impl MoClient {
 
     /// The current token, fetched anew when it is missing or about to expire.
     /// The token to send, and whether it was fetched for this request.
-    async fn bearer(&self) -> Result<(String, bool), Failure> {
+    async fn bearer(&self) -> Result<(Secret, bool), Failure> {
         let mut token = self.token.lock().await;
         if let Some(current) = token.as_ref().filter(|t| Instant::now() < t.renew_at) {
             return Ok((current.bearer.clone(), false));
@@ -311,7 +312,7 @@ impl MoClient {
         let lifetime = Duration::from_secs(grant.expires_in);
         let renew_after = lifetime.saturating_sub(Duration::from_secs(30)).max(lifetime / 2);
         tracing::debug!(expires_in = grant.expires_in, "got an MO token");
-        Ok(Token { bearer: grant.access_token, renew_at: Instant::now() + renew_after })
+        Ok(Token { bearer: Secret::new(grant.access_token), renew_at: Instant::now() + renew_after })
     }
 
     /// One page of at most `limit` objects after `cursor`, and the cursor of the next page

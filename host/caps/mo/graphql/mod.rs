@@ -50,9 +50,19 @@ pub enum GraphqlError {
     Decode { operation: String, problem: String },
 }
 
+/// What the operator must fix in MO's settings or Keycloak is `denied` (exit code 3, as from
+/// `moport snapshot`); what may work on the next try is `unavailable` (exit code 6).
 impl From<GraphqlError> for CallError {
     fn from(err: GraphqlError) -> CallError {
-        CallError::Unavailable(err.to_string())
+        match err {
+            GraphqlError::Settings { .. } | GraphqlError::Auth { .. } | GraphqlError::Forbidden { .. } => {
+                CallError::Denied(err.to_string())
+            }
+            GraphqlError::Unavailable { .. }
+            | GraphqlError::Refused { .. }
+            | GraphqlError::Graphql { .. }
+            | GraphqlError::Decode { .. } => CallError::Unavailable(err.to_string()),
+        }
     }
 }
 
