@@ -23,6 +23,14 @@ impl Workdir {
         Workdir { dir }
     }
 
+    /// Rewrites the shipped plugins.toml with `edit`, which must change it.
+    fn edit_shipped(&self, edit: impl Fn(&str) -> String) {
+        let shipped = std::fs::read_to_string(Path::new(REPO).join("plugins.toml")).unwrap();
+        let edited = edit(&shipped);
+        assert_ne!(edited, shipped, "the edit changes plugins.toml");
+        std::fs::write(self.path("plugins.toml"), edited).unwrap();
+    }
+
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
@@ -125,16 +133,16 @@ fn verbosity_raises_moports_own_lines_and_the_plugins_not_the_libraries() {
 #[test]
 fn a_target_that_cannot_be_used_stops_only_the_plugins_granted_it() {
     let work = Workdir::shipped();
-    let shipped = std::fs::read_to_string(work.path("plugins.toml")).unwrap();
     let unusable = "\n[targets.elsewhere]\nkind = \"ftps\"\nhost = \"ftp.example\"\nuser = \"u\"\n\
                     password_env = \"MOPORT_TEST_UNSET_PASSWORD\"\n";
-    std::fs::write(work.path("plugins.toml"), format!("{shipped}{unusable}")).unwrap();
+    work.edit_shipped(|text| format!("{text}{unusable}"));
     assert_eq!(work.moport(&["list"]).status.code(), Some(0));
     let out = work.moport(&["run", "hello"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
-    let granted = shipped.replace("remote = [\"plan2learn\"]", "remote = [\"elsewhere\"]");
-    std::fs::write(work.path("plugins.toml"), format!("{granted}{unusable}")).unwrap();
+    work.edit_shipped(|text| {
+        format!("{text}{unusable}").replace("remote = [\"plan2learn\"]", "remote = [\"elsewhere\"]")
+    });
     let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
@@ -144,6 +152,31 @@ fn a_target_that_cannot_be_used_stops_only_the_plugins_granted_it() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("FAILED  target `elsewhere`: [targets.elsewhere] password_env"), "{stdout}");
+}
+
+#[test]
+fn a_ship_to_target_that_is_not_granted_is_refused_before_any_file_is_written() {
+    let work = Workdir::shipped();
+    work.edit_shipped(|text| text.replace("ship_to = \"plan2learn\"", "ship_to = \"elsewhere\""));
+    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("setting `ship_to`: the remote target `elsewhere` is not granted"), "{stderr}");
+    assert!(!work.path("output/plan2learn/organisation.csv").exists(), "nothing was written");
+}
+
+#[test]
+fn a_dry_run_leaves_no_output_folder_behind() {
+    let work = Workdir::shipped();
+    let out = work.moport(&["run", "plan2learn", "--mo", "demo", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!work.path("output/plan2learn").exists(), "no empty output folder");
+    std::fs::create_dir_all(work.path("output")).unwrap();
+    std::fs::write(work.path("output/plan2learn"), "a file where the folder should be").unwrap();
+    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("cannot use its output folder") && stderr.contains("not a folder"), "{stderr}");
 }
 
 #[test]
@@ -246,8 +279,7 @@ fn a_local_target_whose_folder_is_missing_is_refused_unless_it_may_make_it() {
         "{stdout}"
     );
 
-    let shipped = std::fs::read_to_string(work.path("plugins.toml")).unwrap();
-    std::fs::write(work.path("plugins.toml"), shipped.replace("create = true\n", "")).unwrap();
+    work.edit_shipped(|text| text.replace("create = true\n", ""));
     let out = work.moport(&["check", "plan2learn", "--mo", "demo"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(6), "{stdout}");

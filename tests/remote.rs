@@ -182,12 +182,13 @@ async fn plan2learn_ships_its_files_over_ftps() {
     assert!(outcome.report.summary.contains("shipped them to `p2l`"), "{}", outcome.report.summary);
     assert_shipped(work.path(), server_folder.path());
 
-    // A server that does not answer fails the run, naming the file and the target.
+    // A server that does not answer fails the run before the export, naming the target.
     drop(server);
     let err = host.run("plan2learn", &RunOptions::default()).await.unwrap_err();
     assert_eq!(err.exit_status(), ExitStatus::Io, "{err}");
     let message = err.to_string();
-    assert!(message.contains("shipping bruger.csv to the target `p2l`"), "{message}");
+    assert!(message.contains("reaching the target `p2l` before the export"), "{message}");
+    assert!(message.contains("listing its folder failed after 3 tries"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -22,9 +22,12 @@ pub struct OutputFolder {
 }
 
 impl OutputFolder {
-    /// Opens (creating it if needed) the folder granted in plugins.toml.
+    /// The folder granted in plugins.toml, made by the first write (a dry run that writes
+    /// nothing leaves no empty folder behind); refused if something other than a folder is there.
     pub fn open(root: &Path, limit: ByteSize) -> io::Result<OutputFolder> {
-        fs::create_dir_all(root)?;
+        if root.exists() && !root.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::NotADirectory, "it is there, but not a folder"));
+        }
         Ok(OutputFolder { root: root.to_owned(), limit, written: 0, files: Vec::new() })
     }
 
@@ -95,6 +98,9 @@ impl OutputFolder {
 
     fn list(&self, dir: &str) -> Result<Vec<String>, CallError> {
         let target = self.resolve(dir, true)?;
+        if dir.is_empty() && !self.root.exists() {
+            return Ok(Vec::new());
+        }
         let entries = fs::read_dir(&target).map_err(|err| io_error(dir, &err))?;
         let mut names = Vec::new();
         for entry in entries {
@@ -192,6 +198,8 @@ mod tests {
 
     fn folder(limit: u64) -> (tempfile::TempDir, OutputFolder) {
         let dir = tempfile::tempdir().unwrap();
+        // As after a first run: the folder is there.
+        fs::create_dir(dir.path().join("out")).unwrap();
         let folder = OutputFolder::open(&dir.path().join("out"), ByteSize(limit)).unwrap();
         (dir, folder)
     }

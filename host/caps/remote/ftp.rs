@@ -120,7 +120,7 @@ impl FtpTarget {
     }
 
     pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {
-        self.with_retries(&format!("listing `{dir}`"), || async {
+        self.with_retries(&super::listing(dir), || async {
             let mut stream = self.connect().await?;
             let lines =
                 stream.list((!dir.is_empty()).then_some(dir)).await.map_err(|err| self.classify(err, "LIST"))?;

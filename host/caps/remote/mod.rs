@@ -208,6 +208,11 @@ where
     Err(CallError::Unavailable(format!("{place}: {what} failed after {ATTEMPTS} tries; the last failure: {last}")))
 }
 
+/// What listing `dir` is called in a failure.
+pub(crate) fn listing(dir: &str) -> String {
+    if dir.is_empty() { "listing its folder".to_owned() } else { format!("listing `{dir}`") }
+}
+
 /// The hidden name a file is written under before it is renamed into place.
 fn partial_name(path: &str) -> String {
     match path.rsplit_once('/') {

@@ -146,7 +146,7 @@ impl SftpTarget {
     }
 
     pub async fn list(&self, dir: &str) -> Result<Vec<Entry>, CallError> {
-        self.with_retries(&format!("listing `{dir}`"), || async {
+        self.with_retries(&super::listing(dir), || async {
             let session = self.connect().await?;
             let listing = session.sftp.read_dir(self.path(dir)).await.map_err(|err| self.classify(err, "list"))?;
             let mut entries: Vec<Entry> = listing

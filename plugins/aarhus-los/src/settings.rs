@@ -58,11 +58,24 @@ impl Settings {
                 ))
             })?,
         };
+        // A folder the target cannot take would only show as an ERROR line after the import;
+        // refused here, before any work.
+        let folder = |key: &str, default: &str| -> Result<String, ConfigError> {
+            let folder = text(key)?.unwrap_or_else(|| default.to_owned());
+            let escapes = folder.split('/').any(|part| part == "..");
+            if folder.starts_with('/') || folder.contains('\\') || escapes {
+                return Err(ConfigError(format!(
+                    "setting `{key}`: {folder:?} must be a folder inside the target, written relative to it \
+                     with `/` and without `..` (for example \"DARfejlliste\")"
+                )));
+            }
+            Ok(folder.trim_end_matches('/').to_owned())
+        };
         Ok(Settings {
             source,
-            ftp_folder: text(FTP_FOLDER)?.unwrap_or_default(),
+            ftp_folder: folder(FTP_FOLDER, "")?,
             azid_it_system,
-            dar_failures_folder: text(DAR_FAILURES_FOLDER)?.unwrap_or_else(|| "DARfejlliste".to_owned()),
+            dar_failures_folder: folder(DAR_FAILURES_FOLDER, "DARfejlliste")?,
         })
     }
 
@@ -135,6 +148,11 @@ mod tests {
             bad_uuid.0.contains("`integrations.aarhus_los.azid_it_system_uuid`: \"AZ\" is not a UUID"),
             "{bad_uuid}"
         );
+        for escaping in ["../../escape", "/srv/los", "a/../../b", "a\\b"] {
+            let refused = settings(&[(SOURCE, json!("aak")), (DAR_FAILURES_FOLDER, json!(escaping))]).unwrap_err();
+            assert!(refused.0.contains("`dar_failures_folder`") && refused.0.contains("without `..`"), "{refused}");
+        }
+        assert!(settings(&[(SOURCE, json!("aak")), (FTP_FOLDER, json!("/TEST"))]).is_err());
         let not_text = settings(&[(SOURCE, json!("aak")), (FTP_FOLDER, json!(7))]).unwrap_err();
         assert_eq!(not_text.0, "setting `integrations.aarhus_los.ftp_folder` must be text, found 7");
     }

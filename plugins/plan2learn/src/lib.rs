@@ -10,7 +10,7 @@ pub mod settings;
 
 use export::MoData;
 use moport_sdk::mo::{self, Query};
-use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, remote, settings as host_settings};
+use moport_sdk::{CallError, Plugin, PluginError, Report, RunContext, files, log, remote, settings as host_settings};
 use settings::{Settings, StartDateRule};
 
 /// The setting that names the remote target (in plugins.toml) the files are shipped to.
@@ -28,6 +28,9 @@ impl Plugin for Plan2learn {
             log::warn("no engagement types are allowed: bruger.csv and engagement.csv will be empty");
         }
         let ship_to = host_settings::get_str(SHIP_TO)?;
+        if let Some(target) = &ship_to {
+            reach(target)?;
+        }
         let data = read_mo(&ctx.today, &settings)?;
         let export = export::export(&data, &settings).map_err(|err| PluginError::Config(err.0))?;
         let mut report = Report::new(match (&ship_to, ctx.dry_run) {
@@ -62,6 +65,15 @@ impl Plugin for Plan2learn {
 }
 
 moport_sdk::export_plugin!(Plan2learn);
+
+/// The target `ship_to` names, reached before any work: one not granted, or not there, would
+/// otherwise fail the run only after the files are written.
+fn reach(target: &str) -> Result<(), PluginError> {
+    remote::list(target, "").map(|_| ()).map_err(|err| match err {
+        CallError::Denied(message) => PluginError::Config(format!("setting `{SHIP_TO}`: {message}")),
+        other => PluginError::Io(format!("reaching the target `{target}` before the export: {}", other.message())),
+    })
+}
 
 /// One consistent read of what the export needs: whole collections, a few calls in all.
 fn read_mo(today: &str, settings: &Settings) -> Result<MoData, PluginError> {
