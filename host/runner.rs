@@ -571,8 +571,7 @@ pub fn run_lock(state_dir: &Path, plugin: &str, wait: bool) -> Result<std::fs::F
 /// takes a file: a hidden one, removed at once.
 fn output_folder_takes_files(folder: &Path) -> Result<String, (ExitStatus, String)> {
     let existing = folder.ancestors().find(|dir| dir.is_dir()).unwrap_or(Path::new("."));
-    let probe = tempfile::Builder::new().prefix(".moport-check-").tempfile_in(existing);
-    match (probe, existing == folder) {
+    match (crate::caps::files::takes_a_file(existing), existing == folder) {
         (Ok(_), true) => Ok(format!("{} is writable", folder.display())),
         (Ok(_), false) => {
             Ok(format!("{} will be made by the first run ({} is writable)", folder.display(), existing.display()))

@@ -23,6 +23,14 @@ impl Workdir {
         Workdir { dir }
     }
 
+    /// Runs `moport ARGS`, which must end with exit code `code`; what it printed on stderr.
+    fn ends_with(&self, args: &[&str], code: i32) -> String {
+        let out = self.moport(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        stderr
+    }
+
     /// Rewrites the shipped plugins.toml with `edit`, which must change it.
     fn edit_shipped(&self, edit: impl Fn(&str) -> String) {
         let shipped = std::fs::read_to_string(Path::new(REPO).join("plugins.toml")).unwrap();
@@ -143,9 +151,7 @@ fn a_target_that_cannot_be_used_stops_only_the_plugins_granted_it() {
     work.edit_shipped(|text| {
         format!("{text}{unusable}").replace("remote = [\"plan2learn\"]", "remote = [\"elsewhere\"]")
     });
-    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let stderr = work.ends_with(&["run", "plan2learn", "--mo", "demo"], 3);
     assert!(stderr.contains("the environment variable MOPORT_TEST_UNSET_PASSWORD is not set"), "{stderr}");
     assert!(!work.path("output/plan2learn").exists(), "refused before any work");
     let out = work.moport(&["check", "plan2learn", "--mo", "demo"]);
@@ -158,9 +164,7 @@ fn a_target_that_cannot_be_used_stops_only_the_plugins_granted_it() {
 fn a_ship_to_target_that_is_not_granted_is_refused_before_any_file_is_written() {
     let work = Workdir::shipped();
     work.edit_shipped(|text| text.replace("ship_to = \"plan2learn\"", "ship_to = \"elsewhere\""));
-    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let stderr = work.ends_with(&["run", "plan2learn", "--mo", "demo"], 3);
     assert!(stderr.contains("setting `ship_to`: the remote target `elsewhere` is not granted"), "{stderr}");
     assert!(!work.path("output/plan2learn/organisation.csv").exists(), "nothing was written");
 }
@@ -173,9 +177,7 @@ fn a_dry_run_leaves_no_output_folder_behind() {
     assert!(!work.path("output/plan2learn").exists(), "no empty output folder");
     std::fs::create_dir_all(work.path("output")).unwrap();
     std::fs::write(work.path("output/plan2learn"), "a file where the folder should be").unwrap();
-    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    let stderr = work.ends_with(&["run", "plan2learn", "--mo", "demo"], 6);
     assert!(stderr.contains("cannot use its output folder") && stderr.contains("not a folder"), "{stderr}");
 }
 
@@ -230,9 +232,7 @@ fn each_kind_of_failure_has_its_exit_code_and_a_clear_message() {
 #[test]
 fn a_bad_plugins_toml_names_the_file_line_and_key() {
     let work = Workdir::with_manifest("[plugins.x]\ncomponent = \"x.wasm\"\ncolour = \"blue\"\n");
-    let out = work.moport(&["list"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let stderr = work.ends_with(&["list"], 3);
     assert!(
         stderr.contains("plugins.toml: TOML parse error at line 3") && stderr.contains("unknown field `colour`"),
         "{stderr}"
@@ -288,9 +288,7 @@ fn a_local_target_whose_folder_is_missing_is_refused_unless_it_may_make_it() {
         "{stdout}"
     );
     assert!(stdout.contains("set `create = true` under [targets.plan2learn]"), "{stdout}");
-    let out = work.moport(&["run", "plan2learn", "--mo", "demo"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    let stderr = work.ends_with(&["run", "plan2learn", "--mo", "demo"], 6);
     assert!(stderr.contains("target `plan2learn`: its folder does not exist; mount or create it"), "{stderr}");
     assert!(!work.path("output/plan2learn-outbox").exists(), "no folder was made in its place");
 }
@@ -302,9 +300,7 @@ fn a_second_run_of_a_plugin_while_one_runs_is_refused_or_waits() {
     // Another moport's run, as far as the lock goes: this process holds it.
     let held = std::fs::File::create(work.path("state/hello.lock")).unwrap();
     held.lock().unwrap();
-    let out = work.moport(&["run", "hello"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    let stderr = work.ends_with(&["run", "hello"], 7);
     assert!(stderr.contains("plugin `hello` is already running") && stderr.contains("--wait"), "{stderr}");
     assert!(!work.path("output/hello/hello.txt").exists(), "the refused run did nothing");
 
@@ -382,9 +378,7 @@ fn the_runs_date_comes_from_today_the_environment_or_plugins_toml_and_a_bad_one_
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert!(written(&fixed).ends_with("(2026-12-01)\n"), "--today wins over plugins.toml");
 
-    let out = work.moport(&["run", "hello", "--today", "30-11-2026"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = work.ends_with(&["run", "hello", "--today", "30-11-2026"], 2);
     assert!(stderr.contains("\"30-11-2026\" is not a date; write the run's date as YYYY-MM-DD"), "{stderr}");
     let bad = Workdir::with_manifest(&shipped.replace("[host]\n", "[host]\ntoday = \"2026-02-30\"\n"));
     let out = bad.moport(&["list"]);

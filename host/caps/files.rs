@@ -122,6 +122,12 @@ impl OutputFolder {
     }
 }
 
+/// Whether `folder` takes a file: a hidden one is made there and removed at once (`moport
+/// check`'s probe of output folders and local targets).
+pub(crate) fn takes_a_file(folder: &Path) -> io::Result<()> {
+    tempfile::Builder::new().prefix(".moport-check-").tempfile_in(folder).map(drop)
+}
+
 /// How the hidden temporary files of atomic writes end, here and on remote targets.
 pub(crate) const PARTIAL_SUFFIX: &str = ".moport-partial";
 

@@ -38,7 +38,7 @@ impl LocalTarget {
             return Ok(format!("folder {} will be made by the first write (`create = true`)", self.address()));
         }
         let files = self.list("")?.len();
-        tempfile::Builder::new().prefix(".moport-check-").tempfile_in(&self.root).map_err(|err| {
+        crate::caps::files::takes_a_file(&self.root).map_err(|err| {
             CallError::Unavailable(format!("target `{}`: its folder takes no file: {err}", self.name))
         })?;
         Ok(format!("folder {} is writable, {files} files in it", self.address()))
