@@ -79,6 +79,12 @@ pub enum RunError {
     FixtureMismatch { plugin: String, differences: usize },
     #[error("plugin `{plugin}`: cannot use its output folder {}: {source}", path.display())]
     OutputFolder { plugin: String, path: PathBuf, source: std::io::Error },
+    #[error(
+        "plugin `{plugin}` ran, but its files could not be moved into its output folder {}: {source}; the folder \
+         keeps the files of the last run that succeeded",
+        path.display()
+    )]
+    Publish { plugin: String, path: PathBuf, source: crate::caps::files::PublishError },
     #[error("plugin `{plugin}` failed with {kind} error: {message}")]
     Plugin { plugin: String, kind: &'static str, message: String },
     #[error("plugin `{plugin}` was stopped: {limit}")]
@@ -118,7 +124,9 @@ impl RunError {
             | RunError::MoSourceSpec { .. } => ExitStatus::Config,
             RunError::State(StateError::NotAStateFile { .. }) => ExitStatus::Config,
             RunError::State(StateError::Refused { .. } | StateError::NotConfirmed { .. }) => ExitStatus::Usage,
-            RunError::OutputFolder { .. } | RunError::State(_) | RunError::Lock { .. } => ExitStatus::Io,
+            RunError::OutputFolder { .. } | RunError::Publish { .. } | RunError::State(_) | RunError::Lock { .. } => {
+                ExitStatus::Io
+            }
             RunError::AlreadyRunning { .. } => ExitStatus::AlreadyRunning,
             RunError::Dar(_) | RunError::Fixture(_) => ExitStatus::Config,
             RunError::FixtureMismatch { .. } => ExitStatus::Internal,
@@ -426,16 +434,15 @@ impl Host {
         let instance_pre = self.engine.linker().instantiate_pre(&loaded.component).map_err(internal)?;
         let pre = ImporterPre::new(instance_pre).map_err(internal)?;
 
-        let files = match &spec.grants.files {
-            Some(dir) => {
-                Some(OutputFolder::open(dir, spec.limits.output).map_err(|source| RunError::OutputFolder {
-                    plugin: plugin.into(),
-                    path: dir.clone(),
-                    source,
-                })?)
-            }
-            None => None,
-        };
+        let files =
+            match &spec.grants.files {
+                Some(dir) => {
+                    Some(OutputFolder::open(dir, plugin, spec.limits.output).map_err(|source| {
+                        RunError::OutputFolder { plugin: plugin.into(), path: dir.clone(), source }
+                    })?)
+                }
+                None => None,
+            };
         let today = match options.today.or(self.manifest.today) {
             Some(fixed) => {
                 tracing::info!(today = %fixed, "the run's date is fixed (--today, MOPORT_TODAY or [host] today)");
@@ -522,6 +529,14 @@ impl Host {
             }
             Ok(Ok(Ok(report))) => {
                 log_captured(plugin, "stderr", &stderr);
+                // The files first: a bookmark must not move past files that were not published.
+                if let Some(folder) = store.data_mut().files.as_mut() {
+                    folder.publish().map_err(|source| RunError::Publish {
+                        plugin: plugin.into(),
+                        path: folder.root().to_owned(),
+                        source,
+                    })?;
+                }
                 // Only a whole, real run moves the state on, and only if its MO keeps what was
                 // written: a bookmark past files imported into the in-memory demo would skip
                 // them for the real MO.
@@ -529,8 +544,8 @@ impl Host {
                 match store.data().state.as_ref().filter(|_| !options.dry_run) {
                     Some(state) if !mo_kept && state.changed() => tracing::info!(
                         plugin,
-                        "state not saved: this run's MO is held in memory only (such as --mo demo), so \
-                         the plugin's bookmarks stay where they were"
+                        "state not saved: this run's MO is held in memory only (`--mo demo`, or a `moport \
+                         test` fixture's), so the plugin's bookmarks stay where they were"
                     ),
                     Some(state) if state.commit()? => tracing::info!(plugin, "state saved"),
                     _ => {}
@@ -539,7 +554,7 @@ impl Host {
                 Ok(RunOutcome {
                     report,
                     output_dir: folder.map(|f| f.root().to_owned()),
-                    files: folder.map(|f| f.written_files().to_vec()).unwrap_or_default(),
+                    files: folder.map(OutputFolder::written_files).unwrap_or_default(),
                     elapsed: started.elapsed(),
                 })
             }

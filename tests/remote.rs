@@ -35,9 +35,16 @@ async fn round_trip(target: &Target, folder: &Path) {
     let listed = target.list("").await.unwrap();
     assert_eq!(listed.iter().map(|e| (e.name.as_str(), e.size)).collect::<Vec<_>>(), [("a.csv", 8)]);
     assert!(listed[0].modified.is_some());
+    std::fs::create_dir(folder.join("archive")).unwrap();
+    let listed = target.list("").await.unwrap();
+    assert_eq!(listed.iter().map(|e| (e.name.as_str(), e.size)).collect::<Vec<_>>(), [("a.csv", 8), ("archive/", 0)]);
+    std::fs::remove_dir(folder.join("archive")).unwrap();
     assert_eq!(target.read("a.csv").await.unwrap(), b"second\r\n");
     target.rename("a.csv", "b.csv").await.unwrap();
     assert_eq!(std::fs::read(folder.join("b.csv")).unwrap(), b"second\r\n");
+    target.write("c.csv", b"third\r\n").await.unwrap();
+    target.rename("c.csv", "b.csv").await.unwrap(); // replaces, on every kind of target
+    assert_eq!(std::fs::read(folder.join("b.csv")).unwrap(), b"third\r\n");
     target.remove("b.csv").await.unwrap();
     let left: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "nothing left behind, no temporary file either: {left:?}");
@@ -189,6 +196,45 @@ async fn plan2learn_ships_its_files_over_ftps() {
     let message = err.to_string();
     assert!(message.contains("reaching the target `p2l` before the export"), "{message}");
     assert!(message.contains("listing its folder failed after 3 tries"), "{message}");
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_shipped_leaves_the_last_set_on_the_server_and_in_the_output_folder() {
+    let server_folder = tempfile::tempdir().unwrap();
+    for name in FILES {
+        std::fs::write(server_folder.path().join(name), "yesterday's").unwrap();
+    }
+    // engagement.csv, the third file shipped, cannot be uploaded under its staged name: a
+    // folder is in the way.
+    std::fs::create_dir_all(server_folder.path().join(".engagement.csv.moport-staged/in-the-way")).unwrap();
+    let server = FtpsServer::start(server_folder.path(), 52600..=52699).await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join("out")).unwrap();
+    std::fs::write(work.path().join("out/bruger.csv"), "yesterday's").unwrap();
+    let host =
+        Host::new(Manifest::load(&plan2learn_manifest(work.path(), &server)).unwrap(), ComponentCache::new(None))
+            .unwrap()
+            .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
+    let err = host.run("plan2learn", &RunOptions::default()).await.unwrap_err();
+    assert_eq!(err.exit_status(), ExitStatus::Io, "{err}");
+    let message = err.to_string();
+    assert!(message.contains("shipping the files to the target `p2l`: engagement.csv:"), "{message}");
+    assert!(message.contains("no file of the set was placed"), "{message}");
+    for name in FILES {
+        assert_eq!(std::fs::read(server_folder.path().join(name)).unwrap(), b"yesterday's", "{name} on the server");
+    }
+    let mut left: Vec<_> = std::fs::read_dir(server_folder.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut expected: Vec<String> = FILES.iter().map(|name| (*name).to_owned()).collect();
+    expected.push(".engagement.csv.moport-staged".to_owned());
+    expected.sort();
+    assert_eq!(left, expected, "the staged bruger.csv and leder.csv are removed, and no temporary file is left");
+    let local: Vec<_> = std::fs::read_dir(work.path().join("out")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(local, ["bruger.csv"], "the failed run publishes none of its files");
+    assert_eq!(std::fs::read(work.path().join("out/bruger.csv")).unwrap(), b"yesterday's");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -132,13 +132,17 @@ async fn a_plugin_importing_an_ungranted_capability_is_refused_before_it_runs() 
 }
 
 #[tokio::test]
-async fn oversized_output_is_refused_and_stops_the_run() {
+async fn oversized_output_is_refused_stops_the_run_and_publishes_none_of_its_files() {
     let sandbox = Sandbox::new(&probe("flood", "output", "", ""));
+    // What the last successful run left.
+    std::fs::create_dir_all(sandbox.out("flood")).unwrap();
+    std::fs::write(sandbox.out("flood").join("chunk-0.bin"), "from the last run").unwrap();
     let err = sandbox.run("flood").await.unwrap_err();
     assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Output { .. }, .. }), "{err:?}");
     assert_names(&err, "flood", "output limit of 1MiB (limits.output)");
-    let written: Vec<_> = std::fs::read_dir(sandbox.out("flood")).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(written, ["chunk-0.bin"], "only what fits the limit is written");
+    let left: Vec<_> = std::fs::read_dir(sandbox.out("flood")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["chunk-0.bin"], "the chunk that fitted is not published, and nothing hidden is left");
+    assert_eq!(std::fs::read(sandbox.out("flood").join("chunk-0.bin")).unwrap(), b"from the last run");
     sandbox.assert_still_works().await;
 }
 

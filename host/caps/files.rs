@@ -1,51 +1,98 @@
 //! `files`: reading and writing inside the plugin's own output folder.
 //!
 //! A path is relative, `/`-separated, and made of plain names: no `..`, no `.`, no empty part,
-//! no absolute path. No part of it may be a symbolic link, wherever the link points. Writes go to
-//! a hidden temporary file that is renamed into place, so a reader never sees half a file.
+//! no absolute path, no name beginning `.moport-` (the host's own). No part of it may be a
+//! symbolic link, wherever the link points.
+//!
+//! A run's files are published as a set: they wait in a hidden staging folder inside the output
+//! folder and are moved into place only when the run succeeds, so a failed run (a limit hit
+//! midway, a crash, an error) leaves the last complete set, never four new files and one old.
 
 use super::HostState;
 use crate::bindings::moport::host::files::Host;
 use crate::bindings::moport::host::types::CallError;
 use crate::engine::limits::LimitExceeded;
 use crate::manifest::ByteSize;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// How names the host keeps for itself begin; plugins may not use them.
+const HOST_NAME_PREFIX: &str = ".moport-";
+
 pub struct OutputFolder {
     root: PathBuf,
+    /// Where this run's files wait until the run succeeds: a hidden folder inside `root`, so
+    /// moving them into place is a rename on one file system.
+    staging: PathBuf,
+    /// Whether `root` was missing when the run began: a run that fails before publishing
+    /// anything then leaves no empty folder.
+    root_was_missing: bool,
     limit: ByteSize,
     written: u64,
-    /// Files written in this run with their sizes, in the order first written.
-    files: Vec<(String, u64)>,
+    /// Files written in this run: when each was first written (its place in the run's list)
+    /// and its size.
+    files: BTreeMap<String, (usize, u64)>,
+    /// How many files this run has begun: the next one's place in the list.
+    begun: usize,
+    /// Published files this run removed; they go when the run's files are published.
+    removed: BTreeSet<String>,
+}
+
+/// Why a successful run's files could not be moved into the output folder.
+#[derive(Debug, thiserror::Error)]
+#[error("`{file}`: {source}")]
+pub struct PublishError {
+    pub file: String,
+    #[source]
+    pub source: io::Error,
 }
 
 impl OutputFolder {
     /// The folder granted in plugins.toml, made by the first write (a dry run that writes
     /// nothing leaves no empty folder behind); refused if something other than a folder is there.
-    pub fn open(root: &Path, limit: ByteSize) -> io::Result<OutputFolder> {
+    /// The caller holds the plugin's run lock, so a staging folder already there is what a
+    /// killed run left: it is discarded.
+    pub fn open(root: &Path, plugin: &str, limit: ByteSize) -> io::Result<OutputFolder> {
         if root.exists() && !root.is_dir() {
             return Err(io::Error::new(io::ErrorKind::NotADirectory, "it is there, but not a folder"));
         }
-        Ok(OutputFolder { root: root.to_owned(), limit, written: 0, files: Vec::new() })
+        let staging = root.join(format!("{HOST_NAME_PREFIX}staging-{plugin}"));
+        if fs::symlink_metadata(&staging).is_ok() {
+            tracing::warn!(plugin, folder = %staging.display(), "discarding the files of an earlier run that did not end");
+            fs::remove_dir_all(&staging)?;
+        }
+        Ok(OutputFolder {
+            root: root.to_owned(),
+            staging,
+            root_was_missing: !root.exists(),
+            limit,
+            written: 0,
+            files: BTreeMap::new(),
+            begun: 0,
+            removed: BTreeSet::new(),
+        })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The files this run wrote, with their sizes.
-    pub fn written_files(&self) -> &[(String, u64)] {
-        &self.files
+    /// The files this run wrote, with their sizes, in the order first written.
+    pub fn written_files(&self) -> Vec<(String, u64)> {
+        let mut files: Vec<_> = self.files.iter().map(|(name, (order, size))| (*order, name.clone(), *size)).collect();
+        files.sort_unstable();
+        files.into_iter().map(|(_, name, size)| (name, size)).collect()
     }
 
     /// Resolves a plugin path, refusing anything that could leave the folder. `""` is the
-    /// folder itself and only allowed where `allow_root` says so.
-    fn resolve(&self, path: &str, allow_root: bool) -> Result<PathBuf, CallError> {
+    /// folder itself and only allowed where `allow_root` says so. The path is returned
+    /// relative, to be joined to the output folder or to the staging folder.
+    fn resolve<'p>(&self, path: &'p str, allow_root: bool) -> Result<&'p Path, CallError> {
         let refuse = |why: &str| Err(CallError::Invalid(format!("path `{path}` refused: {why}")));
         if path.is_empty() {
-            return if allow_root { Ok(self.root.clone()) } else { refuse("it is empty") };
+            return if allow_root { Ok(Path::new("")) } else { refuse("it is empty") };
         }
         if path.contains('\0') {
             return refuse("it contains a NUL character");
@@ -58,6 +105,9 @@ impl OutputFolder {
             match part {
                 "" | "." => return refuse("use plain names separated by single `/`"),
                 ".." => return refuse("`..` would leave the output folder"),
+                _ if part.starts_with(HOST_NAME_PREFIX) => {
+                    return refuse(&format!("names beginning `{HOST_NAME_PREFIX}` are the host's own"));
+                }
                 _ => {}
             }
             resolved.push(part);
@@ -68,7 +118,11 @@ impl OutputFolder {
                 _ => {}
             }
         }
-        Ok(resolved)
+        Ok(Path::new(path))
+    }
+
+    fn is_staged(&self, path: &str) -> bool {
+        self.files.contains_key(path)
     }
 
     fn write(&mut self, path: &str, contents: &[u8]) -> Result<Result<(), CallError>, LimitExceeded> {
@@ -76,49 +130,139 @@ impl OutputFolder {
         if would_be > self.limit.0 {
             return Err(LimitExceeded::Output { limit: self.limit, path: path.to_owned(), would_be });
         }
-        let target = match self.resolve(path, false) {
-            Ok(target) => target,
+        let relative = match self.resolve(path, false) {
+            Ok(relative) => relative,
             Err(err) => return Ok(Err(err)),
         };
-        if let Err(err) = write_atomically(&target, contents) {
+        if let Err(err) = write_atomically(&self.staging.join(relative), contents) {
             return Ok(Err(io_error(path, &err)));
         }
         self.written = would_be;
-        match self.files.iter_mut().find(|(name, _)| name == path) {
-            Some(entry) => entry.1 = contents.len() as u64,
-            None => self.files.push((path.to_owned(), contents.len() as u64)),
-        }
+        self.removed.remove(path);
+        let begun = &mut self.begun;
+        self.files
+            .entry(path.to_owned())
+            .or_insert_with(|| {
+                *begun += 1;
+                (*begun, 0)
+            })
+            .1 = contents.len() as u64;
         Ok(Ok(()))
     }
 
+    /// What the plugin sees at `path`: this run's file if it wrote one, else the published one.
     fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
-        let target = self.resolve(path, false)?;
-        fs::read(&target).map_err(|err| io_error(path, &err))
+        let relative = self.resolve(path, false)?;
+        let file = match (self.is_staged(path), self.removed.contains(path)) {
+            (true, _) => self.staging.join(relative),
+            (false, true) => return Err(io_error(path, &io::ErrorKind::NotFound.into())),
+            (false, false) => self.root.join(relative),
+        };
+        fs::read(&file).map_err(|err| io_error(path, &err))
     }
 
+    /// The published folder as this run has changed it so far: its files and this run's.
     fn list(&self, dir: &str) -> Result<Vec<String>, CallError> {
-        let target = self.resolve(dir, true)?;
-        if dir.is_empty() && !self.root.exists() {
-            return Ok(Vec::new());
-        }
-        let entries = fs::read_dir(&target).map_err(|err| io_error(dir, &err))?;
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|err| io_error(dir, &err))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if is_partial(&name) {
-                continue;
+        let relative = self.resolve(dir, true)?;
+        let mut names = BTreeSet::new();
+        let mut found = false;
+        for folder in [self.root.join(relative), self.staging.join(relative)] {
+            let entries = match fs::read_dir(&folder) {
+                Ok(entries) => entries,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(io_error(dir, &err)),
+            };
+            found = true;
+            for entry in entries {
+                let entry = entry.map_err(|err| io_error(dir, &err))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
+                if is_partial(&name) || name.starts_with(HOST_NAME_PREFIX) || self.removed.contains(&path) {
+                    continue;
+                }
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                names.insert(if is_dir { format!("{name}/") } else { name });
             }
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            names.push(if is_dir { format!("{name}/") } else { name });
         }
-        names.sort();
-        Ok(names)
+        if !found && !dir.is_empty() {
+            return Err(io_error(dir, &io::ErrorKind::NotFound.into()));
+        }
+        Ok(names.into_iter().collect())
     }
 
-    fn remove(&self, path: &str) -> Result<(), CallError> {
-        let target = self.resolve(path, false)?;
-        fs::remove_file(&target).map_err(|err| io_error(path, &err))
+    /// Removes this run's file at `path`, and the published one when the run's files are
+    /// published.
+    fn remove(&mut self, path: &str) -> Result<(), CallError> {
+        let relative = self.resolve(path, false)?;
+        let published = !self.removed.contains(path) && self.root.join(relative).is_file();
+        if self.is_staged(path) {
+            fs::remove_file(self.staging.join(relative)).map_err(|err| io_error(path, &err))?;
+            self.files.remove(path);
+        } else if !published {
+            return Err(io_error(path, &io::ErrorKind::NotFound.into()));
+        }
+        if published {
+            self.removed.insert(path.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Moves the run's files into place, replacing the published ones (which keep their
+    /// permissions), and removes what the run removed. Every file is checked first, so a file
+    /// that cannot be placed (a folder in its way) leaves the published set as it was.
+    pub fn publish(&mut self) -> Result<(), PublishError> {
+        let failed = |file: &str, source| PublishError { file: file.to_owned(), source };
+        for file in self.files.keys() {
+            let target = self.root.join(file);
+            if target.is_dir() {
+                return Err(failed(file, io::Error::new(io::ErrorKind::IsADirectory, "a folder is in its place")));
+            }
+            let blocked = target
+                .ancestors()
+                .skip(1)
+                .take_while(|folder| *folder != self.root)
+                .find(|folder| fs::symlink_metadata(folder).is_ok_and(|meta| !meta.is_dir()));
+            if let Some(folder) = blocked {
+                let message = format!("{} is in the way, and it is not a folder", folder.display());
+                return Err(failed(file, io::Error::new(io::ErrorKind::NotADirectory, message)));
+            }
+        }
+        for file in std::mem::take(&mut self.removed) {
+            match fs::remove_file(self.root.join(&file)) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(failed(&file, err)),
+                _ => {}
+            }
+        }
+        let mut folders = BTreeSet::new();
+        for file in self.files.keys() {
+            let (staged, target) = (self.staging.join(file), self.root.join(file));
+            let parent = target.parent().unwrap_or(&self.root).to_owned();
+            fs::create_dir_all(&parent).map_err(|err| failed(file, err))?;
+            if let Ok(existing) = fs::metadata(&target) {
+                fs::set_permissions(&staged, existing.permissions()).map_err(|err| failed(file, err))?;
+            }
+            fs::rename(&staged, &target).map_err(|err| failed(file, err))?;
+            folders.insert(parent);
+        }
+        // Make the renames durable; best effort, as in `write_atomically`.
+        for folder in folders {
+            let _ = fs::File::open(folder).and_then(|folder| folder.sync_all());
+        }
+        self.root_was_missing = false;
+        // What is left is the empty staging folder; the next run discards it if this fails.
+        let _ = fs::remove_dir_all(&self.staging);
+        Ok(())
+    }
+}
+
+impl Drop for OutputFolder {
+    /// A run that did not publish leaves nothing of its own behind.
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.staging);
+        if self.root_was_missing {
+            // Only an empty folder is removed: anything else there is not this run's.
+            let _ = fs::remove_dir(&self.root);
+        }
     }
 }
 
@@ -194,7 +338,7 @@ impl Host for HostState {
     }
 
     async fn remove(&mut self, path: String) -> wasmtime::Result<Result<(), CallError>> {
-        Ok(self.files.as_ref().map_or_else(|| Err(not_granted()), |folder| folder.remove(&path)))
+        Ok(self.files.as_mut().map_or_else(|| Err(not_granted()), |folder| folder.remove(&path)))
     }
 }
 
@@ -206,15 +350,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // As after a first run: the folder is there.
         fs::create_dir(dir.path().join("out")).unwrap();
-        let folder = OutputFolder::open(&dir.path().join("out"), ByteSize(limit)).unwrap();
+        let folder = OutputFolder::open(&dir.path().join("out"), "test", ByteSize(limit)).unwrap();
         (dir, folder)
     }
 
-    fn refused(result: Result<PathBuf, CallError>) -> String {
+    fn refused(result: Result<&Path, CallError>) -> String {
         match result {
             Err(CallError::Invalid(message)) => message,
             other => panic!("expected a refusal, got {other:?}"),
         }
+    }
+
+    /// The output folder's published files, by path, the host's hidden ones left out.
+    fn published(root: &Path) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        let mut folders = vec![root.to_owned()];
+        while let Some(folder) = folders.pop() {
+            for entry in fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if name.starts_with(HOST_NAME_PREFIX) {
+                    continue;
+                }
+                match path.is_dir() {
+                    true => folders.push(path),
+                    false => found.push((name, fs::read_to_string(&path).unwrap())),
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    fn pairs(files: &[(&str, &str)]) -> Vec<(String, String)> {
+        files.iter().map(|(name, text)| ((*name).to_owned(), (*text).to_owned())).collect()
     }
 
     #[test]
@@ -227,8 +396,9 @@ mod tests {
         assert!(refused(out.resolve("./a", false)).contains("plain names"));
         assert!(refused(out.resolve("", false)).contains("empty"));
         assert!(refused(out.resolve("a\0b", false)).contains("NUL"));
-        assert_eq!(out.resolve("sub/file.csv", false).unwrap(), out.root().join("sub/file.csv"));
-        assert_eq!(out.resolve("", true).unwrap(), out.root());
+        assert!(refused(out.resolve(".moport-staging-test/x", false)).contains("the host's own"));
+        assert_eq!(out.resolve("sub/file.csv", false).unwrap(), Path::new("sub/file.csv"));
+        assert_eq!(out.resolve("", true).unwrap(), Path::new(""));
     }
 
     #[test]
@@ -242,7 +412,7 @@ mod tests {
     }
 
     #[test]
-    fn writes_replace_atomically_and_count_against_the_limit() {
+    fn writes_count_against_the_limit_and_are_seen_by_the_run_before_they_are_published() {
         let (_dir, mut out) = folder(10);
         out.write("a/b.txt", b"12345").unwrap().unwrap();
         out.write("a/b.txt", b"123").unwrap().unwrap();
@@ -250,9 +420,88 @@ mod tests {
         assert_eq!(out.list("").unwrap(), ["a/"]);
         assert_eq!(out.list("a").unwrap(), ["b.txt"]);
         assert_eq!(out.written_files(), [("a/b.txt".to_owned(), 3)]);
+        assert!(published(out.root()).is_empty(), "nothing is published before the run ends");
         let err = out.write("c.txt", b"xxx").unwrap_err();
         assert_eq!(err, LimitExceeded::Output { limit: ByteSize(10), path: "c.txt".into(), would_be: 11 });
-        assert!(!out.root().join("c.txt").exists());
+        out.publish().unwrap();
+        assert_eq!(published(out.root()), pairs(&[("a/b.txt", "123")]));
+    }
+
+    #[test]
+    fn the_run_s_files_are_listed_in_the_order_first_written() {
+        let (_dir, mut out) = folder(1024);
+        for name in ["b.csv", "a.csv"] {
+            out.write(name, b"x").unwrap().unwrap();
+        }
+        out.remove("b.csv").unwrap();
+        out.write("c.csv", b"xy").unwrap().unwrap();
+        out.write("a.csv", b"xyz").unwrap().unwrap();
+        assert_eq!(out.written_files(), [("a.csv".to_owned(), 3), ("c.csv".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn a_run_that_does_not_publish_leaves_the_last_complete_set() {
+        let (dir, mut out) = folder(1024);
+        for name in ["one.csv", "two.csv"] {
+            out.write(name, b"old").unwrap().unwrap();
+        }
+        out.publish().unwrap();
+        drop(out);
+        let mut out = OutputFolder::open(&dir.path().join("out"), "test", ByteSize(1024)).unwrap();
+        out.write("one.csv", b"new").unwrap().unwrap();
+        out.write("three.csv", b"new").unwrap().unwrap();
+        out.remove("two.csv").unwrap();
+        assert_eq!(out.list("").unwrap(), ["one.csv", "three.csv"]);
+        assert!(matches!(out.read("two.csv"), Err(CallError::NotFound(_))));
+        drop(out);
+        let before = pairs(&[("one.csv", "old"), ("two.csv", "old")]);
+        assert_eq!(published(&dir.path().join("out")), before);
+        assert_eq!(fs::read_dir(dir.path().join("out")).unwrap().count(), 2, "no staging folder is left");
+    }
+
+    #[test]
+    fn publishing_moves_the_run_s_files_in_and_what_it_removed_out() {
+        let (dir, mut out) = folder(1024);
+        fs::write(out.root().join("gone.csv"), "old").unwrap();
+        fs::write(out.root().join("kept.csv"), "old").unwrap();
+        out.write("gone.csv", b"rewritten, then removed").unwrap().unwrap();
+        out.remove("gone.csv").unwrap();
+        out.write("sub/new.csv", b"new").unwrap().unwrap();
+        out.publish().unwrap();
+        drop(out);
+        assert_eq!(published(&dir.path().join("out")), pairs(&[("kept.csv", "old"), ("sub/new.csv", "new")]));
+        assert!(!dir.path().join("out/.moport-staging-test").exists());
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_placed_leaves_the_published_set_as_it_was() {
+        let (dir, mut out) = folder(1024);
+        fs::write(out.root().join("first.csv"), "old").unwrap();
+        out.write("first.csv", b"new").unwrap().unwrap();
+        out.write("second.csv", b"new").unwrap().unwrap();
+        // Something else puts a folder where the run's second file goes.
+        fs::create_dir_all(out.root().join("second.csv/inside")).unwrap();
+        let err = out.publish().unwrap_err();
+        assert_eq!(err.file, "second.csv");
+        assert!(err.to_string().contains("a folder is in its place"), "{err}");
+        drop(out);
+        assert_eq!(fs::read_to_string(dir.path().join("out/first.csv")).unwrap(), "old");
+    }
+
+    #[test]
+    fn a_failed_first_run_leaves_no_empty_folder_and_a_killed_run_s_files_are_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let mut out = OutputFolder::open(&root, "test", ByteSize(1024)).unwrap();
+        out.write("a.csv", b"x").unwrap().unwrap();
+        drop(out);
+        assert!(!root.exists());
+
+        fs::create_dir_all(root.join(".moport-staging-test/sub")).unwrap();
+        fs::write(root.join(".moport-staging-test/sub/stale.csv"), "from a killed run").unwrap();
+        let out = OutputFolder::open(&root, "test", ByteSize(1024)).unwrap();
+        assert!(!root.join(".moport-staging-test").exists());
+        assert!(out.list("").unwrap().is_empty());
     }
 
     #[cfg(unix)]
@@ -267,12 +516,20 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"new");
         assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
+
+        let (_dir, mut out) = folder(1024);
+        fs::write(out.root().join("private.csv"), "old").unwrap();
+        fs::set_permissions(out.root().join("private.csv"), fs::Permissions::from_mode(0o600)).unwrap();
+        out.write("private.csv", b"new").unwrap().unwrap();
+        out.publish().unwrap();
+        assert_eq!(fs::metadata(out.root().join("private.csv")).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
     fn missing_files_are_not_found() {
-        let (_dir, out) = folder(10);
+        let (_dir, mut out) = folder(10);
         assert!(matches!(out.read("nope.txt"), Err(CallError::NotFound(m)) if m.contains("nope.txt")));
         assert!(matches!(out.remove("nope.txt"), Err(CallError::NotFound(_))));
+        assert!(matches!(out.list("nope"), Err(CallError::NotFound(_))));
     }
 }

@@ -7,9 +7,9 @@ use crate::bindings::moport::host::remote::Entry;
 use crate::bindings::moport::host::types::CallError;
 use crate::manifest::FtpSpec;
 use std::future::Future;
-use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use suppaftp::list::ListParser;
 use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
 use suppaftp::tokio_rustls::rustls;
 use suppaftp::types::FileType;
@@ -28,6 +28,10 @@ pub struct FtpTarget {
 impl FtpTarget {
     pub fn new(name: &str, spec: FtpSpec) -> FtpTarget {
         FtpTarget { name: name.to_owned(), spec, tls: OnceLock::new() }
+    }
+
+    pub fn spec(&self) -> &FtpSpec {
+        &self.spec
     }
 
     /// Where the target is: for the operator, never for a plugin.
@@ -125,21 +129,9 @@ impl FtpTarget {
             let lines =
                 stream.list((!dir.is_empty()).then_some(dir)).await.map_err(|err| self.classify(err, "LIST"))?;
             quit(stream).await;
-            let mut entries: Vec<Entry> = lines
-                .iter()
-                .filter_map(|line| suppaftp::list::File::from_str(line).ok())
-                .filter(|file| file.is_file() && !is_partial(file.name()))
-                .map(|file| Entry {
-                    name: file.name().to_owned(),
-                    size: file.size() as u64,
-                    modified: Some(
-                        chrono::DateTime::<chrono::Utc>::from(file.modified())
-                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    ),
-                })
-                .collect();
-            entries.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(entries)
+            entries(&lines).map_err(|problem| {
+                Failure::Fatal(CallError::Unavailable(format!("{}: {}: {problem}", self.place(), super::listing(dir))))
+            })
         })
         .await
     }
@@ -168,18 +160,13 @@ impl FtpTarget {
             stream.put_file(&partial, &mut reader).await.map_err(|err| self.classify(err, "STOR"))?;
             quit(stream).await;
             let mut stream = self.connect().await?;
-            if let Err(first) = stream.rename(partial.as_str(), path).await {
-                // A server that will not rename onto an existing file says so with 550/553: only
-                // then remove the old file and rename once more.
-                let refused_target = matches!(&first, FtpError::UnexpectedResponse(reply)
-                    if matches!(reply.status.code(), 550 | 553));
-                if !refused_target || stream.rm(path).await.is_err() {
-                    return Err(self.classify(first, "RNFR/RNTO"));
-                }
-                stream.rename(partial.as_str(), path).await.map_err(|err| self.classify(err, "RNFR/RNTO"))?;
+            let placed = self.rename_replacing(&mut stream, &partial, path).await;
+            if placed.is_err() {
+                // Best effort: the uploaded bytes are of no use under the temporary name.
+                let _ = stream.rm(partial.as_str()).await;
             }
             quit(stream).await;
-            Ok(())
+            placed
         })
         .await
     }
@@ -187,11 +174,24 @@ impl FtpTarget {
     pub async fn rename(&self, from: &str, to: &str) -> Result<(), CallError> {
         self.with_retries(&format!("renaming `{from}` to `{to}`"), || async {
             let mut stream = self.connect().await?;
-            stream.rename(from, to).await.map_err(|err| self.classify(err, "RNFR/RNTO"))?;
+            self.rename_replacing(&mut stream, from, to).await?;
             quit(stream).await;
             Ok(())
         })
         .await
+    }
+
+    /// Renames `from` to `to`, replacing a file at `to`. A server that will not rename onto an
+    /// existing file says so with 550/553: only then is the old file removed and the rename tried
+    /// once more.
+    async fn rename_replacing(&self, stream: &mut AsyncRustlsFtpStream, from: &str, to: &str) -> Result<(), Failure> {
+        let Err(first) = stream.rename(from, to).await else { return Ok(()) };
+        let refused_target = matches!(&first, FtpError::UnexpectedResponse(reply)
+            if matches!(reply.status.code(), 550 | 553));
+        match refused_target && stream.rm(to).await.is_ok() {
+            true => stream.rename(from, to).await.map_err(|err| self.classify(err, "RNFR/RNTO")),
+            false => Err(self.classify(first, "RNFR/RNTO")),
+        }
     }
 
     pub async fn remove(&self, path: &str) -> Result<(), CallError> {
@@ -281,9 +281,55 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
     }
 }
 
+/// The files and folders (`name/`) of a LIST answer, sorted, symbolic links among the files (the
+/// server follows them). A line that cannot be read fails the listing: skipping it would let an
+/// importer's bookmark pass a file it never saw.
+fn entries(lines: &[String]) -> Result<Vec<Entry>, String> {
+    let mut entries = Vec::new();
+    for line in lines.iter().map(|line| line.trim_end()) {
+        let is_total = line.strip_prefix("total ").is_some_and(|n| n.trim().chars().all(|c| c.is_ascii_digit()));
+        if line.is_empty() || is_total {
+            continue;
+        }
+        // LIST answers in the Unix or the DOS form; the MLSx parser that `File::from_str` also
+        // tries takes nearly any text as a file name, so it is not asked.
+        let file = ListParser::parse_posix(line)
+            .or_else(|_| ListParser::parse_dos(line))
+            .map_err(|_| format!("the server listed a line moport cannot read as a file or folder: {line:?}"))?;
+        if matches!(file.name(), "." | "..") || is_partial(file.name()) {
+            continue;
+        }
+        let modified = chrono::DateTime::<chrono::Utc>::from(file.modified());
+        let (name, size) = match file.is_directory() {
+            true => (format!("{}/", file.name()), 0),
+            false => (file.name().to_owned(), file.size() as u64),
+        };
+        entries.push(Entry { name, size, modified: Some(modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) });
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_holds_files_folders_and_links_and_a_line_it_cannot_read_fails_it() {
+        let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+        let listing = lines(
+            "total 12\n\
+             -rw-r--r-- 1 ftp ftp  120 Mar 01  2026 Org_nye_20260301_000000.csv\n\
+             drwxr-xr-x 2 ftp ftp 4096 Mar 01  2026 archive\n\
+             lrwxrwxrwx 1 ftp ftp   30 Mar 02  2026 Pers_nye_20260302_000000.csv -> ../in/p.csv\n\
+             -rw-r--r-- 1 ftp ftp    5 Mar 02  2026 .a.csv.moport-partial\n",
+        );
+        let names: Vec<_> = entries(&listing).unwrap().into_iter().map(|entry| entry.name).collect();
+        assert_eq!(names, ["Org_nye_20260301_000000.csv", "Pers_nye_20260302_000000.csv", "archive/"]);
+        let garbled = lines("-rw-r--r-- 1 ftp ftp 120 Mar 01  2026 a.csv\nsomething odd here\n");
+        let err = entries(&garbled).unwrap_err();
+        assert!(err.contains("\"something odd here\""), "{err}");
+    }
 
     #[test]
     fn a_garbled_tls_stream_is_tried_again_and_a_bad_certificate_is_not() {

@@ -37,7 +37,7 @@ impl LocalTarget {
         if !self.folder()? {
             return Ok(format!("folder {} will be made by the first write (`create = true`)", self.address()));
         }
-        let files = self.list("")?.len();
+        let files = self.list("")?.iter().filter(|entry| !entry.name.ends_with('/')).count();
         crate::caps::files::takes_a_file(&self.root).map_err(|err| {
             CallError::Unavailable(format!("target `{}`: its folder takes no file: {err}", self.name))
         })?;
@@ -73,11 +73,15 @@ impl LocalTarget {
             if meta.is_symlink() {
                 return Err(self.link_refused(format!("{dir}/{name}").trim_start_matches('/')));
             }
-            if meta.is_file() && !is_partial(&name) {
-                let modified = meta.modified().ok().map(|time| {
+            let modified = || {
+                meta.modified().ok().map(|time| {
                     chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                });
-                entries.push(Entry { name, size: meta.len(), modified });
+                })
+            };
+            if meta.is_file() && !is_partial(&name) {
+                entries.push(Entry { name, size: meta.len(), modified: modified() });
+            } else if meta.is_dir() {
+                entries.push(Entry { name: format!("{name}/"), size: 0, modified: modified() });
             }
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));

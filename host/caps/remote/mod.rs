@@ -39,13 +39,37 @@ impl Target {
         }
     }
 
+    /// What of the target only the operator may see: where it is and who logs in to it, and
+    /// the host's files it uses (CA file, private key).
+    fn operator_only(&self) -> Vec<String> {
+        let file = |path: &Option<std::path::PathBuf>| path.as_ref().map(|path| path.display().to_string());
+        // A TLS library names the host in a certificate error; a bare name without a dot
+        // (`localhost`, `ftp`) is left, as it could stand for an ordinary word.
+        let host = |host: &str| (host.contains('.') || host.contains(':')).then(|| host.to_owned());
+        let mut hidden = vec![self.address()];
+        hidden.extend(
+            match self {
+                Target::Local(_) => vec![],
+                Target::Ftp(target) => vec![host(&target.spec().host), file(&target.spec().ca_file)],
+                Target::Sftp(target) => vec![host(&target.spec().host), file(&target.spec().private_key)],
+            }
+            .into_iter()
+            .flatten(),
+        );
+        hidden.retain(|text| !text.is_empty());
+        hidden
+    }
+
     /// `err` as a plugin may see it: naming the target and the path inside it, not where the
-    /// target is or who logs in to it.
+    /// target is, who logs in to it, or the host's files it uses (`check` and the log show
+    /// the operator all of it).
     pub fn for_plugin(&self, err: CallError) -> CallError {
-        let address = self.address();
-        let hide = |message: String| match address.is_empty() {
-            true => message,
-            false => message.replace(&format!(" ({address})"), "").replace(&address, "the target"),
+        let hidden = self.operator_only();
+        let hide = |mut message: String| {
+            for text in &hidden {
+                message = message.replace(&format!(" ({text})"), "").replace(text, "(not shown)");
+            }
+            message
         };
         match err {
             CallError::Denied(message) => CallError::Denied(hide(message)),
@@ -60,7 +84,8 @@ impl Target {
         match self {
             Target::Local(target) => target.probe(),
             Target::Ftp(_) | Target::Sftp(_) => {
-                self.list("").await.map(|entries| format!("logged in, {} files in its folder", entries.len()))
+                let files = |entries: Vec<Entry>| entries.iter().filter(|entry| !entry.name.ends_with('/')).count();
+                self.list("").await.map(|entries| format!("logged in, {} files in its folder", files(entries)))
             }
         }
     }
@@ -143,7 +168,10 @@ impl PluginTargets {
         Fut: std::future::Future<Output = Result<T, CallError>>,
     {
         let target = self.target(name)?;
-        call(target.clone()).await.map_err(|err| target.for_plugin(err))
+        call(target.clone()).await.map_err(|err| {
+            tracing::debug!(remote = name, "as the operator sees it: {}", crate::caps::describe_call_error(&err));
+            target.for_plugin(err)
+        })
     }
 }
 
@@ -285,6 +313,31 @@ mod tests {
         assert!(
             matches!(&told, CallError::Unavailable(m) if m == "target `los`: reading `a.csv` failed after 3 tries")
         );
+        let spec = crate::manifest::targets::FtpSpec {
+            ca_file: Some("/etc/moport/los-ca.pem".into()),
+            ..match &ftps {
+                Target::Ftp(target) => target.spec().clone(),
+                _ => unreachable!(),
+            }
+        };
+        let with_ca = Target::Ftp(ftp::FtpTarget::new("los", spec));
+        let told = with_ca.for_plugin(CallError::Unavailable(
+            "target `los` (ftps://kommune@ftp.example.dk:21): cannot read the CA file /etc/moport/los-ca.pem: \
+             No such file or directory (os error 2)"
+                .into(),
+        ));
+        let CallError::Unavailable(message) = told else { panic!("still unavailable") };
+        assert_eq!(
+            message,
+            "target `los`: cannot read the CA file (not shown): No such file or directory (os error 2)"
+        );
+        let told = with_ca.for_plugin(CallError::Unavailable(
+            "target `los` (ftps://kommune@ftp.example.dk:21): AUTH TLS: invalid peer certificate: certificate \
+             not valid for name \"ftp.example.dk\""
+                .into(),
+        ));
+        let CallError::Unavailable(message) = told else { panic!("still unavailable") };
+        assert!(!message.contains("example"), "{message}");
 
         let folder = tempfile::tempdir().unwrap();
         let local = local::LocalTarget::new("archive", folder.path().to_owned(), false);

@@ -9,7 +9,7 @@ use crate::manifest::SftpSpec;
 use russh::client;
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh_sftp::client::SftpSession;
-use russh_sftp::protocol::StatusCode;
+use russh_sftp::protocol::{FileType, StatusCode};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
@@ -52,6 +52,10 @@ struct Session {
 impl SftpTarget {
     pub fn new(name: &str, spec: SftpSpec) -> SftpTarget {
         SftpTarget { name: name.to_owned(), spec }
+    }
+
+    pub fn spec(&self) -> &SftpSpec {
+        &self.spec
     }
 
     /// Where the target is: for the operator, never for a plugin.
@@ -149,18 +153,22 @@ impl SftpTarget {
         self.with_retries(&super::listing(dir), || async {
             let session = self.connect().await?;
             let listing = session.sftp.read_dir(self.path(dir)).await.map_err(|err| self.classify(err, "list"))?;
+            // Symbolic links are listed as files (the server follows them); a folder's name ends in `/`.
             let mut entries: Vec<Entry> = listing
-                .filter(|entry| entry.metadata().is_regular() && !is_partial(&entry.file_name()))
-                .map(|entry| {
+                .filter(|entry| !matches!(entry.file_name().as_str(), "." | "..") && !is_partial(&entry.file_name()))
+                .filter_map(|entry| {
                     let meta = entry.metadata();
-                    Entry {
-                        name: entry.file_name(),
-                        size: meta.len(),
-                        modified: meta.mtime.and_then(|seconds| {
-                            chrono::DateTime::from_timestamp(i64::from(seconds), 0)
-                                .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                        }),
-                    }
+                    // The type exactly: a link's mode bits include a regular file's.
+                    let (name, size) = match meta.file_type() {
+                        FileType::Dir => (format!("{}/", entry.file_name()), 0),
+                        FileType::File | FileType::Symlink => (entry.file_name(), meta.len()),
+                        FileType::Other => return None,
+                    };
+                    let modified = meta.mtime.and_then(|seconds| {
+                        chrono::DateTime::from_timestamp(i64::from(seconds), 0)
+                            .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    });
+                    Some(Entry { name, size, modified })
                 })
                 .collect();
             session.close().await;
@@ -188,13 +196,13 @@ impl SftpTarget {
             let mut file = session.sftp.create(&partial).await.map_err(|err| self.classify(err, "create"))?;
             file.write_all(contents).await.map_err(|err| Failure::Transient(format!("write: {err}")))?;
             file.shutdown().await.map_err(|err| Failure::Transient(format!("write: {err}")))?;
-            // SFTP v3 will not rename onto an existing file on every server: remove it first.
-            if session.sftp.try_exists(&target).await.unwrap_or(false) {
-                session.sftp.remove_file(&target).await.map_err(|err| self.classify(err, "remove the old file"))?;
+            let placed = self.rename_replacing(&session, &partial, &target).await;
+            if placed.is_err() {
+                // Best effort: the uploaded bytes are of no use under the temporary name.
+                let _ = session.sftp.remove_file(&partial).await;
             }
-            session.sftp.rename(&partial, &target).await.map_err(|err| self.classify(err, "rename"))?;
             session.close().await;
-            Ok(())
+            placed
         })
         .await
     }
@@ -202,11 +210,20 @@ impl SftpTarget {
     pub async fn rename(&self, from: &str, to: &str) -> Result<(), CallError> {
         self.with_retries(&format!("renaming `{from}` to `{to}`"), || async {
             let session = self.connect().await?;
-            session.sftp.rename(self.path(from), self.path(to)).await.map_err(|err| self.classify(err, "rename"))?;
+            self.rename_replacing(&session, &self.path(from), &self.path(to)).await?;
             session.close().await;
             Ok(())
         })
         .await
+    }
+
+    /// Renames `from` to `to`, replacing a file at `to`: SFTP v3 will not rename onto an
+    /// existing file on every server, so it is removed first.
+    async fn rename_replacing(&self, session: &Session, from: &str, to: &str) -> Result<(), Failure> {
+        if session.sftp.try_exists(to).await.unwrap_or(false) {
+            session.sftp.remove_file(to).await.map_err(|err| self.classify(err, "remove the old file"))?;
+        }
+        session.sftp.rename(from, to).await.map_err(|err| self.classify(err, "rename"))
     }
 
     pub async fn remove(&self, path: &str) -> Result<(), CallError> {

@@ -145,7 +145,7 @@ fn read_new_files(settings: &Settings, last_import: Option<&str>) -> Result<Vec<
     log::info(&format!(
         "{} new of {} files on `{}` (last import: {})",
         selected.len(),
-        listed.len(),
+        listed.iter().filter(|file| !file.name.ends_with('/')).count(),
         settings.source,
         last_import.unwrap_or("never")
     ));

@@ -115,7 +115,7 @@ impl FileKind {
     }
 }
 
-/// A file as the remote target lists it.
+/// A file as the remote target lists it (a folder's name ends in `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
     pub name: String,
@@ -144,7 +144,8 @@ impl fmt::Display for SelectError {
 }
 
 /// The files modified after `last_import` (RFC 3339; `None` on the first run: all files), in
-/// processing order. Files of no known kind are ignored. Every problem is reported.
+/// processing order. Files and folders of no known kind are ignored; a folder named as a LOS
+/// file is an error, as the run would otherwise pass it by. Every problem is reported.
 pub fn select(listed: &[Listed], last_import: Option<&str>) -> Result<Vec<SelectedFile>, Vec<SelectError>> {
     let mut errors = Vec::new();
     let last_import = match last_import.map(|text| (text, Instant::parse_rfc3339(text))) {
@@ -158,6 +159,14 @@ pub fn select(listed: &[Listed], last_import: Option<&str>) -> Result<Vec<Select
     };
     let mut selected = Vec::new();
     for file in listed {
+        if let Some(folder) = file.name.strip_suffix('/') {
+            if FileKind::of(folder).is_some() {
+                errors.push(SelectError(format!(
+                    "{folder}: a folder, not a file; the LOS files must lie directly in the import folder"
+                )));
+            }
+            continue;
+        }
         let Some((kind, prefix)) = FileKind::of(&file.name) else { continue };
         // DIPEX parsed the name of every prefixed file, new or not, and stopped on a bad one.
         let name_time = match prefix.map(|prefix| (prefix, name_date(&file.name))) {
@@ -348,6 +357,25 @@ mod tests {
         let selected = select(&files, Some("2020-01-01T00:00:00Z")).unwrap();
         assert_eq!(names(&selected), ["STAM_UUID_Lederansvar.csv"]);
         assert_eq!(selected[0].kind, FileKind::Stam(Stam::Responsibility));
+    }
+
+    #[test]
+    fn a_folder_named_as_a_los_file_is_an_error_and_other_folders_are_passed_by() {
+        let files = [
+            listed("archive/", "2021-01-28T12:37:42Z"),
+            listed("Org_nye_20210128_123742.csv/", "2021-01-28T12:37:42Z"),
+            listed("STAM_UUID_Enhedstype.csv/", "2021-01-28T12:37:42Z"),
+            listed("Pers_nye_20210128_123742.csv", "2021-01-28T12:37:42Z"),
+        ];
+        let errors: Vec<String> = select(&files, None).unwrap_err().iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("Org_nye_20210128_123742.csv: a folder, not a file"), "{errors:?}");
+        assert!(errors[1].starts_with("STAM_UUID_Enhedstype.csv: a folder"), "{errors:?}");
+        let names_only = [
+            listed("archive/", "2021-01-28T12:37:42Z"),
+            listed("Pers_nye_20210128_123742.csv", "2021-01-28T12:37:42Z"),
+        ];
+        assert_eq!(names(&select(&names_only, None).unwrap()), ["Pers_nye_20210128_123742.csv"]);
     }
 
     #[test]

@@ -47,14 +47,18 @@ impl Plugin for Plan2learn {
             log::debug(&format!("{name}: {} bytes", bytes.len()));
         }
         if let Some(target) = ship_to.filter(|_| !ctx.dry_run) {
-            // DIPEX's order; a failed upload fails the run, naming the file.
-            for name in SHIP_ORDER {
-                let (_, bytes) =
-                    export.files.iter().find(|(file, _)| *file == name).expect("the export writes every file");
-                remote::write(&target, name, bytes).map_err(|err| {
-                    PluginError::Io(format!("shipping {name} to the target `{target}`: {}", err.message()))
-                })?;
-            }
+            // As a set, renamed into place in DIPEX's order: plan2learn never picks up today's
+            // bruger.csv beside yesterday's engagement.csv.
+            let set: Vec<(&str, &[u8])> = SHIP_ORDER
+                .iter()
+                .map(|name| {
+                    let (_, bytes) =
+                        export.files.iter().find(|(file, _)| file == name).expect("the export writes every file");
+                    (*name, bytes.as_slice())
+                })
+                .collect();
+            remote::write_set(&target, &set)
+                .map_err(|err| PluginError::Io(format!("shipping the files to the target `{target}`: {err}")))?;
             report = report.count("files shipped", SHIP_ORDER.len() as u64);
         }
         for (name, count) in export.counts {

@@ -63,8 +63,8 @@ pub(crate) mod files {
         session.host.files.remove(path).map(drop).ok_or_else(|| not_found(path))
     }
 
-    /// Refuses what the host refuses: paths that are empty or absolute, or have empty, `.` or
-    /// `..` parts.
+    /// Refuses what the host refuses: paths that are empty or absolute, or have empty, `.`,
+    /// `..` or `.moport-…` parts.
     fn check(path: &str) -> Result<(), CallError> {
         let refuse = |why: &str| Err(CallError::Invalid(format!("path `{path}` refused: {why}")));
         if path.is_empty() {
@@ -73,9 +73,10 @@ pub(crate) mod files {
         if path.starts_with('/') {
             return refuse("absolute paths are not allowed; give a path inside the output folder");
         }
-        match path.split('/').find(|part| matches!(*part, "" | "." | "..")) {
+        match path.split('/').find(|part| matches!(*part, "" | "." | "..") || part.starts_with(".moport-")) {
             Some("..") => refuse("`..` would leave the output folder"),
-            Some(_) => refuse("use plain names separated by single `/`"),
+            Some("" | ".") => refuse("use plain names separated by single `/`"),
+            Some(_) => refuse("names beginning `.moport-` are the host's own"),
             None => Ok(()),
         }
     }
@@ -92,10 +93,16 @@ pub(crate) mod remote {
     pub(crate) fn list(session: &mut Session, target: &str, dir: &str) -> Result<Vec<Entry>, CallError> {
         let dir = remote_path(dir, true)?;
         let entries = folder(files(session, target)?, &dir).ok_or_else(|| not_found(target, &dir))?;
-        let file_entries = entries
+        let mut entries: Vec<Entry> = entries
             .into_iter()
-            .filter_map(|(name, file)| Some(Entry { name: name.to_owned(), size: file?.len() as u64, modified: None }));
-        Ok(file_entries.collect())
+            .map(|(name, file)| match file {
+                Some(contents) => Entry { name: name.to_owned(), size: contents.len() as u64, modified: None },
+                None => Entry { name: format!("{name}/"), size: 0, modified: None },
+            })
+            .collect();
+        // By the names as given, `/` included, as the host sorts them.
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
     }
 
     pub(crate) fn read(session: &mut Session, target: &str, path: &str) -> Result<Vec<u8>, CallError> {

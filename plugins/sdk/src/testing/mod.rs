@@ -48,8 +48,10 @@
 //!   `NotFound`; a termination ends every validity (`Terminated`), or finds nothing (`Missing`).
 //!   Under a dry run the outcomes are worked out and MO stays as it was.
 //! - Files and remote files are kept in memory, refusing paths the host refuses (`..`, absolute
-//!   paths); writing to a remote target makes it. Files are written under a dry run too: the
-//!   real host leaves it to the plugin not to write then, and the test can check that it does not.
+//!   paths, names beginning `.moport-`); writing to a remote target makes it. A run that fails
+//!   leaves the output folder as it was, as the host publishes a run's files only when the run
+//!   succeeds (remote writes are not undone). Files are written under a dry run too: the real
+//!   host leaves it to the plugin not to write then, and the test can check that it does not.
 //!
 //! What it does not model, so what `moport test NAME --fixture DIR` on the compiled component
 //! still checks:
@@ -229,6 +231,7 @@ impl TestHost {
         self.applied.clear();
         let mut installed = Installed::new(self);
         let result = body(ctx);
+        installed.succeeded = result.is_ok();
         installed.commit_state = result.is_ok() && !dry_run;
         drop(installed);
         result
@@ -307,6 +310,10 @@ pub(crate) fn serve<R>(call: impl FnOnce(&mut Session) -> R) -> R {
 /// plugin panics, so the test can still inspect it.
 struct Installed<'a> {
     host: &'a mut TestHost,
+    /// The output folder before the run: a run that fails leaves it so, as the host publishes
+    /// a run's files only when the run succeeds.
+    files_before: BTreeMap<String, Vec<u8>>,
+    succeeded: bool,
     commit_state: bool,
 }
 
@@ -315,8 +322,9 @@ impl<'a> Installed<'a> {
         let running = SESSION.with_borrow(Option::is_some);
         assert!(!running, "TestHost::run was called inside a run: a plugin run cannot start another");
         let state = host.state.clone();
+        let files_before = host.files.clone();
         SESSION.set(Some(Session { host: std::mem::take(host), state }));
-        Installed { host, commit_state: false }
+        Installed { host, files_before, succeeded: false, commit_state: false }
     }
 }
 
@@ -324,6 +332,9 @@ impl Drop for Installed<'_> {
     fn drop(&mut self) {
         if let Some(session) = SESSION.take() {
             *self.host = session.host;
+            if !self.succeeded {
+                self.host.files = std::mem::take(&mut self.files_before);
+            }
             if self.commit_state {
                 self.host.state = session.state;
             }

@@ -263,7 +263,7 @@ fn files_are_captured_and_paths_leaving_the_folder_refused() {
     assert_eq!(listing.unwrap(), (vec!["a/".to_owned(), "c.txt".to_owned()], vec!["b.txt".to_owned()], b"b".to_vec()));
     assert_eq!(host.file("c.txt"), Some(&b"c"[..]));
     assert_eq!(host.files().keys().map(String::as_str).collect::<Vec<_>>(), ["a/b.txt", "c.txt"]);
-    for bad in ["../x", "a/../b", "/etc/passwd", "", "a//b"] {
+    for bad in ["../x", "a/../b", "/etc/passwd", "", "a//b", ".moport-staging-x/a"] {
         assert!(matches!(host.run_with(|_| files::write(bad, b"x")), Err(CallError::Invalid(_))), "{bad}");
     }
     assert!(
@@ -272,10 +272,57 @@ fn files_are_captured_and_paths_leaving_the_folder_refused() {
 }
 
 #[test]
+fn a_failed_run_leaves_the_output_folder_as_the_last_successful_run_left_it() {
+    let mut host = TestHost::new();
+    host.run_with(|_| files::write("a.csv", b"first")).unwrap();
+    let failed = host.run_with(|_| {
+        files::write("a.csv", b"second")?;
+        files::write("b.csv", b"second")?;
+        assert_eq!(files::read("a.csv")?, b"second", "the run sees its own writes");
+        Err::<(), _>(PluginError::Io("the last file failed".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(host.files().len(), 1);
+    assert_eq!(host.file("a.csv"), Some(&b"first"[..]));
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        host.run_with(|_| -> Result<(), CallError> {
+            files::remove("a.csv")?;
+            panic!("the plugin panics");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(host.file("a.csv"), Some(&b"first"[..]));
+}
+
+#[test]
+fn a_set_of_remote_files_is_placed_whole_or_not_at_all() {
+    let mut host = TestHost::new().remote("ftp", "a.csv", "old a").remote("ftp", "b.csv", "old b");
+    let set: [(&str, &[u8]); 2] = [("a.csv", b"new a"), ("sub/b.csv", b"new b")];
+    host.run_with(|_| remote::write_set("ftp", &set)).unwrap();
+    assert_eq!(host.remote_file("ftp", "a.csv"), Some(&b"new a"[..]));
+    assert_eq!(host.remote_file("ftp", "sub/b.csv"), Some(&b"new b"[..]));
+    let names = |host: &mut TestHost| -> Vec<String> {
+        host.run_with(|_| remote::list("ftp", "")).unwrap().into_iter().map(|entry| entry.name).collect()
+    };
+    assert_eq!(names(&mut host), ["a.csv", "b.csv", "sub/"], "no staged file is left");
+
+    // The second file cannot be uploaded: the first, uploaded under its staged name, is removed
+    // and the target keeps its earlier files.
+    let bad: [(&str, &[u8]); 2] = [("a.csv", b"newer a"), ("../b.csv", b"newer b")];
+    let err = host.run_with(|_| remote::write_set("ftp", &bad)).unwrap_err();
+    assert_eq!(err.file, "../b.csv");
+    assert!(err.placed.is_empty());
+    assert!(err.to_string().contains("no file of the set was placed"), "{err}");
+    assert_eq!(host.remote_file("ftp", "a.csv"), Some(&b"new a"[..]));
+    assert_eq!(names(&mut host), ["a.csv", "b.csv", "sub/"]);
+}
+
+#[test]
 fn remote_targets_hold_given_and_written_files() {
     let mut host = TestHost::new().remote("ftp", "in/2026.csv", "a;b").remote("ftp", "in/old/2025.csv", "");
     let entries = host.run_with(|_| remote::list("ftp", "in")).unwrap();
-    assert_eq!(entries, [Entry { name: "2026.csv".into(), size: 3, modified: None }], "files only");
+    let folder = Entry { name: "old/".into(), size: 0, modified: None };
+    assert_eq!(entries, [Entry { name: "2026.csv".into(), size: 3, modified: None }, folder], "a folder ends in /");
     let moved = host.run_with(|_| {
         remote::write("sftp", "out/result.csv", b"ok")?;
         remote::rename("ftp", "in/2026.csv", "done/2026.csv")?;
