@@ -21,13 +21,13 @@ use aarhus_los::plan::{self, MoView};
 use aarhus_los::rows::ParsedFile;
 use aarhus_los::select::{self, Listed};
 use aarhus_los::settings::Settings;
-use moport::caps::mo::MoSource;
-use moport::caps::mo::graphql::{GraphqlSource, Mode};
-use moport::caps::mo::snapshot::Snapshot;
 use moport::caps::state::StateStore;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::Manifest;
 use moport::{Host, RunOptions, RunOutcome};
+use moport_manifest::Manifest;
+use moport_mo::MoSource;
+use moport_mo::graphql::{GraphqlSource, Mode};
+use moport_mo::snapshot::Snapshot;
 use stats::{env_count, ms, sample};
 use std::collections::HashMap;
 use std::path::Path;
@@ -59,7 +59,7 @@ fn main() {
         .expect("the stand-in's settings");
     write_manifest(work.path());
     let host = Host::new(
-        Manifest::load(&work.path().join("plugins.toml")).expect("the bench manifest"),
+        Manifest::load(&work.path().join("plugins.toml"), moport::built_plugins()).expect("the bench manifest"),
         ComponentCache::new(Some(work.path().join("cache"))),
     )
     .expect("a host")

@@ -8,9 +8,10 @@
 #[path = "support/stats.rs"]
 mod stats;
 
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{Host, RunOptions};
+use moport_manifest::Manifest;
 use stats::{median, ms, sample, stats};
 use std::time::Instant;
 
@@ -30,7 +31,7 @@ fn main() {
         ),
     )
     .expect("plugins.toml written");
-    let manifest = Manifest::load(&manifest_path).expect("the bench manifest parses");
+    let manifest = Manifest::load(&manifest_path, moport::built_plugins()).expect("the bench manifest parses");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
 
     let uncached = Host::new(manifest.clone(), ComponentCache::new(None)).expect("a host");

@@ -17,19 +17,17 @@ mod plan2learn_setup;
 mod stats;
 
 use chrono::{Days, NaiveDate};
-use moport::bindings::moport::host::mo_read::Employee;
-use moport::bindings::moport::host::mo_write::{Change, Object};
-use moport::bindings::moport::host::types::Validity;
-use moport::caps::mo::MoSource;
-use moport::caps::mo::demo::{self, DemoSpec};
-use moport::caps::mo::filter::Record;
-use moport::caps::mo::graphql::client::PAGE_SIZE;
-use moport::caps::mo::graphql::{GraphqlSource, Mode, plan};
-use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
-use moport::caps::mo::write;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::Manifest;
 use moport::{Host, RunOptions};
+use moport_manifest::Manifest;
+use moport_mo::MoSource;
+use moport_mo::demo::{self, DemoSpec};
+use moport_mo::graphql::client::PAGE_SIZE;
+use moport_mo::graphql::{GraphqlSource, Mode, plan};
+use moport_mo::snapshot::{Snapshot, SnapshotFile};
+use moport_mo_rules::Record;
+use moport_types::Validity;
+use moport_types::mo::{Change, Employee, Object};
 use stats::{ms, sample, stats};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -127,7 +125,8 @@ fn main() {
 
     // The plan2learn plugin itself over GraphQL, a fresh source per run so nothing is reused.
     plan2learn_setup::write_manifest(work.path(), &file);
-    let manifest = Manifest::load(&work.path().join("plugins.toml")).expect("the bench manifest");
+    let manifest =
+        Manifest::load(&work.path().join("plugins.toml"), moport::built_plugins()).expect("the bench manifest");
     let cache = || ComponentCache::new(Some(work.path().join("cache")));
     // Compiled once into the cache, so no run below pays for compiling.
     Host::new(manifest.clone(), cache()).expect("a host").load("plan2learn").expect("the plugin compiles");
@@ -177,7 +176,7 @@ fn many_changes_to_one_person(file: &SnapshotFile) {
         let applied = sample(FETCH_ROUNDS, || {
             wanted = mo.clone();
             let started = Instant::now();
-            write::apply_net(&mut wanted, &batch).expect("the batch applies");
+            moport_mo_rules::apply_net(&mut wanted, &batch).expect("the batch applies");
             started.elapsed()
         });
         let mut sent = 0;

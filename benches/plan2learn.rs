@@ -14,15 +14,16 @@ mod plan2learn_setup;
 #[path = "support/stats.rs"]
 mod stats;
 
-use moport::bindings::moport::host::mo_read::Query;
-use moport::bindings::moport::host::types::Validity;
-use moport::caps::mo::demo::{self, DemoSpec};
-use moport::caps::mo::filter::Filter;
-use moport::caps::mo::snapshot::Snapshot;
-use moport::caps::mo::{MoSource, MoSourceSpec};
 use moport::engine::cache::ComponentCache;
-use moport::manifest::Manifest;
 use moport::{Host, RunOptions};
+use moport_manifest::Manifest;
+use moport_manifest::MoSourceSpec;
+use moport_mo::MoSource;
+use moport_mo::demo::{self, DemoSpec};
+use moport_mo::snapshot::Snapshot;
+use moport_mo_rules::Filter;
+use moport_types::Validity;
+use moport_types::mo::Query;
 use plan2learn_setup::{settings, write_manifest};
 use serde_json::Value;
 use stats::{median, ms, sample, stats};
@@ -90,7 +91,7 @@ fn measure(persons: usize) -> SizeFigures {
     println!("plan2learn export figures, {persons} persons, snapshot backend (median [min .. max] of {ROUNDS})");
 
     let host = Host::new(
-        Manifest::load(&work.path().join("plugins.toml")).expect("the bench manifest"),
+        Manifest::load(&work.path().join("plugins.toml"), moport::built_plugins()).expect("the bench manifest"),
         ComponentCache::new(Some(work.path().join("cache"))),
     )
     .expect("a host")
@@ -144,7 +145,7 @@ fn measure(persons: usize) -> SizeFigures {
 /// The child: one run as `moport run plan2learn --mo snapshot:FILE` makes it, then its peak memory.
 fn one_run(dir: &Path) {
     let host = Host::new(
-        Manifest::load(&dir.join("plugins.toml")).expect("the bench manifest"),
+        Manifest::load(&dir.join("plugins.toml"), moport::built_plugins()).expect("the bench manifest"),
         ComponentCache::new(Some(dir.join("cache"))),
     )
     .expect("a host")

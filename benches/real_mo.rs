@@ -25,13 +25,14 @@ mod stats;
 #[path = "../tests/support/token_issuer.rs"]
 mod token_issuer;
 
-use moport::caps::mo::MoSource;
-use moport::caps::mo::demo::{self, DemoSpec};
-use moport::caps::mo::graphql::{GraphqlSource, Mode, mutations};
-use moport::caps::mo::snapshot::SnapshotFile;
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{Host, RunOptions};
+use moport_manifest::Manifest;
+use moport_mo::MoSource;
+use moport_mo::demo::{self, DemoSpec};
+use moport_mo::graphql::{GraphqlSource, Mode, mutations};
+use moport_mo::snapshot::SnapshotFile;
 use real_mo::{READER, RealMo, WRITER};
 use stats::{env_count, ms, sample, stats};
 use std::sync::Arc;
@@ -96,7 +97,8 @@ fn load(runtime: &tokio::runtime::Runtime, mo: &RealMo, label: &str, file: &Snap
 fn plan2learn(runtime: &tokio::runtime::Runtime, mo: &RealMo, file: &SnapshotFile) {
     let work = tempfile::tempdir().expect("a temporary folder");
     plan2learn_setup::write_manifest(work.path(), file);
-    let manifest = Manifest::load(&work.path().join("plugins.toml")).expect("the bench manifest");
+    let manifest =
+        Manifest::load(&work.path().join("plugins.toml"), moport::built_plugins()).expect("the bench manifest");
     let cache = || ComponentCache::new(Some(work.path().join("cache")));
     Host::new(manifest.clone(), cache()).expect("a host").load("plan2learn").expect("the plugin compiles");
     for mode in [Mode::Cache, Mode::Direct] {
@@ -134,7 +136,7 @@ fn los_import(runtime: &tokio::runtime::Runtime, mo: &RealMo, label: &str, los: 
         .replace("time = \"30m\"", "time = \"4h\"")
         .replace("path = \"demo/los\"", &format!("path = {los:?}"));
     std::fs::write(work.path().join("plugins.toml"), text).expect("plugins.toml written");
-    let manifest = Manifest::load(&work.path().join("plugins.toml")).expect("the manifest");
+    let manifest = Manifest::load(&work.path().join("plugins.toml"), moport::built_plugins()).expect("the manifest");
     let source = Arc::new(GraphqlSource::new(mo.settings(WRITER), Mode::Cache, Default::default()).expect("a source"));
     let host = Host::new(manifest, ComponentCache::new(Some(work.path().join("cache"))))
         .expect("a host")

@@ -11,3 +11,94 @@ wasmtime::component::bindgen!({
 });
 
 pub use self::moport::host::types::{CallError, PluginError, Report, RunContext};
+
+// Each WIT type the host hands to or takes from a plugin, mirrored in `moport-types`, converts each
+// way here. The conversions are exhaustive struct literals and matches: a field or case the WIT
+// gains that the mirror lacks, or the other way round, does not compile.
+
+use self::moport::host::{dar, mo_read, mo_write, remote, types};
+use moport_types::mo as plain;
+
+/// `From` each way between a generated record and its mirror; `$as_is` fields are moved as they
+/// are, `$into` fields converted (records within records), `$option` fields converted inside
+/// their `Option`.
+macro_rules! mirrored_records {
+    ($($wit:path = $plain:path { $($as_is:ident),* $(; into $($into:ident),*)? $(; option $($option:ident),*)? })*) => {$(
+        impl From<$plain> for $wit {
+            fn from(record: $plain) -> Self {
+                let $plain { $($as_is,)* $($($into,)*)? $($($option,)*)? } = record;
+                Self { $($as_is,)* $($($into: $into.into(),)*)? $($($option: $option.map(Into::into),)*)? }
+            }
+        }
+        impl From<$wit> for $plain {
+            fn from(record: $wit) -> Self {
+                let $wit { $($as_is,)* $($($into,)*)? $($($option,)*)? } = record;
+                Self { $($as_is,)* $($($into: $into.into(),)*)? $($($option: $option.map(Into::into),)*)? }
+            }
+        }
+    )*};
+}
+
+/// `From` each way between a generated enum or variant and its mirror; a case with a payload
+/// converts it.
+macro_rules! mirrored_cases {
+    ($($wit:ident :: $wit_name:ident = $plain:ident :: $plain_name:ident { $($case:ident $(($payload:ident))?),* })*) => {$(
+        impl From<$plain::$plain_name> for $wit::$wit_name {
+            fn from(value: $plain::$plain_name) -> Self {
+                match value {
+                    $($plain::$plain_name::$case $(($payload))? => $wit::$wit_name::$case $(($payload.into()))?,)*
+                }
+            }
+        }
+        impl From<$wit::$wit_name> for $plain::$plain_name {
+            fn from(value: $wit::$wit_name) -> Self {
+                match value {
+                    $($wit::$wit_name::$case $(($payload))? => $plain::$plain_name::$case $(($payload.into()))?,)*
+                }
+            }
+        }
+    )*};
+}
+
+mirrored_records! {
+    types::Validity = moport_types::Validity { from, to }
+    remote::Entry = moport_types::Entry { name, size, modified }
+    dar::Address = moport_types::DarAddress { id, street, house_number, floor, door, postcode, city, text }
+    mo_read::Query = plain::Query { uuids, under_org_units, facet_user_keys; option window }
+    mo_read::Organisation = plain::Organisation { uuid, name, user_key }
+    mo_read::Facet = plain::Facet { uuid, user_key; into validity }
+    mo_read::Class = plain::Class { uuid, user_key, name, facet, facet_user_key, scope, parent; into validity }
+    mo_read::OrgUnit = plain::OrgUnit { uuid, user_key, name, parent, unit_type, unit_level, hierarchy; into validity }
+    mo_read::Employee = plain::Employee {
+        uuid, cpr_number, given_name, surname, nickname_given_name, nickname_surname; into validity
+    }
+    mo_read::Engagement = plain::Engagement {
+        uuid, user_key, person, org_unit, job_function, engagement_type, primary, is_primary, extensions;
+        into validity
+    }
+    mo_read::Manager = plain::Manager {
+        uuid, person, org_unit, manager_type, manager_level, responsibilities; into validity
+    }
+    mo_read::DarFields = plain::DarFields { id, street, postcode, city }
+    mo_read::Address = plain::Address {
+        uuid, value, name, address_type, scope, visibility, person, org_unit, engagement; into validity; option dar
+    }
+    mo_read::ItSystem = plain::ItSystem { uuid, user_key, name; into validity }
+    mo_read::ItUser = plain::ItUser { uuid, user_key, it_system, person, engagement; into validity }
+    mo_write::Termination = plain::Termination { uuid, to; into kind }
+}
+
+mirrored_cases! {
+    types::CallError = moport_types::CallError { Denied(m), Invalid(m), NotFound(m), Unavailable(m) }
+    mo_read::Collection = plain::Collection {
+        Facets, Classes, OrgUnits, Employees, Engagements, Managers, Addresses, ItSystems, ItUsers
+    }
+    mo_write::ObjectKind = plain::ObjectKind {
+        Facet, Class, ItSystem, OrgUnit, Employee, Engagement, Manager, Address, ItUser
+    }
+    mo_write::Object = plain::Object {
+        Facet(r), Class(r), ItSystem(r), OrgUnit(r), Employee(r), Engagement(r), Manager(r), Address(r), ItUser(r)
+    }
+    mo_write::Change = plain::Change { Create(o), Update(o), Terminate(t) }
+    mo_write::Outcome = plain::Outcome { Created, Updated, Terminated, Unchanged, Missing }
+}

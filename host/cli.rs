@@ -1,17 +1,18 @@
 //! The `moport` command line.
 
-use crate::bindings::moport::host::mo_write::Outcome;
-use crate::caps::mo::demo::{self, DemoSpec};
-use crate::caps::mo::graphql::{GraphqlSource, Mode};
-use crate::caps::mo::snapshot::Snapshot;
-use crate::caps::mo::{MoError, MoSource, MoSourceSpec};
 use crate::caps::state::{StateError, StateStore};
 use crate::engine::cache::{CacheOutcome, ComponentCache};
 use crate::engine::contract::{self, Capability};
 use crate::logging::{self, LogFormat};
-use crate::manifest::{Manifest, MoAccess, PluginSpec};
 use crate::runner::{ExitStatus, Host, LoadedPlugin, RunError, RunOptions, RunOutcome};
 use clap::{Parser, Subcommand};
+use moport_manifest::MoSourceSpec;
+use moport_manifest::{Manifest, MoAccess, PluginSpec};
+use moport_mo::demo::{self, DemoSpec};
+use moport_mo::graphql::{GraphqlSource, Mode};
+use moport_mo::snapshot::Snapshot;
+use moport_mo::{MoError, MoSource};
+use moport_types::mo::Outcome;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -98,12 +99,12 @@ enum Command {
         mo: Option<String>,
         /// For a `graphql` source: fetch each collection once (`cache`, the default) or query MO on
         /// every plugin call (`direct`); overrides `[host] mo_mode`.
-        #[arg(long, value_enum)]
+        #[arg(long, value_name = "MODE", value_parser = mo_mode())]
         mo_mode: Option<Mode>,
         /// The run's date (YYYY-MM-DD) instead of today in Copenhagen: what the plugin is told
         /// and what "valid today" means for its MO reads, e.g. to re-run a past night; overrides
         /// `[host] today`.
-        #[arg(long, value_name = "DATE", env = "MOPORT_TODAY", value_parser = crate::manifest::parse_date)]
+        #[arg(long, value_name = "DATE", env = "MOPORT_TODAY", value_parser = moport_manifest::parse_date)]
         today: Option<chrono::NaiveDate>,
         /// If another run of the plugin is going on, wait for it to end (without this: exit 7).
         #[arg(long)]
@@ -122,7 +123,7 @@ enum Command {
         #[arg(long, value_name = "SOURCE")]
         mo: Option<String>,
         /// As for `run`.
-        #[arg(long, value_enum)]
+        #[arg(long, value_name = "MODE", value_parser = mo_mode())]
         mo_mode: Option<Mode>,
     },
     /// Run a plugin against a fixture folder (MO, settings, remote files in; expected files out)
@@ -289,7 +290,7 @@ pub fn main() -> ExitCode {
                     tracing::error!(exit_code = status as u8, "{err}");
                     // A scheduler reading stdout gets a result object for a failed run too.
                     if let Some(plugin) = running {
-                        let error = crate::secret::redact(&err.to_string()).into_owned();
+                        let error = moport_manifest::secret::redact(&err.to_string()).into_owned();
                         println!(
                             "{}",
                             serde_json::json!({"plugin": plugin, "exit_code": status as u8, "error": error})
@@ -331,7 +332,7 @@ fn execute(cli: Cli) -> Result<(), RunError> {
         Command::New { name, world, dir, sdk } => return new_plugin(name, *world, dir, sdk, &cli.config),
         _ => {}
     }
-    let manifest = Manifest::load(&cli.config)?;
+    let manifest = Manifest::load(&cli.config, crate::built_plugins())?;
     match cli.command {
         Command::Demo(_) | Command::Snapshot { .. } | Command::Load { .. } | Command::New { .. } => {
             unreachable!("handled before plugins.toml is read")
@@ -388,9 +389,9 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             for line in &lines {
                 match &line.result {
                     // What a server answered is shown, and a server may echo a credential.
-                    Ok(found) => println!("ok      {}: {}", line.what, crate::secret::redact(found)),
+                    Ok(found) => println!("ok      {}: {}", line.what, moport_manifest::secret::redact(found)),
                     Err((status, problem)) => {
-                        println!("FAILED  {}: {}", line.what, crate::secret::redact(problem));
+                        println!("FAILED  {}: {}", line.what, moport_manifest::secret::redact(problem));
                         failed = failed.or(Some(*status));
                     }
                 }
@@ -428,6 +429,13 @@ fn execute(cli: Cli) -> Result<(), RunError> {
     }
 }
 
+/// `--mo-mode`: `cache` or `direct`.
+fn mo_mode() -> impl clap::builder::TypedValueParser<Value = Mode> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["cache", "direct"])
+        .map(|mode| if mode == "direct" { Mode::Direct } else { Mode::Cache })
+}
+
 /// The MO source `--mo` and `--mo-mode` name, if any (plugins.toml's otherwise).
 fn mo_spec(mo: Option<String>, mo_mode: Option<Mode>, manifest: &Manifest) -> Result<Option<MoSourceSpec>, RunError> {
     Ok(match (mo, mo_mode) {
@@ -459,7 +467,7 @@ fn runtime(plugin: &str) -> Result<tokio::runtime::Runtime, RunError> {
 fn live_mo(command: &str, mo: &str) -> Result<std::sync::Arc<GraphqlSource>, RunError> {
     let spec = MoSourceSpec::parse(mo, std::path::Path::new(""), Mode::Cache)
         .map_err(|problem| RunError::MoSourceSpec { problem: format!("--mo: {problem}") })?;
-    match spec.open()? {
+    match MoSource::open(&spec)? {
         MoSource::Graphql(source) => Ok(source),
         MoSource::Snapshot(_) => Err(RunError::MoSourceSpec {
             problem: format!(
@@ -490,9 +498,9 @@ fn load(snapshot: &str, mo: &str, into_non_empty: bool, dry_run: bool) -> Result
                 return Err(MoError::NotEmpty { url: source.client().endpoint(), holding: holding.join(", ") });
             }
         }
-        crate::caps::mo::graphql::mutations::apply(&source, &changes, dry_run)
+        moport_mo::graphql::mutations::apply(&source, &changes, dry_run)
             .await
-            .map_err(|err| MoError::Load { problem: crate::caps::describe_call_error(&err) })
+            .map_err(|err| MoError::Load { problem: err.to_string() })
     })?;
     let count = |wanted: Outcome| outcomes.iter().filter(|outcome| **outcome == wanted).count();
     let verb = if dry_run { "would write" } else { "wrote" };

@@ -26,13 +26,13 @@
 //! capability is served from the fixture: MO from `mo.json` in memory, targets and the output
 //! folder in a scratch folder, no network. The clock is the fixture's `today` at midnight UTC.
 
-use crate::caps::dar::DarSpec;
-use crate::caps::mo::MoSource;
-use crate::caps::mo::snapshot::{Snapshot, SnapshotFile};
 use crate::caps::state::StateStore;
 use crate::engine::cache::ComponentCache;
-use crate::manifest::{Manifest, TargetSpec, parse_date};
 use crate::runner::{Host, RunError, RunOptions, RunOutcome};
+use moport_manifest::DarSpec;
+use moport_manifest::{Manifest, TargetSpec, parse_date};
+use moport_mo::MoSource;
+use moport_mo::snapshot::{Snapshot, SnapshotFile};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,7 +107,7 @@ pub async fn test(
     let scratch = tempfile::tempdir().map_err(|err| io(Path::new("(a temporary folder)"), err))?;
     let mut spec = manifest.plugin(plugin)?.clone();
     for (key, value) in fixture.settings {
-        spec.settings.insert(key, crate::manifest::toml_to_json(value));
+        spec.settings.insert(key, moport_manifest::toml_to_json(value));
     }
     let output = scratch.path().join("files");
     if spec.grants.files.is_some() {
@@ -148,7 +148,7 @@ pub async fn test(
     let mo_file = input(fixture.mo.as_ref(), "mo.json");
     let mut mo_before = None;
     if mo_file.is_file() {
-        let snapshot = Snapshot::load(&mo_file).map_err(crate::caps::mo::MoError::from)?;
+        let snapshot = Snapshot::load(&mo_file).map_err(moport_mo::MoError::from)?;
         mo_before = Some(records(snapshot.file()));
         host = host.with_mo(MoSource::in_memory(snapshot));
     }
@@ -207,10 +207,10 @@ pub async fn test(
         if update && after != before {
             let mut file = store.current().file().clone();
             file.taken_at = String::new();
-            file.save(&expected_mo).map_err(crate::caps::mo::MoError::from)?;
+            file.save(&expected_mo).map_err(moport_mo::MoError::from)?;
             updated.push(expected_mo.clone());
         } else if expected_mo.is_file() {
-            let wanted = records(Snapshot::load(&expected_mo).map_err(crate::caps::mo::MoError::from)?.file());
+            let wanted = records(Snapshot::load(&expected_mo).map_err(moport_mo::MoError::from)?.file());
             if wanted != after {
                 let (wanted, after) = (pretty(&wanted), pretty(&after));
                 mismatches.push(Mismatch::Differs(format!("{EXPECTED}/mo.json"), unified(&wanted, &after)));
@@ -250,7 +250,7 @@ fn files_under(root: &Path) -> Result<BTreeMap<String, PathBuf>, IoFailure> {
             let path = entry.map_err(|err| (folder.clone(), err))?.path();
             if path.is_dir() {
                 folders.push(path);
-            } else if !crate::caps::files::is_partial(&entry_name(&path)) {
+            } else if !moport_fs::is_partial(&entry_name(&path)) {
                 let relative = path.strip_prefix(root).expect("below the root").to_string_lossy().replace('\\', "/");
                 found.insert(relative, path);
             }

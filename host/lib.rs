@@ -9,12 +9,19 @@ pub mod cli;
 pub mod engine;
 pub mod fixture;
 pub mod logging;
-pub mod manifest;
 pub mod runner;
-pub mod secret;
 pub mod template;
 
 pub use runner::{ExitStatus, Host, RunError, RunOptions, RunOutcome};
+
+/// Where `cargo build` placed the components of this workspace's plugin crates (`build.rs`): the
+/// components plugins.toml names are taken from here unless `[host] components` says otherwise.
+pub const BUILT_PLUGINS_DIR: &str = env!("MOPORT_BUILT_PLUGINS");
+
+/// [`BUILT_PLUGINS_DIR`] as a path, for [`moport_manifest::Manifest::load`].
+pub fn built_plugins() -> &'static std::path::Path {
+    std::path::Path::new(BUILT_PLUGINS_DIR)
+}
 
 /// The allocator of every program built on the host: `moport`, its tests and its benchmarks, so
 /// the benchmarks measure what operators run. With glibc's malloc, over half the native

@@ -37,28 +37,61 @@ pub fn init(format: LogFormat, level: tracing::Level) {
     };
     // A second init (several runs in one test process) keeps the first subscriber.
     drop(installed);
+    moport_progress::install(Box::new(Bars));
 }
 
-/// A progress bar for `total` steps, drawn only where bars are shown.
-pub fn progress_bar(label: &str, total: u64) -> ProgressBar {
-    let bar = bars().add(ProgressBar::new(total));
-    bar.set_style(
-        ProgressStyle::with_template("{msg:24} [{bar:40}] {pos}/{len} ({eta} left)")
-            .expect("the template is valid")
-            .progress_chars("=> "),
-    );
-    bar.set_message(label.to_owned());
-    bar
+/// moport's long work and the plugins' progress, drawn as bars where bars are shown.
+struct Bars;
+
+impl moport_progress::Display for Bars {
+    fn begin(&self, label: &str, total: Option<u64>) -> Box<dyn moport_progress::Shown> {
+        let bar = match total {
+            Some(total) => {
+                let bar = bars().add(ProgressBar::new(total));
+                bar.set_style(
+                    ProgressStyle::with_template("{msg:24} [{bar:40}] {pos}/{len} ({eta} left)")
+                        .expect("the template is valid")
+                        .progress_chars("=> "),
+                );
+                bar
+            }
+            // A running count for work of unknown length (objects fetched page by page).
+            None => {
+                let bar = bars().add(ProgressBar::no_length());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg:24} {pos} ({per_sec})")
+                        .expect("the template is valid"),
+                );
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            }
+        };
+        bar.set_message(label.to_owned());
+        Box::new(Bar(bar))
+    }
 }
 
-/// A running count for work of unknown length (objects fetched page by page), drawn only where
-/// bars are shown.
-pub fn counter(label: &str) -> ProgressBar {
-    let bar = bars().add(ProgressBar::no_length());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg:24} {pos} ({per_sec})").expect("the template is valid"));
-    bar.set_message(label.to_owned());
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
+/// One bar; cleared when the work is dropped.
+struct Bar(ProgressBar);
+
+impl moport_progress::Shown for Bar {
+    fn set_total(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    fn set_done(&self, done: u64) {
+        self.0.set_position(done);
+    }
+
+    fn advance(&self, steps: u64) {
+        self.0.inc(steps);
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// Prints on stderr without tearing the progress bars, with every secret blanked.
@@ -72,7 +105,7 @@ struct AroundBars;
 impl Write for AroundBars {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let line = String::from_utf8_lossy(buf);
-        let line = crate::secret::redact(&line);
+        let line = moport_manifest::secret::redact(&line);
         bars().suspend(|| io::stderr().write_all(line.as_bytes()))?;
         Ok(buf.len())
     }

@@ -1,11 +1,8 @@
 //! Loading, checking and running one plugin, and what can go wrong on the way.
 
-use crate::bindings::moport::host::types::CallError;
 use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
-use crate::caps::dar::{DarError, DarProvider, PluginDar};
-use crate::caps::mo::graphql::GraphqlError;
-use crate::caps::mo::snapshot::SnapshotError;
-use crate::caps::mo::{MoAccess, MoError, MoSource, MoSourceSpec};
+use crate::caps::dar::PluginDar;
+use crate::caps::mo::MoAccess;
 use crate::caps::remote::PluginTargets;
 use crate::caps::state::{PluginState, StateError, StateStore};
 use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
@@ -13,7 +10,13 @@ use crate::engine::PluginEngine;
 use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
 use crate::engine::contract::{self, Capability, Contract, ContractError};
 use crate::engine::limits::{LimitExceeded, RunLimiter};
-use crate::manifest::{Manifest, ManifestError, PluginSpec};
+use moport_dar::{DarError, DarProvider};
+use moport_manifest::MoSourceSpec;
+use moport_manifest::{Manifest, ManifestError, PluginSpec};
+use moport_mo::graphql::GraphqlError;
+use moport_mo::snapshot::SnapshotError;
+use moport_mo::{MoError, MoSource};
+use moport_types::CallError;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -236,7 +239,7 @@ impl Host {
         }
         let spec = self.mo_spec.as_ref().ok_or_else(|| RunError::NoMoSource { plugin: plugin.into() })?;
         tracing::info!(source = %spec, "opening MO");
-        let source = spec.open()?;
+        let source = MoSource::open(spec)?;
         if let MoSource::Graphql(live) = &source {
             live.use_dar(self.dar_provider()?);
         }
@@ -248,7 +251,7 @@ impl Host {
             return Ok(provider.clone());
         }
         tracing::info!(provider = %self.manifest.dar, "opening DAR");
-        let provider = self.manifest.dar.open()?;
+        let provider = DarProvider::open(&self.manifest.dar)?;
         Ok(self.dar.get_or_init(|| provider).clone())
     }
 
@@ -369,7 +372,7 @@ impl Host {
                             self.manifest.dar
                         ),
                     )),
-                    Err(err) => Err((ExitStatus::Io, crate::caps::describe_call_error(&err))),
+                    Err(err) => Err((ExitStatus::Io, err.to_string())),
                 },
             };
             lines.push(CheckLine { what: "DAR".into(), result });
@@ -410,7 +413,7 @@ impl Host {
                     CallError::Denied(_) | CallError::Invalid(_) => ExitStatus::Config,
                     CallError::NotFound(_) | CallError::Unavailable(_) => ExitStatus::Io,
                 };
-                (status, crate::caps::describe_call_error(&err))
+                (status, err.to_string())
             });
             lines.push(CheckLine { what: format!("target `{name}`"), result });
         }
@@ -455,7 +458,7 @@ impl Host {
                 source: self.mo_source(plugin)?,
                 today,
                 write: loaded.contract.capabilities.contains(&Capability::MoWrite)
-                    && spec.grants.mo == Some(crate::manifest::MoAccess::Write),
+                    && spec.grants.mo == Some(moport_manifest::MoAccess::Write),
                 dry_run: options.dry_run,
                 prefetching: Vec::new(),
             }),
@@ -586,7 +589,7 @@ pub fn run_lock(state_dir: &Path, plugin: &str, wait: bool) -> Result<std::fs::F
 /// takes a file: a hidden one, removed at once.
 fn output_folder_takes_files(folder: &Path) -> Result<String, (ExitStatus, String)> {
     let existing = folder.ancestors().find(|dir| dir.is_dir()).unwrap_or(Path::new("."));
-    match (crate::caps::files::takes_a_file(existing), existing == folder) {
+    match (moport_fs::takes_a_file(existing), existing == folder) {
         (Ok(_), true) => Ok(format!("{} is writable", folder.display())),
         (Ok(_), false) => {
             Ok(format!("{} will be made by the first run ({} is writable)", folder.display(), existing.display()))

@@ -391,7 +391,10 @@ mod tests {
         let manifest = std::fs::read_to_string(root.path().join("plugins.toml")).unwrap();
         assert!(manifest.starts_with("[plugins.hello]"), "{manifest}");
         assert!(manifest.contains("[plugins.acme-units]\ncomponent = \"acme-units.wasm\""), "{manifest}");
-        assert!(crate::manifest::Manifest::parse(&root.path().join("plugins.toml"), &manifest).is_ok());
+        assert!(
+            moport_manifest::Manifest::parse(&root.path().join("plugins.toml"), &manifest, crate::built_plugins())
+                .is_ok()
+        );
 
         let taken = generate("acme-units", World::Importer, &plugins, &root.path().join("plugins.toml"), None);
         assert!(matches!(taken, Err(TemplateError::Exists(_))));

@@ -19,7 +19,7 @@ use dar_standin::DarStandin;
 use ftps_server::FtpsServer;
 use los_after_demo::deliver_demo;
 use mo_standin::MoStandin;
-use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
+use moport_mo::snapshot::{Snapshot, SnapshotFile};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;

@@ -193,7 +193,7 @@ fn a_failed_run_gives_a_json_result_too() {
 
 /// One plugins.toml entry per failure kind, to check the exit code of each.
 fn failing_manifest() -> String {
-    let built = moport::manifest::BUILT_PLUGINS_DIR;
+    let built = moport::BUILT_PLUGINS_DIR;
     let probe = |name: &str, mode: &str, extra: &str| {
         format!(
             "[plugins.{name}]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out\" }}\n\

@@ -6,9 +6,9 @@ mod dar_standin;
 mod http;
 
 use dar_standin::{DarStandin, TOKEN};
-use moport::bindings::moport::host::types::CallError;
-use moport::caps::dar::{Adressevask, DarProvider};
-use moport::secret::Secret;
+use moport_dar::{Adressevask, DarProvider};
+use moport_manifest::secret::Secret;
+use moport_types::CallError;
 use std::sync::Arc;
 
 const KNOWN: (&str, &str) = ("Testvej 1, 8000 Aarhus C", "0a3f50a0-75eb-32b8-e044-0003ba298018");

@@ -7,15 +7,16 @@ mod http;
 mod mo_standin;
 
 use mo_standin::{CLIENT_SECRET, Fault, MoStandin, dar_table_of, quick_retries, records};
-use moport::bindings::moport::host::mo_read::Collection;
-use moport::caps::mo::MoSource;
-use moport::caps::mo::demo;
-use moport::caps::mo::graphql::collections as gql;
-use moport::caps::mo::graphql::{GraphqlSource, Mode};
-use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{ExitStatus, Host, RunError, RunOptions};
+use moport_manifest::Manifest;
+use moport_mo::MoSource;
+use moport_mo::demo;
+use moport_mo::graphql::collections as gql;
+use moport_mo::graphql::{GraphqlSource, Mode};
+use moport_mo::snapshot::{Snapshot, SnapshotFile};
+use moport_types::mo::Collection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -45,7 +46,9 @@ fn manifest(dir: &Path) -> PathBuf {
 /// Runs the reader over `source`; returns what it dumped and its report.
 async fn read_all(source: MoSource) -> Result<(String, Vec<(String, u64)>), RunError> {
     let dir = tempfile::tempdir().unwrap();
-    let host = Host::new(Manifest::load(&manifest(dir.path())).unwrap(), ComponentCache::new(None))?.with_mo(source);
+    let host =
+        Host::new(Manifest::load(&manifest(dir.path()), moport::built_plugins()).unwrap(), ComponentCache::new(None))?
+            .with_mo(source);
     let outcome = host.run("reader", &RunOptions::default()).await?;
     let dump = std::fs::read_to_string(dir.path().join("out/mo.txt")).unwrap();
     Ok((dump, outcome.report.counts))
@@ -224,7 +227,7 @@ async fn wrong_credentials_name_keycloak_and_the_settings() {
     let demo = demo::built_in();
     let standin = MoStandin::start(demo.file(), Duration::from_secs(300)).await;
     let mut settings = standin.settings();
-    settings.client_secret = moport::secret::Secret::new("forkert");
+    settings.client_secret = moport_manifest::secret::Secret::new("forkert");
     let source = GraphqlSource::new(settings, Mode::Cache, quick_retries()).unwrap();
     let message = read_all(MoSource::Graphql(Arc::new(source))).await.unwrap_err().to_string();
     assert!(message.contains("/auth/realms/mo/protocol/openid-connect/token gave no token"), "{message}");
@@ -286,8 +289,7 @@ async fn an_mo_that_is_not_there_is_named_with_the_cause() {
     ]
     .into_iter()
     .collect();
-    let settings =
-        moport::caps::mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap();
+    let settings = moport_mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap();
     let source = GraphqlSource::new(settings, Mode::Cache, quick_retries()).unwrap();
     let message = source.snapshot().await.unwrap_err().to_string();
     assert!(message.contains(&format!("MO at http://{closed}/graphql/v30 did not answer")), "{message}");

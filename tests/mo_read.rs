@@ -1,11 +1,13 @@
 //! `mo-read` over the snapshot backend, through the compiled mo-reader plugin and through the CLI.
 
-use moport::caps::mo::snapshot::Snapshot;
-use moport::caps::mo::{MoSource, MoSourceSpec};
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
 use moport::engine::contract::{Capability, ContractError};
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{ExitStatus, Host, RunError, RunOptions};
+use moport_manifest::Manifest;
+use moport_manifest::MoSourceSpec;
+use moport_mo::MoSource;
+use moport_mo::snapshot::Snapshot;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +33,7 @@ fn manifest(dir: &Path, grants: &str) -> PathBuf {
 }
 
 fn host(dir: &Path, grants: &str) -> Host {
-    let manifest = Manifest::load(&manifest(dir, grants)).unwrap();
+    let manifest = Manifest::load(&manifest(dir, grants), moport::built_plugins()).unwrap();
     Host::new(manifest, ComponentCache::new(None)).unwrap()
 }
 
@@ -106,7 +108,7 @@ async fn plugins_toml_names_the_source_relative_to_itself() {
     let path = manifest(dir.path(), "mo = \"read\"");
     let text = std::fs::read_to_string(&path).unwrap().replacen("[host]\n", "[host]\nmo = \"snapshot:mo.json\"\n", 1);
     std::fs::write(&path, text).unwrap();
-    let manifest = Manifest::load(&path).unwrap();
+    let manifest = Manifest::load(&path, moport::built_plugins()).unwrap();
     assert_eq!(manifest.mo, Some(MoSourceSpec::Snapshot(dir.path().join("mo.json"))));
     let host = Host::new(manifest, ComponentCache::new(None)).unwrap();
     let outcome = host.run("reader", &RunOptions::default()).await.unwrap();

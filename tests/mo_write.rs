@@ -1,6 +1,7 @@
 //! `mo-write` through the compiled mo-writer importer: on a snapshot file and on MO over GraphQL
 //! (the stand-in), with the same outcomes and the same resulting MO; re-runs send nothing;
-//! dry runs and refused batches change nothing.
+//! dry runs and refused batches change nothing. And the SDK's test host reads and writes MO as
+//! the host does.
 
 #[path = "support/http.rs"]
 mod http;
@@ -8,12 +9,15 @@ mod http;
 mod mo_standin;
 
 use mo_standin::{Fault, MoStandin, dar_table_of, quick_retries, records};
-use moport::caps::mo::graphql::{GraphqlSource, Mode};
-use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
-use moport::caps::mo::{MoSource, MoSourceSpec, demo};
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{ExitStatus, Host, RunError, RunOptions};
+use moport_manifest::Manifest;
+use moport_manifest::MoSourceSpec;
+use moport_mo::graphql::{GraphqlSource, Mode};
+use moport_mo::snapshot::{Snapshot, SnapshotFile, SnapshotStore};
+use moport_mo::{MoSource, demo};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,7 +39,7 @@ fn host(dir: &Path) -> Host {
         ));
     }
     std::fs::write(&path, text).unwrap();
-    Host::new(Manifest::load(&path).unwrap(), ComponentCache::new(None)).unwrap()
+    Host::new(Manifest::load(&path, moport::built_plugins()).unwrap(), ComponentCache::new(None)).unwrap()
 }
 
 async fn run(host: &Host, phase: &str, dry_run: bool) -> Result<BTreeMap<String, u64>, RunError> {
@@ -156,4 +160,120 @@ async fn a_batch_mo_refuses_fails_the_run_with_mos_error() {
     assert_eq!(err.exit_status(), ExitStatus::Io, "{err}");
     let message = err.to_string();
     assert!(message.contains("V_DATE_OUTSIDE_ORG_UNIT_RANGE") && message.contains("Date outside"), "{message}");
+}
+
+/// What a test compares of MO: its collections as JSON, whoever holds them.
+fn collections(holder: &impl serde::Serialize) -> Value {
+    let mut value = serde_json::to_value(holder).unwrap();
+    let fields = value.as_object_mut().unwrap();
+    for header in ["format", "version", "taken_at", "source", "organisation"] {
+        fields.remove(header);
+    }
+    value
+}
+
+#[test]
+fn the_sdk_test_host_reads_and_writes_mo_as_the_host_does() {
+    use moport_sdk::mo as sdk_mo;
+    let demo = demo::built_in();
+    let json = String::from_utf8(demo.file().to_json()).unwrap();
+    let today = "2026-06-01";
+    let mut sdk = moport_sdk::testing::TestHost::new().today(today).mo_snapshot_json(&json);
+    let store = SnapshotStore::new(Snapshot::from_json(Path::new("demo"), json.as_bytes()).unwrap(), None);
+    assert_eq!(collections(store.current().file()), collections(sdk.mo()), "the loaders put MO alike");
+
+    let root = demo_root();
+    let day = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
+    let queries = [
+        json!({"uuids": [], "window": null, "under_org_units": [], "facet_user_keys": []}),
+        json!({"uuids": [], "window": {"from": null, "to": null}, "under_org_units": [root], "facet_user_keys": []}),
+        json!({"uuids": [], "window": {"from": today, "to": null}, "under_org_units": [], "facet_user_keys": []}),
+        json!({"uuids": [root], "window": {"from": "2020-01-01", "to": "2021-01-01"}, "under_org_units": [],
+            "facet_user_keys": []}),
+        json!({"uuids": [], "window": null, "under_org_units": [], "facet_user_keys": ["engagement_job_function"]}),
+        json!({"uuids": [], "window": {"from": "2026-13-01", "to": null}, "under_org_units": [], "facet_user_keys": []}),
+        json!({"uuids": [], "window": {"from": today, "to": today}, "under_org_units": [], "facet_user_keys": []}),
+    ];
+    for query in &queries {
+        let host_query: moport_types::mo::Query = serde_json::from_value(query.clone()).unwrap();
+        let sdk_query: sdk_mo::Query = serde_json::from_value(query.clone()).unwrap();
+        let snapshot = store.current();
+        let filter = moport_mo_rules::Filter::new(&host_query, day, snapshot.org_units());
+        let host_reads = json!([
+            filter.as_ref().map_err(Clone::clone).and_then(|f| f.select(snapshot.org_units())),
+            filter.as_ref().map_err(Clone::clone).and_then(|f| f.select(snapshot.engagements())),
+            filter.as_ref().map_err(Clone::clone).and_then(|f| f.select(snapshot.classes())),
+            filter.as_ref().map_err(Clone::clone).and_then(|f| f.select(snapshot.employees())),
+        ]);
+        let sdk_reads = sdk.run_with(|_| -> Result<Value, std::convert::Infallible> {
+            Ok(json!([
+                sdk_mo::org_units(&sdk_query),
+                sdk_mo::engagements(&sdk_query),
+                sdk_mo::classes(&sdk_query),
+                sdk_mo::employees(&sdk_query),
+            ]))
+        });
+        assert_eq!(host_reads, sdk_reads.unwrap(), "{query}");
+    }
+
+    let person = demo.employees()[0].uuid.clone();
+    let engagement = demo.engagements()[0].uuid.clone();
+    let email = demo.classes().iter().find(|class| class.scope.as_deref() == Some("EMAIL")).unwrap().uuid.clone();
+    let unit = |name: &str, from: &str, to: Option<&str>| {
+        json!({"OrgUnit": {"uuid": "5a2e6c1e-0000-4000-8000-00000000a001", "user_key": "NY", "name": name,
+            "parent": root, "unit_type": null, "unit_level": null, "hierarchy": null,
+            "validity": {"from": from, "to": to}}})
+    };
+    // Each batch with what it does.
+    let batches = [
+        (json!([{"Create": unit("Ny enhed", "2026-01-01", None)}]), json!({"Ok": ["Created"]})),
+        (json!([{"Create": unit("Ny enhed", "2026-01-01", None)}]), json!({"Ok": ["Unchanged"]})),
+        (json!([{"Update": unit("Nyere enhed", "2026-07-01", None)}]), json!({"Ok": ["Updated"]})),
+        // A replay of both: nothing changes.
+        (
+            json!([{"Create": unit("Ny enhed", "2026-01-01", None)}, {"Update": unit("Nyere enhed", "2026-07-01", None)}]),
+            json!({"Ok": ["Unchanged", "Unchanged"]}),
+        ),
+        (json!([{"Update": unit("Ny enhed", "2026-03-01", Some("2026-04-01"))}]), json!({"Ok": ["Unchanged"]})),
+        // The scope and name MO works out are not the plugin's to give.
+        (
+            json!([{"Create": {"Address": {"uuid": "5a2e6c1e-0000-4000-8000-00000000a002", "value": "a@b.dk",
+                "name": "", "address_type": email, "scope": "", "visibility": null, "person": person,
+                "org_unit": null, "engagement": null, "dar": null, "validity": {"from": "2026-01-01", "to": null}}}}]),
+            json!({"Ok": ["Created"]}),
+        ),
+        (
+            json!([{"Terminate": {"kind": "Engagement", "uuid": engagement, "to": "2026-09-01"}}]),
+            json!({"Ok": ["Terminated"]}),
+        ),
+        (
+            json!([{"Terminate": {"kind": "Engagement", "uuid": engagement, "to": "2026-09-01"}}]),
+            json!({"Ok": ["Unchanged"]}),
+        ),
+        (
+            json!([{"Terminate": {"kind": "Engagement", "uuid": "5a2e6c1e-0000-4000-8000-00000000a003", "to": "2026-09-01"}}]),
+            json!({"Ok": ["Missing"]}),
+        ),
+        (
+            json!([{"Update": {"OrgUnit": {"uuid": "5a2e6c1e-0000-4000-8000-00000000a004", "user_key": "X", "name": "X",
+                "parent": null, "unit_type": null, "unit_level": null, "hierarchy": null,
+                "validity": {"from": "2026-01-01", "to": null}}}}]),
+            json!("NotFound"),
+        ),
+        (json!([{"Terminate": {"kind": "Employee", "uuid": person, "to": "2026-09-01"}}]), json!("Invalid")),
+        (json!([{"Create": unit("Ny enhed", "2026-1-1", None)}]), json!("Invalid")),
+        (json!([{"Create": unit("Ny enhed", "2026-02-01", Some("2026-02-01"))}]), json!("Invalid")),
+    ];
+    for (batch, does) in &batches {
+        let host_changes: Vec<moport_types::mo::Change> = serde_json::from_value(batch.clone()).unwrap();
+        let sdk_changes: Vec<sdk_mo::write::Change> = serde_json::from_value(batch.clone()).unwrap();
+        let host_outcomes = serde_json::to_value(store.apply(&host_changes, false)).unwrap();
+        let sdk_outcomes = sdk.run_with(|_| Ok::<_, std::convert::Infallible>(sdk_mo::write::apply(&sdk_changes)));
+        assert_eq!(host_outcomes, serde_json::to_value(sdk_outcomes.unwrap()).unwrap(), "{batch}");
+        match &host_outcomes["Err"] {
+            Value::Null => assert_eq!(&host_outcomes, does, "{batch}"),
+            refused => assert!(refused.get(does.as_str().unwrap()).is_some(), "{batch}: {refused}"),
+        }
+        assert_eq!(collections(store.current().file()), collections(sdk.mo()), "MO after {batch}");
+    }
 }

@@ -7,12 +7,14 @@ mod http;
 mod mo_standin;
 
 use mo_standin::{MoStandin, dar_table_of, quick_retries};
-use moport::caps::mo::graphql::{GraphqlSource, Mode};
-use moport::caps::mo::snapshot::Snapshot;
-use moport::caps::mo::{MoSource, MoSourceSpec};
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{Host, RunOptions};
+use moport_manifest::Manifest;
+use moport_manifest::MoSourceSpec;
+use moport_mo::MoSource;
+use moport_mo::graphql::{GraphqlSource, Mode};
+use moport_mo::snapshot::Snapshot;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -58,7 +60,7 @@ fn host(dir: &Path) -> Host {
     }
     let path = dir.join("plugins.toml");
     std::fs::write(&path, text).unwrap();
-    Host::new(Manifest::load(&path).unwrap(), ComponentCache::new(None)).unwrap()
+    Host::new(Manifest::load(&path, moport::built_plugins()).unwrap(), ComponentCache::new(None)).unwrap()
 }
 
 /// Runs both variants and compares every file, byte for byte, with the golden files.

@@ -19,9 +19,9 @@ mod real_mo;
 mod token_issuer;
 
 use mo_proxy::MoProxy;
-use moport::caps::mo::graphql::{GraphqlSource, Mode};
-use moport::caps::mo::snapshot::{Snapshot, SnapshotFile};
-use moport::manifest::BUILT_PLUGINS_DIR;
+use moport::BUILT_PLUGINS_DIR;
+use moport_mo::graphql::{GraphqlSource, Mode};
+use moport_mo::snapshot::{Snapshot, SnapshotFile};
 use real_mo::{NO_ROLES, RealMo, Session, WRITER};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -218,7 +218,7 @@ async fn a_token_mo_stops_accepting_is_renewed_once() {
 /// api.dataforsyningen.dk), which closed on 1 October 2026 and which no test can reach: the
 /// demo without its units' postal addresses, written into `path`.
 fn demo_without_dar_addresses(path: &Path) -> SnapshotFile {
-    let mut file = moport::caps::mo::demo::built_in().file().clone();
+    let mut file = moport_mo::demo::built_in().file().clone();
     file.addresses.retain(|address| address.scope != "DAR");
     file.save(path).unwrap();
     file
@@ -448,7 +448,7 @@ async fn the_demo_los_import_into_an_empty_mo_then_replays_send_nothing() {
     // The same import into an empty snapshot file, and into the MO stand-in, makes the same MO,
     // but for what MO decides itself.
     let held = world.holdings(world.real_env(), "mo.json").await;
-    let organisation = moport::bindings::moport::host::mo_read::Organisation {
+    let organisation = moport_types::mo::Organisation {
         uuid: "00000000-0000-0000-0000-00000000000a".into(),
         name: "root".into(),
         user_key: "root".into(),
@@ -534,7 +534,7 @@ async fn an_address_mo_cannot_resolve_does_not_fail_the_read() {
     let Some(world) = World::new(&reader_manifest(Path::new("out"))).await else { return };
     // A unit and its postal address, written as text: MO checks a DAR address against DAWA when
     // it is written, never when its type becomes DAR later.
-    let demo = moport::caps::mo::demo::built_in();
+    let demo = moport_mo::demo::built_in();
     let mut file = demo.file().clone();
     let root = file.org_units.iter().find(|unit| unit.parent.is_none()).unwrap().clone();
     let address = file.addresses.iter().find(|a| a.org_unit.as_deref() == Some(&root.uuid)).unwrap().clone();

@@ -14,17 +14,18 @@ mod moport_cli;
 mod sftp_server;
 
 use ftps_server::{FtpsServer, OneUser};
-use moport::caps::mo::MoSourceSpec;
-use moport::caps::remote::Target;
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest, TargetSpec};
 use moport::{ExitStatus, Host, RunOptions};
+use moport_manifest::MoSourceSpec;
+use moport_manifest::{Manifest, TargetSpec};
+use moport_remote::Target;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn target(manifest: &str, name: &str) -> Target {
-    let manifest = Manifest::parse(Path::new("plugins.toml"), manifest).unwrap();
+    let manifest = Manifest::parse(Path::new("plugins.toml"), manifest, moport::built_plugins()).unwrap();
     Target::new(name, &manifest.targets[name])
 }
 
@@ -113,7 +114,7 @@ fn golden() -> PathBuf {
 /// addresses read from MO are looked up in a table of the scenario's own.
 fn plan2learn_manifest(work: &Path, server: &FtpsServer) -> PathBuf {
     let id = |n: u32| format!("00000000-0000-0000-0000-{n:012}");
-    let scenario = moport::caps::mo::snapshot::Snapshot::load(&golden().join("mo.json")).unwrap();
+    let scenario = moport_mo::snapshot::Snapshot::load(&golden().join("mo.json")).unwrap();
     std::fs::write(work.join("dar.csv"), mo_standin::dar_table_text(scenario.file())).unwrap();
     let manifest = format!(
         "[host]\ncomponents = {BUILT_PLUGINS_DIR:?}\ndar = \"table:dar.csv\"\n[plugins.plan2learn]\ncomponent = \"plan2learn.wasm\"\n\
@@ -165,7 +166,7 @@ async fn a_wrong_password_fails_at_once_without_the_password_in_the_error() {
     let config = plan2learn_manifest(work.path(), &server);
     let text = std::fs::read_to_string(&config).unwrap().replace("hemmelig-ftp", "forkert-kodeord");
     std::fs::write(&config, text).unwrap();
-    let host = Host::new(Manifest::load(&config).unwrap(), ComponentCache::new(None))
+    let host = Host::new(Manifest::load(&config, moport::built_plugins()).unwrap(), ComponentCache::new(None))
         .unwrap()
         .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
     let lines = host.check("plan2learn").await;
@@ -181,10 +182,12 @@ async fn plan2learn_ships_its_files_over_ftps() {
     let server_folder = tempfile::tempdir().unwrap();
     let server = FtpsServer::start(server_folder.path(), 52200..=52299).await;
     let work = tempfile::tempdir().unwrap();
-    let host =
-        Host::new(Manifest::load(&plan2learn_manifest(work.path(), &server)).unwrap(), ComponentCache::new(None))
-            .unwrap()
-            .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
+    let host = Host::new(
+        Manifest::load(&plan2learn_manifest(work.path(), &server), moport::built_plugins()).unwrap(),
+        ComponentCache::new(None),
+    )
+    .unwrap()
+    .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
     let outcome = host.run("plan2learn", &RunOptions::default()).await.unwrap();
     assert!(outcome.report.summary.contains("shipped them to `p2l`"), "{}", outcome.report.summary);
     assert_shipped(work.path(), server_folder.path());
@@ -211,10 +214,12 @@ async fn a_file_that_cannot_be_shipped_leaves_the_last_set_on_the_server_and_in_
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir(work.path().join("out")).unwrap();
     std::fs::write(work.path().join("out/bruger.csv"), "yesterday's").unwrap();
-    let host =
-        Host::new(Manifest::load(&plan2learn_manifest(work.path(), &server)).unwrap(), ComponentCache::new(None))
-            .unwrap()
-            .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
+    let host = Host::new(
+        Manifest::load(&plan2learn_manifest(work.path(), &server), moport::built_plugins()).unwrap(),
+        ComponentCache::new(None),
+    )
+    .unwrap()
+    .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
     let err = host.run("plan2learn", &RunOptions::default()).await.unwrap_err();
     assert_eq!(err.exit_status(), ExitStatus::Io, "{err}");
     let message = err.to_string();
@@ -239,7 +244,7 @@ async fn a_file_that_cannot_be_shipped_leaves_the_last_set_on_the_server_and_in_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn moport_run_plan2learn_reads_mo_over_graphql_and_ships_over_ftps() {
-    let snapshot = moport::caps::mo::snapshot::Snapshot::load(&golden().join("mo.json")).unwrap();
+    let snapshot = moport_mo::snapshot::Snapshot::load(&golden().join("mo.json")).unwrap();
     let mo = mo_standin::MoStandin::start(snapshot.file(), std::time::Duration::from_secs(300)).await;
     let server_folder = tempfile::tempdir().unwrap();
     let server = FtpsServer::start(server_folder.path(), 52300..=52399).await;

@@ -4,11 +4,12 @@
 //! The `probe` and `future-wit` components come from tests/plugins/, built by build.rs; they are
 //! not in the shipped plugins.toml.
 
+use moport::BUILT_PLUGINS_DIR;
 use moport::engine::cache::ComponentCache;
 use moport::engine::contract::{Capability, ContractError};
 use moport::engine::limits::LimitExceeded;
-use moport::manifest::{BUILT_PLUGINS_DIR, Manifest};
 use moport::{ExitStatus, Host, RunError, RunOptions};
+use moport_manifest::Manifest;
 use std::path::{Path, PathBuf};
 
 /// A host over a plugins.toml in a fresh folder with a `good` probe and the given entries.
@@ -24,7 +25,7 @@ impl Sandbox {
             format!("[host]\ncomponents = {:?}\n\n{}\n{entries}", BUILT_PLUGINS_DIR, probe("good", "ok", "", ""));
         let path = dir.path().join("plugins.toml");
         std::fs::write(&path, &text).unwrap();
-        let manifest = Manifest::load(&path).unwrap();
+        let manifest = Manifest::load(&path, moport::built_plugins()).unwrap();
         let host = Host::new(manifest, ComponentCache::new(None)).unwrap();
         Sandbox { dir, host }
     }

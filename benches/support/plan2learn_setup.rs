@@ -2,8 +2,8 @@
 
 #![allow(dead_code)] // each bench uses its own part of it
 
-use moport::caps::mo::snapshot::SnapshotFile;
-use moport::manifest::BUILT_PLUGINS_DIR;
+use moport::BUILT_PLUGINS_DIR;
+use moport_mo::snapshot::SnapshotFile;
 use serde_json::{Value, json};
 use std::path::Path;
 

@@ -12,7 +12,7 @@ use super::HostState;
 use crate::bindings::moport::host::files::Host;
 use crate::bindings::moport::host::types::CallError;
 use crate::engine::limits::LimitExceeded;
-use crate::manifest::ByteSize;
+use moport_manifest::ByteSize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
@@ -134,7 +134,7 @@ impl OutputFolder {
             Ok(relative) => relative,
             Err(err) => return Ok(Err(err)),
         };
-        if let Err(err) = write_atomically(&self.staging.join(relative), contents) {
+        if let Err(err) = moport_fs::write_atomically(&self.staging.join(relative), contents) {
             return Ok(Err(io_error(path, &err)));
         }
         self.written = would_be;
@@ -177,7 +177,7 @@ impl OutputFolder {
                 let entry = entry.map_err(|err| io_error(dir, &err))?;
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let path = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
-                if is_partial(&name) || name.starts_with(HOST_NAME_PREFIX) || self.removed.contains(&path) {
+                if moport_fs::is_partial(&name) || name.starts_with(HOST_NAME_PREFIX) || self.removed.contains(&path) {
                     continue;
                 }
                 let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
@@ -244,9 +244,8 @@ impl OutputFolder {
             fs::rename(&staged, &target).map_err(|err| failed(file, err))?;
             folders.insert(parent);
         }
-        // Make the renames durable; best effort, as in `write_atomically`.
         for folder in folders {
-            let _ = fs::File::open(folder).and_then(|folder| folder.sync_all());
+            moport_fs::sync_folder(&folder);
         }
         self.root_was_missing = false;
         // What is left is the empty staging folder; the next run discards it if this fails.
@@ -264,48 +263,6 @@ impl Drop for OutputFolder {
             let _ = fs::remove_dir(&self.root);
         }
     }
-}
-
-/// Whether `folder` takes a file: a hidden one is made there and removed at once (`moport
-/// check`'s probe of output folders and local targets).
-pub(crate) fn takes_a_file(folder: &Path) -> io::Result<()> {
-    tempfile::Builder::new().prefix(".moport-check-").tempfile_in(folder).map(drop)
-}
-
-/// How the hidden temporary files of atomic writes end, here and on remote targets.
-pub(crate) const PARTIAL_SUFFIX: &str = ".moport-partial";
-
-/// Whether a name is one of those temporary files, which listings leave out.
-pub(crate) fn is_partial(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX)
-}
-
-/// Writes through a hidden temporary file beside the target, synced before it is renamed into
-/// place: a reader, or a crash, never leaves half a file under the target's name. A file that
-/// is replaced keeps its permissions (a snapshot full of CPR numbers stays as private as it was).
-pub(crate) fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
-    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    let name = target.file_name().ok_or_else(|| io::Error::other("the path does not end in a file name"))?;
-    // The process id keeps two writers of one target off each other's temporary file.
-    let partial = parent.join(format!(".{}.{}{PARTIAL_SUFFIX}", name.to_string_lossy(), std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut file = fs::File::create(&partial)?;
-        if let Ok(existing) = fs::metadata(target) {
-            file.set_permissions(existing.permissions())?;
-        }
-        io::Write::write_all(&mut file, contents)?;
-        file.sync_all()
-    };
-    let result = write().and_then(|()| fs::rename(&partial, target));
-    if result.is_err() {
-        let _ = fs::remove_file(&partial);
-        return result;
-    }
-    // Make the rename itself durable. Best effort: not every file system lets a folder be synced,
-    // and the new contents are in place either way.
-    let _ = fs::File::open(parent).and_then(|folder| folder.sync_all());
-    Ok(())
 }
 
 fn io_error(path: &str, err: &io::Error) -> CallError {
@@ -508,15 +465,6 @@ mod tests {
     #[test]
     fn a_replaced_file_keeps_its_permissions() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("mo.json");
-        fs::write(&target, "old").unwrap();
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
-        write_atomically(&target, b"new").unwrap();
-        assert_eq!(fs::read(&target).unwrap(), b"new");
-        assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
-
         let (_dir, mut out) = folder(1024);
         fs::write(out.root().join("private.csv"), "old").unwrap();
         fs::set_permissions(out.root().join("private.csv"), fs::Permissions::from_mode(0o600)).unwrap();

@@ -2,8 +2,6 @@
 
 use super::HostState;
 use crate::bindings::moport::host::log::{Host, Level};
-use crate::logging;
-use indicatif::ProgressBar;
 use std::collections::HashMap;
 
 /// Longest message kept; longer ones are cut so a runaway plugin cannot flood the log.
@@ -11,7 +9,7 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
 pub struct PluginLog {
     plugin: String,
-    bars: HashMap<String, ProgressBar>,
+    bars: HashMap<String, Box<dyn moport_progress::Shown>>,
 }
 
 impl PluginLog {
@@ -21,9 +19,7 @@ impl PluginLog {
 
     /// Removes any bar a plugin left open (it stopped early or never reached `total`).
     pub fn finish(&mut self) {
-        for (_, bar) in self.bars.drain() {
-            bar.finish_and_clear();
-        }
+        self.bars.clear();
     }
 }
 
@@ -65,13 +61,12 @@ impl Host for HostState {
             None if finished => return Ok(()),
             None => {
                 tracing::debug!(target: "plugin", plugin = self.log.plugin.as_str(), "{label}: {done} of {total}");
-                self.log.bars.entry(label.clone()).or_insert_with(|| logging::progress_bar(&label, total))
+                self.log.bars.entry(label.clone()).or_insert_with(|| moport_progress::begin(&label, Some(total)))
             }
         };
-        bar.set_length(total);
-        bar.set_position(done.min(total));
-        if finished && let Some(bar) = self.log.bars.remove(&label) {
-            bar.finish_and_clear();
+        bar.set_total(total);
+        bar.set_done(done.min(total));
+        if finished && self.log.bars.remove(&label).is_some() {
             tracing::debug!(target: "plugin", plugin = self.log.plugin.as_str(), "{label}: done ({total})");
         }
         Ok(())

@@ -42,14 +42,6 @@ impl WasiView for HostState {
 
 impl wit::types::Host for HostState {}
 
-/// A capability's refusal as one line for people.
-pub fn describe_call_error(err: &wit::types::CallError) -> String {
-    use wit::types::CallError;
-    match err {
-        CallError::Denied(m) | CallError::Invalid(m) | CallError::NotFound(m) | CallError::Unavailable(m) => m.clone(),
-    }
-}
-
 /// Adds every capability interface to a linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;

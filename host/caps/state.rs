@@ -4,9 +4,10 @@
 //! state as it was and the next run starts from the same point.
 
 use super::HostState;
-use super::files::write_atomically;
 use crate::bindings::moport::host::state::Host;
 use crate::bindings::moport::host::types::CallError;
+use moport_fs::write_atomically;
+use moport_manifest::Migration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -158,14 +159,6 @@ impl StateStore {
             Err(source) => Err(StateError::Write { plugin: self.plugin.clone(), path: self.path.clone(), source }),
         }
     }
-}
-
-/// A value to offer a plugin whose state lacks `key`: the text of the file that the plugin's
-/// setting `setting` names (a predecessor's state file, such as DIPEX's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    pub key: String,
-    pub setting: String,
 }
 
 /// One run's view of a plugin's state.

@@ -3,7 +3,7 @@
 //! refused before instantiation when its version is incompatible, it imports something moport
 //! does not provide, or its grants do not allow a capability it imports.
 
-use crate::manifest::{Grants, MoAccess};
+use moport_manifest::{Grants, MoAccess};
 use semver::Version;
 use std::collections::BTreeSet;
 use std::fmt;

@@ -1,7 +1,7 @@
 //! Per-run resource limits: memory through wasmtime's `ResourceLimiter`, time through epoch
 //! interruption plus a timeout around the run, output bytes in the `files` capability.
 
-use crate::manifest::{ByteSize, Span};
+use moport_manifest::{ByteSize, Span};
 use thiserror::Error;
 use wasmtime::ResourceLimiter;
 

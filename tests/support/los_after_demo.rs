@@ -7,7 +7,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
-use moport::caps::mo::snapshot::SnapshotFile;
+use moport_mo::snapshot::SnapshotFile;
 use std::path::Path;
 
 const FILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/los-after-demo");

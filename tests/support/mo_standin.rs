@@ -12,7 +12,7 @@ use super::http::{self, Reply};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use moport::caps::mo::snapshot::SnapshotFile;
+use moport_mo::snapshot::SnapshotFile;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -151,9 +151,9 @@ impl MoStandin {
         ]
     }
 
-    pub fn settings(&self) -> moport::caps::mo::graphql::settings::GraphqlSettings {
+    pub fn settings(&self) -> moport_mo::graphql::settings::GraphqlSettings {
         let env: HashMap<_, _> = self.env().into_iter().collect();
-        moport::caps::mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap()
+        moport_mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap()
     }
 
     pub fn operations(&self) -> HashMap<String, u64> {
@@ -162,8 +162,8 @@ impl MoStandin {
 }
 
 /// Quick retries, so a test of several failures takes milliseconds.
-pub fn quick_retries() -> moport::caps::mo::graphql::client::RetryPolicy {
-    moport::caps::mo::graphql::client::RetryPolicy {
+pub fn quick_retries() -> moport_mo::graphql::client::RetryPolicy {
+    moport_mo::graphql::client::RetryPolicy {
         attempts: 5,
         first_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
@@ -174,16 +174,16 @@ pub fn quick_retries() -> moport::caps::mo::graphql::client::RetryPolicy {
 /// The DAR service, as far as the addresses of `file` go: an offline table of their DAR ids with
 /// the text and fields the file gives them (the street line whole). A GraphQL read of the
 /// stand-in given it fills in what the file holds.
-pub fn dar_table_of(file: &SnapshotFile) -> moport::caps::dar::DarProvider {
+pub fn dar_table_of(file: &SnapshotFile) -> moport_dar::DarProvider {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dar.csv");
     std::fs::write(&path, dar_table_text(file)).unwrap();
-    moport::caps::dar::DarProvider::Table(Arc::new(moport::caps::dar::Table::load(&path).unwrap()))
+    moport_dar::DarProvider::Table(Arc::new(moport_dar::Table::load(&path).unwrap()))
 }
 
 /// [`dar_table_of`] as the text of a `table:` file.
 pub fn dar_table_text(file: &SnapshotFile) -> String {
-    let mut text = format!("{}\n", moport::caps::dar::table::HEADER);
+    let mut text = format!("{}\n", moport_dar::table::HEADER);
     for address in &file.addresses {
         if let Some(dar) = &address.dar {
             text.push_str(&format!("{};{};{};;;;{};{}\n", address.name, dar.id, dar.street, dar.postcode, dar.city));

@@ -94,9 +94,9 @@ impl RealMo {
         ]
     }
 
-    pub fn settings(&self, client: (&str, &str)) -> moport::caps::mo::graphql::settings::GraphqlSettings {
+    pub fn settings(&self, client: (&str, &str)) -> moport_mo::graphql::settings::GraphqlSettings {
         let env: HashMap<_, _> = self.env(client).into_iter().collect();
-        moport::caps::mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap()
+        moport_mo::graphql::settings::GraphqlSettings::load(None, |var| env.get(var).cloned()).unwrap()
     }
 }
 

@@ -233,8 +233,8 @@ pub(crate) mod mo_write {
     /// One all-or-nothing batch; under a dry run MO stays as it was.
     pub(crate) fn apply(session: &mut Session, changes: &[Change]) -> Result<Vec<Outcome>, CallError> {
         let host = &mut session.host;
-        let (outcomes, after) = host.mo.apply(changes)?;
-        if !host.dry_run {
+        let (outcomes, after) = host.mo.apply(changes, host.dry_run)?;
+        if let Some(after) = after {
             host.mo = after;
         }
         host.applied.extend_from_slice(changes);

@@ -39,13 +39,14 @@
 //! [`MoData::from_snapshot_json`].
 //!
 //! What the double serves:
-//! - MO reads honour every [`Query`](crate::mo::Query) filter as the host does (uuids, the
-//!   window with `to` exclusive and today when none is given, `under_org_units` following
-//!   parents valid in the window, `facet_user_keys` for classes) and return records ordered by
-//!   uuid and then start. mo-write batches are all or nothing: a create makes a new object
-//!   (`Created`) or replaces an existing one's fields in the record's validity, keeping its
-//!   history before and after (`Updated`); an update of a missing object fails the batch with
-//!   `NotFound`; a termination ends every validity (`Terminated`), or finds nothing (`Missing`).
+//! - MO reads and writes go through `moport-mo-rules`, the rules the host applies to a snapshot
+//!   file: reads honour every [`Query`](crate::mo::Query) filter (uuids, the window with `to`
+//!   exclusive and today when none is given, `under_org_units` following parents valid in the
+//!   window, `facet_user_keys` for classes) and return records ordered by uuid and then start.
+//!   mo-write batches are judged as the host judges them (docs/mo-write.md): all or nothing, by
+//!   their net effect, `Unchanged` for what MO already holds; fields MO works out (a class's
+//!   `facet_user_key`, an address's `scope`) are joined in and an engagement has its ten
+//!   extensions, as the host's snapshot loader puts them, also for the MO a test starts with.
 //!   Under a dry run the outcomes are worked out and MO stays as it was.
 //! - Files and remote files are kept in memory, refusing paths the host refuses (`..`, absolute
 //!   paths, names beginning `.moport-`); writing to a remote target makes it. A run that fails
@@ -56,13 +57,7 @@
 //! What it does not model, so what `moport test NAME --fixture DIR` on the compiled component
 //! still checks:
 //! - grants and limits: every capability is available and nothing is metered;
-//! - mo-write's judgement (docs/mo-write.md): the real host answers `Unchanged` for a change MO
-//!   already holds and judges a batch as a whole; here a create of an existing object is always
-//!   `Updated` and a termination of one always `Terminated`. Fields MO computes (`is_primary`,
-//!   an address's `name`, `dar` and `scope`, a class's `facet_user_key`) are stored as the
-//!   plugin gives them;
-//! - the snapshot loader's tidying: records are used as given (no padding of `extensions`, no
-//!   sorting of `responsibilities`, no joining of `scope` or `facet_user_key`);
+//! - a live MO's own answers (docs/mo-graphql.md): the records are what the rules make of them;
 //! - log levels and progress: [`crate::log::enabled`] is true for every level, and progress is
 //!   not recorded; remote entries have no `modified` time.
 
@@ -89,8 +84,7 @@ pub struct TestHost {
     started_at: String,
     dry_run: bool,
     settings: BTreeMap<String, serde_json::Value>,
-    /// Every collection ordered by uuid and then start, as `mo-read` hands records out: the
-    /// builder orders it and writes keep it so.
+    /// As the host's snapshot loader puts MO: the builder tidies it and writes keep it so.
     mo: MoData,
     files: BTreeMap<String, Vec<u8>>,
     /// Target name, then path in the target.
@@ -162,10 +156,14 @@ impl TestHost {
         self
     }
 
-    /// MO as these collections hold it.
-    pub fn mo_data(mut self, mut data: MoData) -> TestHost {
-        data.order_all();
-        self.mo = data;
+    /// MO as these collections hold it, put as the host's snapshot loader puts it.
+    ///
+    /// # Panics
+    ///
+    /// When the host would refuse the collections (two validities of one object overlap, a
+    /// date that is no date, more than ten extensions), with the reason.
+    pub fn mo_data(mut self, data: MoData) -> TestHost {
+        self.mo = data.tidied().unwrap_or_else(|reason| panic!("TestHost::mo_data: {reason}"));
         self
     }
 
@@ -174,12 +172,11 @@ impl TestHost {
     ///
     /// # Panics
     ///
-    /// When the text is not a version 1 snapshot, with the reason.
-    pub fn mo_snapshot_json(self, json: &str) -> TestHost {
-        match MoData::from_snapshot_json(json) {
-            Ok(data) => self.mo_data(data),
-            Err(reason) => panic!("TestHost::mo_snapshot_json: {reason}"),
-        }
+    /// When the text is not a version 1 snapshot the host would take, with the reason.
+    pub fn mo_snapshot_json(mut self, json: &str) -> TestHost {
+        self.mo =
+            MoData::from_snapshot_json(json).unwrap_or_else(|reason| panic!("TestHost::mo_snapshot_json: {reason}"));
+        self
     }
 
     /// A file on the remote target `target` before the run; the target then exists.

@@ -1,0 +1,594 @@
+//! plugins.toml: which plugins exist, their component, grants, limits and settings.
+//!
+//! Unknown keys are refused everywhere, so a misspelt grant or limit is an error and never a
+//! silently ignored line. Relative paths are relative to the folder that holds plugins.toml.
+//!
+//! Besides the file's schema, the plain descriptions it holds (where MO and DAR come from, the
+//! remote targets, sizes and spans, secrets) live here, and the code that acts on them in the
+//! crates of each capability: this crate depends on none of them.
+
+pub mod dar;
+pub mod mo;
+pub mod secret;
+pub mod targets;
+pub mod units;
+
+pub use dar::{AdressevaskSpec, DarSpec, TokenSource};
+pub use mo::{MoSourceSpec, Mode};
+pub use secret::Secret;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+pub use targets::{FtpSpec, SftpSpec, TargetSpec};
+use thiserror::Error;
+pub use units::{ByteSize, Span, parse_date};
+
+/// A value to offer a plugin whose state lacks `key`: the text of the file that the plugin's
+/// setting `setting` names (a predecessor's state file, such as DIPEX's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub key: String,
+    pub setting: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ManifestError {
+    #[error("cannot read {path}: {source}; pass the right file with --config or MOPORT_CONFIG")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: plugin name `{name}` is not allowed: use lower-case letters, digits and `-`")]
+    BadName { path: PathBuf, name: String },
+    #[error("{path}: plugin `{plugin}`: cannot take settings from {}: {message}", file.display())]
+    SettingsFrom { path: PathBuf, plugin: String, file: PathBuf, message: String },
+    #[error("{path}: plugin `{plugin}` is granted the remote target `{target}`, which has no [targets.{target}]")]
+    UnknownTarget { path: PathBuf, plugin: String, target: String },
+    #[error("no plugin named `{name}` in {path}; the plugins there are: {known}")]
+    UnknownPlugin { path: PathBuf, name: String, known: String },
+}
+
+/// plugins.toml, read and checked.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub components_dir: PathBuf,
+    /// Where plugins that read MO read it from, unless `--mo` says otherwise.
+    pub mo: Option<MoSourceSpec>,
+    /// Where plugins granted `dar` look addresses up.
+    pub dar: DarSpec,
+    /// The runs' date, when plugins.toml fixes it (`[host] today`).
+    pub today: Option<chrono::NaiveDate>,
+    /// The folder that holds each plugin's `state` (`<plugin>.json`).
+    pub state_dir: PathBuf,
+    /// The folder of plugins.toml, which relative paths start from.
+    pub base: PathBuf,
+    pub plugins: BTreeMap<String, PluginSpec>,
+    /// Remote targets by name.
+    pub targets: BTreeMap<String, targets::TargetSpec>,
+    /// Targets that cannot be used as written (an unset `password_env`, say), with why: only the
+    /// plugins granted one fail for it, not every command.
+    pub unusable_targets: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    #[serde(default)]
+    host: HostSection,
+    #[serde(default)]
+    plugins: BTreeMap<String, PluginEntry>,
+    #[serde(default)]
+    targets: BTreeMap<String, targets::TargetEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostSection {
+    /// Folder that relative `component` paths are taken from.
+    components: Option<PathBuf>,
+    /// The MO source: `demo`, `snapshot:FILE`, `graphql` or `graphql:SETTINGS_JSON`.
+    mo: Option<String>,
+    /// For `graphql`: `cache` or `direct`.
+    #[serde(default)]
+    mo_mode: Mode,
+    /// `off` (the default), `adressevask` or `table:FILE`.
+    dar: Option<String>,
+    /// How `dar = "adressevask"` reaches the service.
+    adressevask: Option<AdressevaskEntry>,
+    /// Folder of the plugins' state files; `state` next to plugins.toml unless set.
+    state: Option<PathBuf>,
+    /// The runs' date (`YYYY-MM-DD`) instead of today in Copenhagen.
+    today: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdressevaskEntry {
+    url: Option<String>,
+    token: Option<Secret>,
+    token_env: Option<String>,
+    accept: Option<Vec<i32>>,
+}
+
+impl AdressevaskEntry {
+    fn spec(self) -> Result<AdressevaskSpec, String> {
+        let defaults = AdressevaskSpec::default();
+        let url = self.url.unwrap_or(defaults.url);
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("url `{url}` is not an http:// or https:// address"));
+        }
+        let token = match (self.token, self.token_env) {
+            (Some(_), Some(_)) => return Err("give `token` or `token_env`, not both".into()),
+            (Some(token), None) => TokenSource::Given(token),
+            (None, Some(name)) => TokenSource::Environment(name),
+            (None, None) => defaults.token,
+        };
+        let accepted = self.accept.unwrap_or(defaults.accepted);
+        if accepted.is_empty() || accepted.iter().any(|code| *code <= 0) {
+            return Err(format!(
+                "accept = {accepted:?}: list the washing codes that count as a match, each above 0 (1000 exact, \
+                 900 a spelling variant of the street, 800 and 700 a house number interval; below 0 is no match)"
+            ));
+        }
+        Ok(AdressevaskSpec { url: url.trim_end_matches('/').to_owned(), token, accepted })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginEntry {
+    component: PathBuf,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    grants: GrantsEntry,
+    #[serde(default)]
+    limits: LimitsEntry,
+    #[serde(default)]
+    settings: toml::Table,
+    settings_from: Option<SettingsFrom>,
+    /// State key -> the setting naming a predecessor's state file to take the value from while
+    /// the plugin's own state has none (DIPEX's `integrations.aarhus_los.state_file`).
+    #[serde(default)]
+    migrate_state: BTreeMap<String, String>,
+}
+
+/// Settings taken from another JSON file, DIPEX's settings.json: only the keys listed, so a
+/// plugin never sees the file's other values (credentials among them).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFrom {
+    file: PathBuf,
+    keys: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantsEntry {
+    files: Option<PathBuf>,
+    mo: Option<MoAccess>,
+    #[serde(default)]
+    remote: Vec<String>,
+    #[serde(default)]
+    dar: bool,
+    #[serde(default)]
+    state: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsEntry {
+    memory: Option<ByteSize>,
+    time: Option<Span>,
+    output: Option<ByteSize>,
+}
+
+/// One plugin as plugins.toml describes it, with paths resolved.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    pub name: String,
+    pub description: String,
+    pub component: PathBuf,
+    pub grants: Grants,
+    pub limits: Limits,
+    /// The plugin's own settings, as JSON values (what the `settings` capability hands out).
+    pub settings: BTreeMap<String, serde_json::Value>,
+    pub migrate_state: Vec<Migration>,
+}
+
+/// What a plugin may do beyond logging and reading its own settings. Everything is denied unless
+/// plugins.toml grants it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The output folder of the `files` capability.
+    pub files: Option<PathBuf>,
+    pub mo: Option<MoAccess>,
+    /// Names of the remote targets the plugin may use.
+    pub remote: Vec<String>,
+    pub dar: bool,
+    pub state: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MoAccess {
+    Read,
+    Write,
+}
+
+/// Resource limits of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory of the plugin.
+    pub memory: ByteSize,
+    /// Wall-clock time of the whole run, host calls included.
+    pub time: Span,
+    /// Bytes written through `files` in one run.
+    pub output: ByteSize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: ByteSize(1 << 30),
+            time: Span(std::time::Duration::from_secs(30 * 60)),
+            output: ByteSize(1 << 30),
+        }
+    }
+}
+
+impl Manifest {
+    /// Reads plugins.toml; components are taken from `built_plugins` unless `[host] components`
+    /// names another folder.
+    pub fn load(path: &Path, built_plugins: &Path) -> Result<Manifest, ManifestError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+        Manifest::parse(path, &text, built_plugins)
+    }
+
+    /// Parses plugins.toml text; `path` names the file in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str, built_plugins: &Path) -> Result<Manifest, ManifestError> {
+        let file: ManifestFile = toml::from_str(text).map_err(|err| ManifestError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim_end().to_owned(),
+        })?;
+        // Absolute, so that every path moport prints can be used from any folder.
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let base = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
+        let components_dir = match file.host.components {
+            Some(dir) => base.join(dir),
+            None => built_plugins.to_owned(),
+        };
+        let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base, file.host.mo_mode)).transpose().map_err(
+            |problem| ManifestError::Parse { path: path.to_owned(), message: format!("[host] mo: {problem}") },
+        )?;
+        let adressevask = file.host.adressevask.map(AdressevaskEntry::spec).transpose().map_err(|problem| {
+            ManifestError::Parse { path: path.to_owned(), message: format!("[host.adressevask]: {problem}") }
+        })?;
+        let dar = match file.host.dar {
+            Some(text) => DarSpec::parse(&text, &base, adressevask).map_err(|problem| ManifestError::Parse {
+                path: path.to_owned(),
+                message: format!("[host] dar: {problem}"),
+            })?,
+            None => DarSpec::Off,
+        };
+        let state_dir = base.join(file.host.state.unwrap_or_else(|| PathBuf::from("state")));
+        let today = file.host.today.map(|text| parse_date(&text)).transpose().map_err(|problem| {
+            ManifestError::Parse { path: path.to_owned(), message: format!("[host] today: {problem}") }
+        })?;
+        let defaults = Limits::default();
+        let mut plugins = BTreeMap::new();
+        for (name, entry) in file.plugins {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                return Err(ManifestError::BadName { path: path.to_owned(), name });
+            }
+            let mut settings: BTreeMap<String, serde_json::Value> =
+                entry.settings.into_iter().map(|(key, value)| (key, toml_to_json(value))).collect();
+            if let Some(from) = entry.settings_from {
+                let file = base.join(&from.file);
+                let error = |message: String| ManifestError::SettingsFrom {
+                    path: path.to_owned(),
+                    plugin: name.clone(),
+                    file: file.clone(),
+                    message,
+                };
+                let values = read_json(&file).map_err(error)?;
+                for key in from.keys {
+                    // plugins.toml wins over the file.
+                    if let (false, Some(value)) = (settings.contains_key(&key), lookup(&values, &key)) {
+                        settings.insert(key, value.clone());
+                    }
+                }
+            }
+            let spec = PluginSpec {
+                description: entry.description,
+                component: components_dir.join(entry.component),
+                grants: Grants {
+                    files: entry.grants.files.map(|dir| base.join(dir)),
+                    mo: entry.grants.mo,
+                    remote: entry.grants.remote,
+                    dar: entry.grants.dar,
+                    state: entry.grants.state,
+                },
+                limits: Limits {
+                    memory: entry.limits.memory.unwrap_or(defaults.memory),
+                    time: entry.limits.time.unwrap_or(defaults.time),
+                    output: entry.limits.output.unwrap_or(defaults.output),
+                },
+                settings,
+                migrate_state: entry
+                    .migrate_state
+                    .into_iter()
+                    .map(|(key, setting)| Migration { key, setting })
+                    .collect(),
+                name: name.clone(),
+            };
+            plugins.insert(name, spec);
+        }
+        let (mut targets, mut unusable_targets) = (BTreeMap::new(), BTreeMap::new());
+        for (name, entry) in file.targets {
+            match entry.resolve(&name, &base, |var| std::env::var(var).ok()) {
+                Ok(spec) => {
+                    targets.insert(name, spec);
+                }
+                Err(problem) => {
+                    unusable_targets.insert(name, problem);
+                }
+            }
+        }
+        for plugin in plugins.values() {
+            let known = |target: &&String| targets.contains_key(*target) || unusable_targets.contains_key(*target);
+            if let Some(target) = plugin.grants.remote.iter().find(|t| !known(t)) {
+                return Err(ManifestError::UnknownTarget {
+                    path: path.to_owned(),
+                    plugin: plugin.name.clone(),
+                    target: target.clone(),
+                });
+            }
+        }
+        Ok(Manifest {
+            path: path.to_owned(),
+            components_dir,
+            mo,
+            dar,
+            today,
+            state_dir,
+            base,
+            plugins,
+            targets,
+            unusable_targets,
+        })
+    }
+
+    /// Why the plugin cannot use a target it is granted, if it cannot.
+    pub fn unusable_target_of(&self, plugin: &PluginSpec) -> Result<(), ManifestError> {
+        match plugin.grants.remote.iter().find_map(|name| self.unusable_targets.get(name)) {
+            Some(problem) => Err(ManifestError::Parse { path: self.path.clone(), message: problem.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    pub fn plugin(&self, name: &str) -> Result<&PluginSpec, ManifestError> {
+        self.plugins.get(name).ok_or_else(|| ManifestError::UnknownPlugin {
+            path: self.path.clone(),
+            name: name.to_owned(),
+            known: if self.plugins.is_empty() {
+                "(none)".to_owned()
+            } else {
+                self.plugins.keys().cloned().collect::<Vec<_>>().join(", ")
+            },
+        })
+    }
+}
+
+/// A JSON file such as DIPEX's settings.json.
+fn read_json(file: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read(file).map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+    serde_json::from_slice(&text)
+        .map_err(|err| format!("{}, line {}, column {}: {err}", file.display(), err.line(), err.column()))
+}
+
+/// A settings.json key: DIPEX writes dotted keys flat (`"mora.base": ...`); a nested file is
+/// walked by the dots.
+fn lookup<'a>(values: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    values.get(key).or_else(|| key.split('.').try_fold(values, |value, part| value.get(part)))
+}
+
+/// A TOML value as the JSON value the `settings` capability hands out.
+pub fn toml_to_json(value: toml::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        toml::Value::String(s) => Json::String(s),
+        toml::Value::Integer(i) => Json::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        toml::Value::Boolean(b) => Json::Bool(b),
+        toml::Value::Datetime(d) => Json::String(d.to_string()),
+        toml::Value::Array(items) => Json::Array(items.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => Json::Object(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[host]
+components = "built"
+
+[plugins.hello]
+component = "hello.wasm"
+description = "Greets"
+
+[plugins.hello.grants]
+files = "out/hello"
+mo = "read"
+remote = ["plan2learn"]
+
+[plugins.hello.limits]
+memory = "64MiB"
+time = "10s"
+
+[plugins.hello.settings]
+recipient = "Aarhus"
+levels = [1, 2]
+
+[targets.plan2learn]
+kind = "local"
+path = "ship"
+"#;
+
+    #[test]
+    fn targets_resolve_paths_and_passwords_and_grants_must_name_one() {
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE, Path::new("built")).unwrap();
+        assert!(
+            matches!(&manifest.targets["plan2learn"], TargetSpec::Local { path, create: false } if path == Path::new("/etc/moport/ship"))
+        );
+        let ftps = r#"
+[targets.p2l]
+kind = "ftps"
+host = "ftp.example"
+user = "kommune"
+password = "hemmelig"
+ca_file = "ca.pem"
+"#;
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), ftps, Path::new("built")).unwrap();
+        let TargetSpec::Ftp(spec) = &manifest.targets["p2l"] else { panic!("an FTP target") };
+        assert!(spec.tls && spec.port == 21 && spec.ca_file.as_deref() == Some(Path::new("/etc/moport/ca.pem")));
+        assert!(!format!("{spec:?}").contains("hemmelig"), "the password never prints");
+        // A target that cannot be used blocks only the plugins granted it.
+        let unset = ftps.replace("password = \"hemmelig\"", "password_env = \"MOPORT_TEST_UNSET_VARIABLE\"");
+        let manifest =
+            Manifest::parse(Path::new("plugins.toml"), &format!("{EXAMPLE}{unset}"), Path::new("built")).unwrap();
+        let problem = "[targets.p2l] password_env: the environment variable MOPORT_TEST_UNSET_VARIABLE is not set";
+        assert!(manifest.unusable_targets["p2l"].contains(problem));
+        assert!(manifest.unusable_target_of(&manifest.plugins["hello"]).is_ok());
+        let granted = format!("{EXAMPLE}{unset}").replace("remote = [\"plan2learn\"]", "remote = [\"p2l\"]");
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &granted, Path::new("built")).unwrap();
+        let err = manifest.unusable_target_of(&manifest.plugins["hello"]).unwrap_err();
+        assert!(err.to_string().contains(problem), "{err}");
+        let err = Manifest::parse(
+            Path::new("plugins.toml"),
+            &EXAMPLE.replace("[targets.plan2learn]", "[targets.other]"),
+            Path::new("built"),
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("granted the remote target `plan2learn`, which has no [targets.plan2learn]")
+        );
+    }
+
+    #[test]
+    fn an_ftp_target_takes_dipex_keys_from_settings_json() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("settings.json"),
+            r#"{"exporters.plan2learn.host": "ftp.plan2learn.example", "exporters.plan2learn.user": "aarhus",
+                "exporters.plan2learn.password": "fra-dipex"}"#,
+        )
+        .unwrap();
+        let text = r#"
+[targets.plan2learn]
+kind = "ftps"
+settings_from = { file = "settings.json", host = "exporters.plan2learn.host", user = "exporters.plan2learn.user", password = "exporters.plan2learn.password" }
+"#;
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text, Path::new("built")).unwrap();
+        let TargetSpec::Ftp(spec) = &manifest.targets["plan2learn"] else { panic!("an FTP target") };
+        assert_eq!(
+            (spec.host.as_str(), spec.user.as_str(), spec.password.expose()),
+            ("ftp.plan2learn.example", "aarhus", "fra-dipex")
+        );
+        let with_own_user = text.replace("kind = \"ftps\"", "kind = \"ftps\"\nuser = \"moport\"\npassword = \"egen\"");
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), &with_own_user, Path::new("built")).unwrap();
+        let TargetSpec::Ftp(spec) = &manifest.targets["plan2learn"] else { panic!("an FTP target") };
+        assert_eq!((spec.user.as_str(), spec.password.expose()), ("moport", "egen"), "plugins.toml wins");
+        let manifest = Manifest::parse(
+            &dir.path().join("plugins.toml"),
+            &text.replace("user = \"exporters.plan2learn.user\"", "user = \"nope\""),
+            Path::new("built"),
+        )
+        .unwrap();
+        assert!(manifest.unusable_targets["plan2learn"].contains("has no `nope` (for the target's user)"));
+    }
+
+    #[test]
+    fn listed_keys_come_from_a_settings_json_and_plugins_toml_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("settings.json"),
+            r#"{"exporters.plan2learn.root_unit": "r", "plan2learn.phone.priority": ["p"],
+                "crontab.CLIENT_SECRET": "hemmelig", "integrations": {"SD_Lon": {"import": {"too_deep": ["x"]}}},
+                "exporters.plan2learn.variant": "RSD"}"#,
+        )
+        .unwrap();
+        let text = r#"
+[plugins.p2l]
+component = "plan2learn.wasm"
+settings = { "exporters.plan2learn.variant" = "Viborg" }
+settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_unit", "plan2learn.phone.priority",
+    "integrations.SD_Lon.import.too_deep", "exporters.plan2learn.variant", "plan2learn.email.priority"] }
+"#;
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text, Path::new("built")).unwrap();
+        let settings = &manifest.plugin("p2l").unwrap().settings;
+        assert_eq!(settings["exporters.plan2learn.root_unit"], "r");
+        assert_eq!(settings["plan2learn.phone.priority"], serde_json::json!(["p"]));
+        assert_eq!(settings["integrations.SD_Lon.import.too_deep"], serde_json::json!(["x"]));
+        assert_eq!(settings["exporters.plan2learn.variant"], "Viborg");
+        assert!(!settings.contains_key("plan2learn.email.priority"));
+        assert!(!settings.contains_key("crontab.CLIENT_SECRET"), "only listed keys");
+
+        let err = Manifest::parse(
+            &dir.path().join("plugins.toml"),
+            &text.replace("settings.json", "missing.json"),
+            Path::new("built"),
+        );
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("plugin `p2l`: cannot take settings from") && err.contains("missing.json"), "{err}");
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_manifest_and_limits_default() {
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE, Path::new("built")).unwrap();
+        let hello = manifest.plugin("hello").unwrap();
+        assert_eq!(hello.component, Path::new("/etc/moport/built/hello.wasm"));
+        assert_eq!(hello.grants.files.as_deref(), Some(Path::new("/etc/moport/out/hello")));
+        assert_eq!(hello.grants.mo, Some(MoAccess::Read));
+        assert_eq!(hello.grants.remote, ["plan2learn"]);
+        assert!(!hello.grants.dar && !hello.grants.state);
+        assert_eq!(hello.limits.memory, ByteSize(64 << 20));
+        assert_eq!(hello.limits.output, Limits::default().output);
+        assert_eq!(hello.settings["recipient"], serde_json::json!("Aarhus"));
+        assert_eq!(hello.settings["levels"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let text = EXAMPLE.replace("mo = \"read\"", "mo = \"read\"\nnetwork = true");
+        let err = Manifest::parse(Path::new("plugins.toml"), &text, Path::new("built")).unwrap_err().to_string();
+        assert!(err.starts_with("plugins.toml: "), "{err}");
+        assert!(err.contains("line 12") && err.contains("unknown field `network`"), "{err}");
+    }
+
+    #[test]
+    fn bad_limit_values_say_what_is_expected() {
+        let text = EXAMPLE.replace("64MiB", "64MB");
+        let err = Manifest::parse(Path::new("plugins.toml"), &text, Path::new("built")).unwrap_err().to_string();
+        assert!(err.contains("`64MB` is not a size") && err.contains("line 15, column 10"), "{err}");
+    }
+
+    #[test]
+    fn unknown_plugin_lists_the_known_ones() {
+        let manifest = Manifest::parse(Path::new("plugins.toml"), EXAMPLE, Path::new("built")).unwrap();
+        let err = manifest.plugin("helo").unwrap_err().to_string();
+        assert!(err.contains("no plugin named `helo`") && err.contains("hello"), "{err}");
+    }
+
+    #[test]
+    fn without_a_components_folder_the_built_plugins_are_used() {
+        let text = EXAMPLE.replace("[host]\ncomponents = \"built\"", "");
+        let built = Path::new("/opt/moport/plugins");
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &text, built).unwrap();
+        assert_eq!(manifest.plugin("hello").unwrap().component, built.join("hello.wasm"));
+    }
+}

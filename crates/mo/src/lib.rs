@@ -1,0 +1,67 @@
+//! MO for the host, without wasm: where plugins read it from and write it to. One module per
+//! backend: a snapshot file (or the built-in demo) held in memory, or a live MO over GraphQL
+//! v30; both apply MO's rules from `moport-mo-rules`. Also what `moport snapshot`, `load` and
+//! `demo generate` and the benchmarks use.
+
+pub mod demo;
+pub mod graphql;
+pub mod snapshot;
+
+use graphql::{GraphqlError, GraphqlSource};
+use moport_manifest::MoSourceSpec;
+use std::sync::Arc;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum MoError {
+    #[error(transparent)]
+    Snapshot(#[from] snapshot::SnapshotError),
+    #[error(transparent)]
+    Graphql(#[from] GraphqlError),
+    #[error(
+        "MO at {url} already holds {holding}; `moport load` writes into an empty MO unless given \
+         --into-non-empty"
+    )]
+    NotEmpty { url: String, holding: String },
+    #[error("MO refused the load: {problem}; what MO took is kept, and running the load again sends only the rest")]
+    Load { problem: String },
+}
+
+/// Where a run reads MO from.
+#[derive(Clone)]
+pub enum MoSource {
+    Snapshot(Arc<snapshot::SnapshotStore>),
+    Graphql(Arc<GraphqlSource>),
+}
+
+impl MoSource {
+    /// Opens the source `spec` names.
+    pub fn open(spec: &MoSourceSpec) -> Result<MoSource, MoError> {
+        Ok(match spec {
+            MoSourceSpec::Demo => MoSource::in_memory(demo::built_in()),
+            MoSourceSpec::Snapshot(path) => MoSource::Snapshot(Arc::new(snapshot::SnapshotStore::new(
+                snapshot::Snapshot::load(path)?,
+                Some(path.clone()),
+            ))),
+            MoSourceSpec::Graphql { settings_json, mode } => {
+                let settings =
+                    graphql::settings::GraphqlSettings::load(settings_json.as_deref(), |var| std::env::var(var).ok())?;
+                MoSource::Graphql(Arc::new(GraphqlSource::new(settings, *mode, Default::default())?))
+            }
+        })
+    }
+
+    /// A snapshot held in memory only: writes last as long as the source.
+    pub fn in_memory(snapshot: snapshot::Snapshot) -> MoSource {
+        MoSource::Snapshot(Arc::new(snapshot::SnapshotStore::new(snapshot, None)))
+    }
+
+    /// Whether what is written outlasts this process (not so for `--mo demo`, nor for the MO of
+    /// `moport test`).
+    pub fn keeps_writes(&self) -> bool {
+        match self {
+            MoSource::Snapshot(store) => store.keeps_writes(),
+            MoSource::Graphql(_) => true,
+        }
+    }
+}

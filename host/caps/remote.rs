@@ -1,0 +1,96 @@
+//! `remote`: files on the named targets a plugin's grants list (`moport-remote`). The host holds
+//! each target's address and credentials and never hands them over.
+
+use super::HostState;
+use crate::bindings::moport::host::{remote, types};
+use moport_manifest::TargetSpec;
+use moport_remote::Target;
+use moport_types::CallError;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The targets one run may use: those its grants name.
+#[derive(Default)]
+pub struct PluginTargets {
+    targets: BTreeMap<String, Arc<Target>>,
+}
+
+impl PluginTargets {
+    pub fn new(granted: &[String], all: &BTreeMap<String, TargetSpec>) -> PluginTargets {
+        let targets = granted
+            .iter()
+            .filter_map(|name| all.get(name).map(|spec| (name.clone(), Arc::new(Target::new(name, spec)))))
+            .collect();
+        PluginTargets { targets }
+    }
+
+    /// A granted target by name.
+    pub fn target(&self, name: &str) -> Result<Arc<Target>, CallError> {
+        self.targets.get(name).cloned().ok_or_else(|| {
+            CallError::Denied(format!(
+                "the remote target `{name}` is not granted: add it to `remote = [...]` under the plugin's [grants]"
+            ))
+        })
+    }
+
+    /// Runs a plugin's `call` on the granted target `name`; what goes wrong reaches the plugin
+    /// without the target's address ([`Target::for_plugin`]).
+    async fn on_target<T, Fut>(&self, name: &str, call: impl FnOnce(Arc<Target>) -> Fut) -> Result<T, CallError>
+    where
+        Fut: std::future::Future<Output = Result<T, CallError>>,
+    {
+        let target = self.target(name)?;
+        call(target.clone()).await.map_err(|err| {
+            tracing::debug!(remote = name, "as the operator sees it: {err}");
+            target.for_plugin(err)
+        })
+    }
+}
+
+/// What a plugin is handed.
+fn answer<T: Into<W>, W>(result: Result<T, CallError>) -> Result<W, types::CallError> {
+    result.map(Into::into).map_err(Into::into)
+}
+
+impl remote::Host for HostState {
+    async fn list(
+        &mut self,
+        target: String,
+        dir: String,
+    ) -> wasmtime::Result<Result<Vec<remote::Entry>, types::CallError>> {
+        let listed = self.remote.on_target(&target, |t| async move { t.list(&dir).await }).await;
+        Ok(listed.map(|entries| entries.into_iter().map(Into::into).collect()).map_err(Into::into))
+    }
+
+    async fn read(&mut self, target: String, path: String) -> wasmtime::Result<Result<Vec<u8>, types::CallError>> {
+        Ok(answer(self.remote.on_target(&target, |t| async move { t.read(&path).await }).await))
+    }
+
+    async fn write(
+        &mut self,
+        target: String,
+        path: String,
+        contents: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), types::CallError>> {
+        let (to, bytes) = (&path, &contents);
+        let result = self.remote.on_target(&target, |t| async move { t.write(to, bytes).await }).await;
+        match &result {
+            Ok(()) => tracing::info!(remote = target.as_str(), path, bytes = contents.len(), "uploaded"),
+            Err(err) => tracing::error!(remote = target.as_str(), path, "upload failed: {err}"),
+        }
+        Ok(answer(result))
+    }
+
+    async fn rename(
+        &mut self,
+        target: String,
+        from: String,
+        to: String,
+    ) -> wasmtime::Result<Result<(), types::CallError>> {
+        Ok(answer(self.remote.on_target(&target, |t| async move { t.rename(&from, &to).await }).await))
+    }
+
+    async fn remove(&mut self, target: String, path: String) -> wasmtime::Result<Result<(), types::CallError>> {
+        Ok(answer(self.remote.on_target(&target, |t| async move { t.remove(&path).await }).await))
+    }
+}
