@@ -9,9 +9,9 @@
 mod stats;
 
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::{Host, RunOptions};
 use moport_manifest::Manifest;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{Host, RunOptions};
 use stats::{median, ms, sample, stats};
 use std::time::Instant;
 

@@ -17,8 +17,6 @@ mod plan2learn_setup;
 mod stats;
 
 use chrono::{Days, NaiveDate};
-use moport::engine::cache::ComponentCache;
-use moport::{Host, RunOptions};
 use moport_manifest::Manifest;
 use moport_mo::MoSource;
 use moport_mo::demo::{self, DemoSpec};
@@ -26,6 +24,8 @@ use moport_mo::graphql::client::PAGE_SIZE;
 use moport_mo::graphql::{GraphqlSource, Mode, plan};
 use moport_mo::snapshot::{Snapshot, SnapshotFile};
 use moport_mo_rules::Record;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{Host, RunOptions};
 use moport_types::Validity;
 use moport_types::mo::{Change, Employee, Object};
 use stats::{ms, sample, stats};

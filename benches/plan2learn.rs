@@ -14,14 +14,14 @@ mod plan2learn_setup;
 #[path = "support/stats.rs"]
 mod stats;
 
-use moport::engine::cache::ComponentCache;
-use moport::{Host, RunOptions};
 use moport_manifest::Manifest;
 use moport_manifest::MoSourceSpec;
 use moport_mo::MoSource;
 use moport_mo::demo::{self, DemoSpec};
 use moport_mo::snapshot::Snapshot;
 use moport_mo_rules::Filter;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{Host, RunOptions};
 use moport_types::Validity;
 use moport_types::mo::Query;
 use plan2learn_setup::{settings, write_manifest};

@@ -26,13 +26,13 @@ mod stats;
 mod token_issuer;
 
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::{Host, RunOptions};
 use moport_manifest::Manifest;
 use moport_mo::MoSource;
 use moport_mo::demo::{self, DemoSpec};
 use moport_mo::graphql::{GraphqlSource, Mode, mutations};
 use moport_mo::snapshot::SnapshotFile;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{Host, RunOptions};
 use real_mo::{READER, RealMo, WRITER};
 use stats::{env_count, ms, sample, stats};
 use std::sync::Arc;

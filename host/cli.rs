@@ -1,17 +1,19 @@
 //! The `moport` command line.
 
-use crate::caps::state::{StateError, StateStore};
-use crate::engine::cache::{CacheOutcome, ComponentCache};
-use crate::engine::contract::{self, Capability};
+use crate::fixture::FixtureError;
 use crate::logging::{self, LogFormat};
-use crate::runner::{ExitStatus, Host, LoadedPlugin, RunError, RunOptions, RunOutcome};
+use crate::template::TemplateError;
 use clap::{Parser, Subcommand};
-use moport_manifest::MoSourceSpec;
-use moport_manifest::{Manifest, MoAccess, PluginSpec};
+use moport_caps::Failing;
+use moport_caps::state::{StateError, StateStore};
+use moport_manifest::{Manifest, ManifestError, MoAccess, MoSourceSpec, PluginSpec};
 use moport_mo::demo::{self, DemoSpec};
 use moport_mo::graphql::{GraphqlSource, Mode};
 use moport_mo::snapshot::Snapshot;
 use moport_mo::{MoError, MoSource};
+use moport_runtime::cache::{CacheOutcome, ComponentCache};
+use moport_runtime::contract::{self, Capability};
+use moport_runtime::{ExitStatus, Host, LoadedPlugin, RunError, RunOptions, RunOutcome};
 use moport_types::mo::Outcome;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -266,6 +268,43 @@ enum DemoCommand {
     },
 }
 
+/// What a command can fail with: a run's error, or one of the commands' own.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Fixture(#[from] FixtureError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("plugin `{plugin}` did not do what the fixture expects ({differences} differences, shown above)")]
+    FixtureMismatch { plugin: String, differences: usize },
+    #[error("`moport check {plugin}` found problems (see the lines above)")]
+    CheckFailed { plugin: String, status: ExitStatus },
+}
+
+impl CliError {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            CliError::Run(err) => err.exit_status(),
+            CliError::Fixture(FixtureError::Run(err)) => err.exit_status(),
+            CliError::Fixture(_) | CliError::Template(_) => ExitStatus::Config,
+            CliError::FixtureMismatch { .. } => ExitStatus::Internal,
+            CliError::CheckFailed { status, .. } => *status,
+        }
+    }
+}
+
+as_run_error!(CliError: ManifestError, MoError, StateError);
+
+/// The exit code of a check line's failure.
+fn check_status(failing: Failing) -> ExitStatus {
+    match failing {
+        Failing::Config => ExitStatus::Config,
+        Failing::Service => ExitStatus::Io,
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = match (cli.quiet, cli.verbose) {
@@ -317,7 +356,7 @@ fn confirmed(question: &str, plugin: &str) -> Result<bool, RunError> {
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes" | "j" | "ja"))
 }
 
-fn execute(cli: Cli) -> Result<(), RunError> {
+fn execute(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Demo(DemoCommand::Generate { persons, seed, as_of, out }) => {
             let file = demo::generate(&DemoSpec { persons: *persons, seed: *seed, as_of: *as_of });
@@ -325,9 +364,9 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             tracing::info!(persons, path = %out.display(), "wrote the demo municipality");
             return Ok(());
         }
-        Command::Snapshot { mo, out } => return snapshot(mo, out),
+        Command::Snapshot { mo, out } => return Ok(snapshot(mo, out)?),
         Command::Load { snapshot, mo, into_non_empty, dry_run } => {
-            return load(snapshot, mo, *into_non_empty, *dry_run);
+            return Ok(load(snapshot, mo, *into_non_empty, *dry_run)?);
         }
         Command::New { name, world, dir, sdk } => return new_plugin(name, *world, dir, sdk, &cli.config),
         _ => {}
@@ -348,7 +387,7 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             match &command {
                 StateCommand::Show { .. } => print!("{}", show_state(&store)?),
                 StateCommand::Clear { yes, .. } => {
-                    let _lock = crate::runner::run_lock(&manifest.state_dir, plugin, false)?;
+                    let _lock = moport_runtime::runner::run_lock(&manifest.state_dir, plugin, false)?;
                     if !store.path().exists() {
                         println!("`{plugin}` has no state ({} does not exist)", store.path().display());
                     } else if *yes || confirmed(&format!("{}forget all of this? [y/N] ", show_state(&store)?), plugin)?
@@ -360,7 +399,7 @@ fn execute(cli: Cli) -> Result<(), RunError> {
                     }
                 }
                 StateCommand::Set { key, value, .. } => {
-                    let _lock = crate::runner::run_lock(&manifest.state_dir, plugin, false)?;
+                    let _lock = moport_runtime::runner::run_lock(&manifest.state_dir, plugin, false)?;
                     let before = store.set(key, value)?;
                     let was = before.map_or_else(|| "it had no value".to_owned(), |before| format!("was {before:?}"));
                     println!("set `{key}` of `{plugin}` to {value:?} ({was}); its next run starts from it");
@@ -390,15 +429,15 @@ fn execute(cli: Cli) -> Result<(), RunError> {
                 match &line.result {
                     // What a server answered is shown, and a server may echo a credential.
                     Ok(found) => println!("ok      {}: {}", line.what, moport_manifest::secret::redact(found)),
-                    Err((status, problem)) => {
+                    Err((failing, problem)) => {
                         println!("FAILED  {}: {}", line.what, moport_manifest::secret::redact(problem));
-                        failed = failed.or(Some(*status));
+                        failed = failed.or(Some(check_status(*failing)));
                     }
                 }
             }
             match failed {
                 None => Ok(()),
-                Some(status) => Err(RunError::CheckFailed { plugin, status }),
+                Some(status) => Err(CliError::CheckFailed { plugin, status }),
             }
         }
         Command::Test { plugin, fixture, update } => {
@@ -408,7 +447,7 @@ fn execute(cli: Cli) -> Result<(), RunError> {
             print!("{}", describe_verdict(&plugin, &fixture, &verdict));
             match verdict.mismatches.len() {
                 0 => Ok(()),
-                differences => Err(RunError::FixtureMismatch { plugin, differences }),
+                differences => Err(CliError::FixtureMismatch { plugin, differences }),
             }
         }
         Command::Run { plugin, dry_run, mo, mo_mode, today, wait } => {
@@ -551,7 +590,7 @@ fn new_plugin(
     dir: &std::path::Path,
     sdk: &std::path::Path,
     config: &std::path::Path,
-) -> Result<(), RunError> {
+) -> Result<(), CliError> {
     // Inside the moport workspace (its members include `plugins/*`) the crate takes the
     // workspace's SDK; elsewhere it names the SDK's folder.
     let parent = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());

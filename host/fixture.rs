@@ -26,13 +26,12 @@
 //! capability is served from the fixture: MO from `mo.json` in memory, targets and the output
 //! folder in a scratch folder, no network. The clock is the fixture's `today` at midnight UTC.
 
-use crate::caps::state::StateStore;
-use crate::engine::cache::ComponentCache;
-use crate::runner::{Host, RunError, RunOptions, RunOutcome};
-use moport_manifest::DarSpec;
-use moport_manifest::{Manifest, TargetSpec, parse_date};
+use moport_caps::state::StateStore;
+use moport_manifest::{DarSpec, Manifest, TargetSpec, parse_date};
 use moport_mo::MoSource;
 use moport_mo::snapshot::{Snapshot, SnapshotFile};
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{Host, RunError, RunOptions, RunOutcome};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,6 +47,9 @@ pub enum FixtureError {
     Invalid { dir: PathBuf, message: String },
     #[error("fixture {}: {}: {source}", dir.display(), path.display())]
     Io { dir: PathBuf, path: PathBuf, source: std::io::Error },
+    /// The plugin's run on the fixture failed as a run fails.
+    #[error(transparent)]
+    Run(#[from] RunError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +68,8 @@ struct FixtureFile {
     #[serde(default)]
     state: BTreeMap<String, String>,
 }
+
+as_run_error!(FixtureError: moport_manifest::ManifestError, moport_caps::state::StateError, moport_mo::MoError);
 
 /// How one thing the plugin left behind compares with the fixture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +98,7 @@ pub async fn test(
     dir: &Path,
     cache: ComponentCache,
     update: bool,
-) -> Result<Verdict, RunError> {
+) -> Result<Verdict, FixtureError> {
     let io =
         |path: &Path, source: std::io::Error| FixtureError::Io { dir: dir.to_owned(), path: path.to_owned(), source };
     let invalid = |message: String| FixtureError::Invalid { dir: dir.to_owned(), message };
@@ -125,7 +129,7 @@ pub async fn test(
         target_inputs.insert(target.clone(), before);
     }
     if let Some(unknown) = fixture.remote.keys().find(|name| !spec.grants.remote.contains(name)) {
-        return Err(invalid(format!("[remote] names `{unknown}`, which plugin `{plugin}` is not granted")).into());
+        return Err(invalid(format!("[remote] names `{unknown}`, which plugin `{plugin}` is not granted")));
     }
     let state_dir = scratch.path().join("state");
     if !fixture.state.is_empty() {

@@ -2,17 +2,26 @@
 //!
 //! The host owns every side effect; a plugin is pure logic that reaches MO, files and the
 //! network only through the WIT capabilities in `wit/`, as far as plugins.toml grants them.
+//! This crate is the `moport` program: its commands, logging and progress bars, `moport test`'s
+//! fixtures and `moport new`'s template, over the runtime (`moport-runtime`) and the crates
+//! under it (see docs/architecture.md).
 
-pub mod bindings;
-pub mod caps;
+/// `From` each of `$error` for `$target` through its `Run` variant: errors a command meets
+/// where a run would, shown and coded as that run's error.
+macro_rules! as_run_error {
+    ($target:ident: $($error:ty),*) => {$(
+        impl From<$error> for $target {
+            fn from(err: $error) -> $target {
+                $target::Run(err.into())
+            }
+        }
+    )*};
+}
+
 pub mod cli;
-pub mod engine;
 pub mod fixture;
 pub mod logging;
-pub mod runner;
 pub mod template;
-
-pub use runner::{ExitStatus, Host, RunError, RunOptions, RunOutcome};
 
 /// Where `cargo build` placed the components of this workspace's plugin crates (`build.rs`): the
 /// components plugins.toml names are taken from here unless `[host] components` says otherwise.

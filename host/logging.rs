@@ -25,6 +25,7 @@ fn bars() -> &'static MultiProgress {
 /// `debug` for everything, or `moport=info,plugin=trace,suppaftp=debug`).
 pub fn init(format: LogFormat, level: tracing::Level) {
     let filter = EnvFilter::try_from_env("MOPORT_LOG")
+        // A directive's target is a prefix: `moport` takes in every moport crate (`moport_mo`, ...).
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,moport={level},plugin={level}")));
     let builder =
         tracing_subscriber::fmt().with_env_filter(filter).with_ansi(io::stderr().is_terminal()).with_writer(AroundBars);

@@ -52,7 +52,7 @@ impl World {
         let mo = MoStandin::start(snapshot.file(), std::time::Duration::from_secs(300)).await;
         // The demo's addresses, and the one `moport check` washes.
         let mut pairs = demo_addresses();
-        pairs.push((moport::runner::CHECK_ADDRESS.into(), "0a3f507a-ba4c-32b8-e044-0003ba298018".into()));
+        pairs.push((moport_caps::dar::CHECK_ADDRESS.into(), "0a3f507a-ba4c-32b8-e044-0003ba298018".into()));
         let known: Vec<(&str, &str)> = pairs.iter().map(|(t, i)| (t.as_str(), i.as_str())).collect();
         let dar = DarStandin::start(&known).await;
         let ftps_root = tempfile::tempdir().unwrap();

@@ -133,7 +133,9 @@ fn verbosity_raises_moports_own_lines_and_the_plugins_not_the_libraries() {
     assert!(lines.iter().any(|l| l["level"] == "DEBUG" && l["target"] == "plugin"), "-vv shows the plugin's detail");
     for line in &lines {
         let target = line["target"].as_str().unwrap_or_default();
-        let own = target == "moport" || target.starts_with("moport::") || target == "plugin";
+        // moport's crates are `moport` and `moport_*`.
+        let own = target.split("::").next().is_some_and(|krate| krate == "moport" || krate.starts_with("moport_"))
+            || target == "plugin";
         assert!(own || line["level"] == "WARN" || line["level"] == "ERROR", "a library's line: {line}");
     }
 }

@@ -8,14 +8,14 @@ mod mo_standin;
 
 use mo_standin::{CLIENT_SECRET, Fault, MoStandin, dar_table_of, quick_retries, records};
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::{ExitStatus, Host, RunError, RunOptions};
 use moport_manifest::Manifest;
 use moport_mo::MoSource;
 use moport_mo::demo;
 use moport_mo::graphql::collections as gql;
 use moport_mo::graphql::{GraphqlSource, Mode};
 use moport_mo::snapshot::{Snapshot, SnapshotFile};
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{ExitStatus, Host, RunError, RunOptions};
 use moport_types::mo::Collection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

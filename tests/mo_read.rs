@@ -1,13 +1,13 @@
 //! `mo-read` over the snapshot backend, through the compiled mo-reader plugin and through the CLI.
 
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::engine::contract::{Capability, ContractError};
-use moport::{ExitStatus, Host, RunError, RunOptions};
 use moport_manifest::Manifest;
 use moport_manifest::MoSourceSpec;
 use moport_mo::MoSource;
 use moport_mo::snapshot::Snapshot;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::contract::{Capability, ContractError};
+use moport_runtime::{ExitStatus, Host, RunError, RunOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -10,13 +10,13 @@ mod mo_standin;
 
 use mo_standin::{Fault, MoStandin, dar_table_of, quick_retries, records};
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::{ExitStatus, Host, RunError, RunOptions};
 use moport_manifest::Manifest;
 use moport_manifest::MoSourceSpec;
 use moport_mo::graphql::{GraphqlSource, Mode};
 use moport_mo::snapshot::{Snapshot, SnapshotFile, SnapshotStore};
 use moport_mo::{MoSource, demo};
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{ExitStatus, Host, RunError, RunOptions};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -8,13 +8,13 @@ mod mo_standin;
 
 use mo_standin::{MoStandin, dar_table_of, quick_retries};
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::{Host, RunOptions};
 use moport_manifest::Manifest;
 use moport_manifest::MoSourceSpec;
 use moport_mo::MoSource;
 use moport_mo::graphql::{GraphqlSource, Mode};
 use moport_mo::snapshot::Snapshot;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{Host, RunOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -15,11 +15,11 @@ mod sftp_server;
 
 use ftps_server::{FtpsServer, OneUser};
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::{ExitStatus, Host, RunOptions};
 use moport_manifest::MoSourceSpec;
 use moport_manifest::{Manifest, TargetSpec};
 use moport_remote::Target;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::{ExitStatus, Host, RunOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -171,8 +171,8 @@ async fn a_wrong_password_fails_at_once_without_the_password_in_the_error() {
         .with_mo_spec(MoSourceSpec::Snapshot(golden().join("mo.json")));
     let lines = host.check("plan2learn").await;
     let target = lines.iter().find(|line| line.what == "target `p2l`").unwrap();
-    let (status, problem) = target.result.as_ref().unwrap_err();
-    assert_eq!(*status, ExitStatus::Config);
+    let (failing, problem) = target.result.as_ref().unwrap_err();
+    assert_eq!(*failing, moport_caps::Failing::Config, "a refused login is the operator's to fix (exit 3)");
     assert!(problem.contains("the server refused the login"), "{problem}");
     assert!(lines.iter().filter(|line| line.what != "target `p2l`").all(|line| line.result.is_ok()), "{lines:?}");
 }

@@ -5,11 +5,11 @@
 //! not in the shipped plugins.toml.
 
 use moport::BUILT_PLUGINS_DIR;
-use moport::engine::cache::ComponentCache;
-use moport::engine::contract::{Capability, ContractError};
-use moport::engine::limits::LimitExceeded;
-use moport::{ExitStatus, Host, RunError, RunOptions};
+use moport_caps::limits::LimitExceeded;
 use moport_manifest::Manifest;
+use moport_runtime::cache::ComponentCache;
+use moport_runtime::contract::{Capability, ContractError};
+use moport_runtime::{ExitStatus, Host, RunError, RunOptions};
 use std::path::{Path, PathBuf};
 
 /// A host over a plugins.toml in a fresh folder with a `good` probe and the given entries.
@@ -34,7 +34,7 @@ impl Sandbox {
         self.dir.path().join("out").join(plugin)
     }
 
-    async fn run(&self, plugin: &str) -> Result<moport::RunOutcome, RunError> {
+    async fn run(&self, plugin: &str) -> Result<moport_runtime::RunOutcome, RunError> {
         self.host.run(plugin, &RunOptions::default()).await
     }
 

@@ -27,6 +27,18 @@ pub enum MoError {
     Load { problem: String },
 }
 
+impl MoError {
+    /// Whether MO, or the file that holds it, failed (what may work on the next try), rather than
+    /// what the operator configured.
+    pub fn is_service_failure(&self) -> bool {
+        match self {
+            MoError::Snapshot(snapshot::SnapshotError::Write { .. }) | MoError::Load { .. } => true,
+            MoError::Graphql(err) => err.is_service_failure(),
+            MoError::Snapshot(_) | MoError::NotEmpty { .. } => false,
+        }
+    }
+}
+
 /// Where a run reads MO from.
 #[derive(Clone)]
 pub enum MoSource {

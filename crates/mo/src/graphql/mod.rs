@@ -50,18 +50,27 @@ pub enum GraphqlError {
     Decode { operation: String, problem: String },
 }
 
-/// What the operator must fix in MO's settings or Keycloak is `denied` (exit code 3, as from
-/// `moport snapshot`); what may work on the next try is `unavailable` (exit code 6).
-impl From<GraphqlError> for CallError {
-    fn from(err: GraphqlError) -> CallError {
-        match err {
-            GraphqlError::Settings { .. } | GraphqlError::Auth { .. } | GraphqlError::Forbidden { .. } => {
-                CallError::Denied(err.to_string())
-            }
+impl GraphqlError {
+    /// Whether MO failed (what may work on the next try), rather than what the operator must
+    /// fix in MO's settings or Keycloak.
+    pub fn is_service_failure(&self) -> bool {
+        match self {
+            GraphqlError::Settings { .. } | GraphqlError::Auth { .. } | GraphqlError::Forbidden { .. } => false,
             GraphqlError::Unavailable { .. }
             | GraphqlError::Refused { .. }
             | GraphqlError::Graphql { .. }
-            | GraphqlError::Decode { .. } => CallError::Unavailable(err.to_string()),
+            | GraphqlError::Decode { .. } => true,
+        }
+    }
+}
+
+/// What the operator must fix is `denied` (exit code 3, as from `moport snapshot`); what may
+/// work on the next try is `unavailable` (exit code 6).
+impl From<GraphqlError> for CallError {
+    fn from(err: GraphqlError) -> CallError {
+        match err.is_service_failure() {
+            true => CallError::Unavailable(err.to_string()),
+            false => CallError::Denied(err.to_string()),
         }
     }
 }

@@ -1,13 +1,41 @@
 //! `remote`: files on the named targets a plugin's grants list (`moport-remote`). The host holds
 //! each target's address and credentials and never hands them over.
 
-use super::HostState;
-use crate::bindings::moport::host::{remote, types};
+use crate::{CheckLine, Failing, HostState};
 use moport_manifest::TargetSpec;
 use moport_remote::Target;
 use moport_types::CallError;
+use moport_wit::moport::host::{remote, types};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// What `moport check` says of each target in `granted`: that it cannot be used as written
+/// (`unusable`, with why), or a login and a listing (a local folder: that it takes a file).
+pub async fn check(
+    granted: &[String],
+    targets: &BTreeMap<String, TargetSpec>,
+    unusable: &BTreeMap<String, String>,
+) -> Vec<CheckLine> {
+    let reachable = PluginTargets::new(granted, targets);
+    let mut lines = Vec::new();
+    for name in granted {
+        let result = match (unusable.get(name), reachable.target(name)) {
+            (Some(problem), _) => Err((Failing::Config, problem.clone())),
+            (None, Ok(target)) => target.probe().await.map_err(|err| (failing(&err), err.to_string())),
+            (None, Err(err)) => Err((failing(&err), err.to_string())),
+        };
+        lines.push(CheckLine::new(format!("target `{name}`"), result));
+    }
+    lines
+}
+
+/// A refusal is the operator's to fix; a target that is missing or does not answer, a service's.
+fn failing(err: &CallError) -> Failing {
+    match err {
+        CallError::Denied(_) | CallError::Invalid(_) => Failing::Config,
+        CallError::NotFound(_) | CallError::Unavailable(_) => Failing::Service,
+    }
+}
 
 /// The targets one run may use: those its grants name.
 #[derive(Default)]

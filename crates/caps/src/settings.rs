@@ -1,7 +1,7 @@
 //! `settings`: the plugin's own settings from plugins.toml, and nothing else.
 
 use super::HostState;
-use crate::bindings::moport::host::settings::Host;
+use moport_wit::moport::host::settings::Host;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! `log`: plugin messages under the plugin's name, and progress bars.
 
 use super::HostState;
-use crate::bindings::moport::host::log::{Host, Level};
+use moport_wit::moport::host::log::{Host, Level};
 use std::collections::HashMap;
 
 /// Longest message kept; longer ones are cut so a runaway plugin cannot flood the log.

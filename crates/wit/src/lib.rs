@@ -1,14 +1,23 @@
 //! Host-side bindings of the WIT contract in `wit/`, generated for the `importer` world (the
-//! superset of both worlds). Each capability module implements its interface's `Host` trait.
+//! superset of both worlds), and the contract's version. Each capability of `moport-caps`
+//! implements its interface's `Host` trait.
 
 wasmtime::component::bindgen!({
     world: "importer",
-    path: "wit",
+    path: "../../wit",
     imports: { default: async | trappable },
     exports: { default: async },
-    // The snapshot file format is made of these records, so the WIT stays the one contract.
-    additional_derives: [serde::Serialize, serde::Deserialize],
 });
+
+/// The package of the contract.
+pub const WIT_PACKAGE: &str = "moport:host";
+/// The version of `wit/` this host implements; a test keeps it equal to the WIT files.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// [`WIT_VERSION`], parsed.
+pub fn host_wit_version() -> semver::Version {
+    semver::Version::parse(WIT_VERSION).expect("WIT_VERSION is a valid version")
+}
 
 pub use self::moport::host::types::{CallError, PluginError, Report, RunContext};
 
@@ -101,4 +110,18 @@ mirrored_cases! {
     }
     mo_write::Change = plain::Change { Create(o), Update(o), Terminate(t) }
     mo_write::Outcome = plain::Outcome { Created, Updated, Terminated, Unchanged, Missing }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declared_version_is_the_one_in_wit() {
+        for file in ["types", "mo", "remote", "dar", "files", "log", "state", "settings"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../wit/{file}.wit"));
+            let wit = std::fs::read_to_string(&path).unwrap();
+            assert!(wit.contains(&format!("package {WIT_PACKAGE}@{WIT_VERSION};")), "{}", path.display());
+        }
+    }
 }

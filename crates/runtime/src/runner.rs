@@ -1,22 +1,19 @@
 //! Loading, checking and running one plugin, and what can go wrong on the way.
 
-use crate::bindings::{ImporterPre, PluginError, Report, RunContext};
-use crate::caps::dar::PluginDar;
-use crate::caps::mo::MoAccess;
-use crate::caps::remote::PluginTargets;
-use crate::caps::state::{PluginState, StateError, StateStore};
-use crate::caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
+use crate::cache::{CacheOutcome, ComponentCache, sha256_hex};
+use crate::contract::{self, Capability, Contract, ContractError};
 use crate::engine::PluginEngine;
-use crate::engine::cache::{CacheOutcome, ComponentCache, sha256_hex};
-use crate::engine::contract::{self, Capability, Contract, ContractError};
-use crate::engine::limits::{LimitExceeded, RunLimiter};
+use moport_caps::dar::PluginDar;
+use moport_caps::limits::{LimitExceeded, RunLimiter};
+use moport_caps::mo::MoAccess;
+use moport_caps::remote::PluginTargets;
+use moport_caps::state::{PluginState, StateError, StateStore};
+pub use moport_caps::{CheckLine, Failing};
+use moport_caps::{HostState, files::OutputFolder, log::PluginLog, settings::PluginSettings};
 use moport_dar::{DarError, DarProvider};
-use moport_manifest::MoSourceSpec;
-use moport_manifest::{Manifest, ManifestError, PluginSpec};
-use moport_mo::graphql::GraphqlError;
-use moport_mo::snapshot::SnapshotError;
+use moport_manifest::{Manifest, ManifestError, MoSourceSpec, PluginSpec};
 use moport_mo::{MoError, MoSource};
-use moport_types::CallError;
+use moport_wit::{ImporterPre, PluginError, Report, RunContext};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -74,12 +71,6 @@ pub enum RunError {
     State(#[from] StateError),
     #[error(transparent)]
     Dar(#[from] DarError),
-    #[error(transparent)]
-    Fixture(#[from] crate::fixture::FixtureError),
-    #[error(transparent)]
-    Template(#[from] crate::template::TemplateError),
-    #[error("plugin `{plugin}` did not do what the fixture expects ({differences} differences, shown above)")]
-    FixtureMismatch { plugin: String, differences: usize },
     #[error("plugin `{plugin}`: cannot use its output folder {}: {source}", path.display())]
     OutputFolder { plugin: String, path: PathBuf, source: std::io::Error },
     #[error(
@@ -87,15 +78,13 @@ pub enum RunError {
          keeps the files of the last run that succeeded",
         path.display()
     )]
-    Publish { plugin: String, path: PathBuf, source: crate::caps::files::PublishError },
+    Publish { plugin: String, path: PathBuf, source: moport_caps::files::PublishError },
     #[error("plugin `{plugin}` failed with {kind} error: {message}")]
     Plugin { plugin: String, kind: &'static str, message: String },
     #[error("plugin `{plugin}` was stopped: {limit}")]
     Limit { plugin: String, limit: LimitExceeded },
     #[error("plugin `{plugin}` crashed: {cause}")]
     Crash { plugin: String, cause: String },
-    #[error("`moport check {plugin}` found problems (see the lines above)")]
-    CheckFailed { plugin: String, status: ExitStatus },
     #[error("internal error while running plugin `{plugin}`: {message}")]
     Internal { plugin: String, message: String },
     #[error(
@@ -111,13 +100,7 @@ pub enum RunError {
 impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            RunError::Mo(MoError::Snapshot(SnapshotError::Write { .. }) | MoError::Load { .. }) => ExitStatus::Io,
-            RunError::Mo(MoError::Graphql(
-                GraphqlError::Unavailable { .. }
-                | GraphqlError::Refused { .. }
-                | GraphqlError::Graphql { .. }
-                | GraphqlError::Decode { .. },
-            )) => ExitStatus::Io,
+            RunError::Mo(err) if err.is_service_failure() => ExitStatus::Io,
             RunError::Manifest(_)
             | RunError::MissingComponent { .. }
             | RunError::BadComponent { .. }
@@ -131,9 +114,7 @@ impl RunError {
                 ExitStatus::Io
             }
             RunError::AlreadyRunning { .. } => ExitStatus::AlreadyRunning,
-            RunError::Dar(_) | RunError::Fixture(_) => ExitStatus::Config,
-            RunError::FixtureMismatch { .. } => ExitStatus::Internal,
-            RunError::Template(_) => ExitStatus::Config,
+            RunError::Dar(_) => ExitStatus::Config,
             RunError::Plugin { kind, .. } => match *kind {
                 "config" | "denied" => ExitStatus::Config,
                 "io" => ExitStatus::Io,
@@ -141,7 +122,6 @@ impl RunError {
             },
             RunError::Limit { .. } | RunError::Crash { .. } => ExitStatus::LimitOrCrash,
             RunError::Internal { .. } => ExitStatus::Internal,
-            RunError::CheckFailed { status, .. } => *status,
         }
     }
 }
@@ -157,11 +137,11 @@ pub struct LoadedPlugin {
     pub load_time: Duration,
 }
 
-/// One line of `moport check`: what was checked, and what was found or went wrong.
-#[derive(Debug)]
-pub struct CheckLine {
-    pub what: String,
-    pub result: Result<String, (ExitStatus, String)>,
+/// A failure as a `moport check` line shows it: what the operator must fix, or a service that
+/// failed, and the error.
+fn failing(err: &RunError) -> (Failing, String) {
+    let kind = if err.exit_status() == ExitStatus::Io { Failing::Service } else { Failing::Config };
+    (kind, err.to_string())
 }
 
 #[derive(Debug, Clone, Default)]
@@ -195,9 +175,6 @@ pub struct RunOutcome {
 
 /// Runs the plugins of one plugins.toml. One engine serves every run, so runs in one process
 /// share compiled code but nothing else: each gets its own store, memory, WASI and capabilities.
-/// The address `moport check` washes: Copenhagen's city hall, which every DAR provider knows.
-pub const CHECK_ADDRESS: &str = "Rådhuspladsen 1, 1550 København V";
-
 pub struct Host {
     engine: PluginEngine,
     cache: ComponentCache,
@@ -294,129 +271,46 @@ impl Host {
     }
 
     /// Checks what a run of the plugin would reach, writing nothing: its component and grants,
-    /// its MO source (with a live MO: a token and one query), and each granted remote target (a
-    /// login and a listing). Each line says what was checked and how it went.
+    /// and each capability it imports, as that capability checks itself (MO: a token and one
+    /// object of each collection; a remote target: a login and a listing; ...). Each line says
+    /// what was checked and how it went.
     pub async fn check(&self, name: &str) -> Vec<CheckLine> {
-        let mut lines = Vec::new();
         let loaded = match self.load(name).and_then(|loaded| {
             contract::check_grants(name, &loaded.contract, &loaded.spec.grants)?;
             Ok(loaded)
         }) {
             Ok(loaded) => loaded,
-            Err(err) => {
-                lines.push(CheckLine { what: "component".into(), result: Err((err.exit_status(), err.to_string())) });
-                return lines;
-            }
+            Err(err) => return vec![CheckLine::new("component", Err(failing(&err)))],
         };
-        lines.push(CheckLine {
-            what: "component".into(),
-            result: Ok(format!(
+        let imports = |capability| loaded.contract.capabilities.contains(&capability);
+        let mut lines = vec![CheckLine::new(
+            "component",
+            Ok(format!(
                 "{} world, WIT {}, grants allow every import",
                 loaded.contract.world, loaded.contract.wit_version
             )),
-        });
-        if loaded.contract.capabilities.contains(&Capability::MoRead) {
-            let mut collection_lines = Vec::new();
-            let result = match self.mo_source(name) {
-                Err(err) => Err((err.exit_status(), err.to_string())),
-                Ok(MoSource::Snapshot(store)) => {
-                    let snapshot = store.current();
-                    Ok(format!(
-                        "{}: {} employees, {} org units",
-                        snapshot.organisation().name,
-                        snapshot.employees().len(),
-                        snapshot.org_units().len()
-                    ))
-                }
-                Ok(MoSource::Graphql(mo)) => {
-                    let failed = |err: GraphqlError| {
-                        let err = RunError::Mo(err.into());
-                        (err.exit_status(), err.to_string())
-                    };
-                    let organisation = mo.organisation().await;
-                    // MO answers the organisation even where every read then fails: read one
-                    // object of each collection.
-                    if organisation.is_ok() {
-                        for (collection, read) in mo.probe().await {
-                            let result = read.map(|n| if n == 0 { "readable, empty" } else { "readable" }.to_owned());
-                            collection_lines
-                                .push(CheckLine { what: format!("MO {collection}"), result: result.map_err(failed) });
-                        }
-                    }
-                    organisation
-                        .map(|org| format!("{} at {} (token and query answered)", org.name, mo.client().endpoint()))
-                        .map_err(failed)
-                }
-            };
-            lines.push(CheckLine { what: "MO".into(), result });
-            lines.append(&mut collection_lines);
+        )];
+        if imports(Capability::MoRead) {
+            match self.mo_source(name) {
+                Ok(source) => lines.extend(moport_caps::mo::check(&source).await),
+                Err(err) => lines.push(CheckLine::new("MO", Err(failing(&err)))),
+            }
         }
-        if loaded.contract.capabilities.contains(&Capability::Dar) {
-            let result = match self.dar_provider() {
-                Err(err) => Err((err.exit_status(), err.to_string())),
-                Ok(DarProvider::Off) => Ok("off: every look-up answers \"no match\"".to_owned()),
-                Ok(DarProvider::Table(table)) if table.is_empty() => {
-                    Err((ExitStatus::Config, format!("{} holds no addresses", self.manifest.dar)))
-                }
-                Ok(DarProvider::Table(table)) => Ok(format!("{} ({} addresses)", self.manifest.dar, table.len())),
-                // A wash of an address everyone knows, read back: token, codes and fields at once.
-                Ok(DarProvider::Adressevask(service)) => match service.wash(CHECK_ADDRESS).await {
-                    Ok(Some(found)) => {
-                        Ok(format!("{} washed \"{CHECK_ADDRESS}\" to {} ({})", self.manifest.dar, found.id, found.text))
-                    }
-                    Ok(None) => Err((
-                        ExitStatus::Io,
-                        format!(
-                            "{} answered, but found no accepted match for \"{CHECK_ADDRESS}\" (see `accept` under \
-                             [host.adressevask])",
-                            self.manifest.dar
-                        ),
-                    )),
-                    Err(err) => Err((ExitStatus::Io, err.to_string())),
-                },
-            };
-            lines.push(CheckLine { what: "DAR".into(), result });
+        if imports(Capability::Dar) {
+            match self.dar_provider() {
+                Ok(provider) => lines.push(moport_caps::dar::check(&provider, &self.manifest.dar).await),
+                Err(err) => lines.push(CheckLine::new("DAR", Err(failing(&err)))),
+            }
         }
-        if loaded.contract.capabilities.contains(&Capability::State) {
+        if imports(Capability::State) {
             let store = StateStore::new(&self.manifest.state_dir, name);
-            let result = store
-                .load()
-                .map(|values| match (values.len(), loaded.spec.migrate_state.is_empty()) {
-                    (0, true) => format!("{} (empty: the next run is a first run)", store.path().display()),
-                    (0, false) => format!(
-                        "{} (empty: the next run takes over what migrate_state names, if that file exists)",
-                        store.path().display()
-                    ),
-                    (keys, _) => format!("{} ({keys} keys)", store.path().display()),
-                })
-                .map_err(|err| (ExitStatus::Io, err.to_string()));
-            lines.push(CheckLine { what: "state".into(), result });
+            lines.push(moport_caps::state::check(&store, !loaded.spec.migrate_state.is_empty()));
         }
         if let Some(folder) = &loaded.spec.grants.files {
-            lines.push(CheckLine { what: "output folder".into(), result: output_folder_takes_files(folder) });
+            lines.push(moport_caps::files::check(folder));
         }
-        let targets = PluginTargets::new(&loaded.spec.grants.remote, &self.manifest.targets);
-        for name in &loaded.spec.grants.remote {
-            if let Some(problem) = self.manifest.unusable_targets.get(name) {
-                lines.push(CheckLine {
-                    what: format!("target `{name}`"),
-                    result: Err((ExitStatus::Config, problem.clone())),
-                });
-                continue;
-            }
-            let result = match targets.target(name) {
-                Ok(target) => target.probe().await,
-                Err(err) => Err(err),
-            };
-            let result = result.map_err(|err| {
-                let status = match err {
-                    CallError::Denied(_) | CallError::Invalid(_) => ExitStatus::Config,
-                    CallError::NotFound(_) | CallError::Unavailable(_) => ExitStatus::Io,
-                };
-                (status, err.to_string())
-            });
-            lines.push(CheckLine { what: format!("target `{name}`"), result });
-        }
+        let remote = &loaded.spec.grants.remote;
+        lines.extend(moport_caps::remote::check(remote, &self.manifest.targets, &self.manifest.unusable_targets).await);
         lines
     }
 
@@ -454,14 +348,11 @@ impl Host {
             None => copenhagen_date(chrono::Utc::now()),
         };
         let mo = match loaded.contract.capabilities.contains(&Capability::MoRead) {
-            true => Some(MoAccess {
-                source: self.mo_source(plugin)?,
-                today,
-                write: loaded.contract.capabilities.contains(&Capability::MoWrite)
-                    && spec.grants.mo == Some(moport_manifest::MoAccess::Write),
-                dry_run: options.dry_run,
-                prefetching: Vec::new(),
-            }),
+            true => {
+                let write = loaded.contract.capabilities.contains(&Capability::MoWrite)
+                    && spec.grants.mo == Some(moport_manifest::MoAccess::Write);
+                Some(MoAccess::new(self.mo_source(plugin)?, today, write, options.dry_run))
+            }
             false => None,
         };
         let plugin_state = match loaded.contract.capabilities.contains(&Capability::State) {
@@ -582,19 +473,6 @@ pub fn run_lock(state_dir: &Path, plugin: &str, wait: bool) -> Result<std::fs::F
         }
         Err(std::fs::TryLockError::WouldBlock) => Err(RunError::AlreadyRunning { plugin: plugin.into(), path }),
         Err(std::fs::TryLockError::Error(source)) => Err(failed(source)),
-    }
-}
-
-/// Whether the output folder (or, until the first run makes it, the nearest folder above it)
-/// takes a file: a hidden one, removed at once.
-fn output_folder_takes_files(folder: &Path) -> Result<String, (ExitStatus, String)> {
-    let existing = folder.ancestors().find(|dir| dir.is_dir()).unwrap_or(Path::new("."));
-    match (moport_fs::takes_a_file(existing), existing == folder) {
-        (Ok(_), true) => Ok(format!("{} is writable", folder.display())),
-        (Ok(_), false) => {
-            Ok(format!("{} will be made by the first run ({} is writable)", folder.display(), existing.display()))
-        }
-        (Err(err), _) => Err((ExitStatus::Io, format!("{} takes no file: {err}", existing.display()))),
     }
 }
 

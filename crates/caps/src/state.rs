@@ -3,11 +3,11 @@
 //! file only when the run succeeds, and never under `--dry-run`, so a failed run leaves the
 //! state as it was and the next run starts from the same point.
 
-use super::HostState;
-use crate::bindings::moport::host::state::Host;
-use crate::bindings::moport::host::types::CallError;
+use crate::{CheckLine, Failing, HostState};
 use moport_fs::write_atomically;
 use moport_manifest::Migration;
+use moport_wit::moport::host::state::Host;
+use moport_wit::moport::host::types::CallError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -159,6 +159,24 @@ impl StateStore {
             Err(source) => Err(StateError::Write { plugin: self.plugin.clone(), path: self.path.clone(), source }),
         }
     }
+}
+
+/// What `moport check` says of a plugin's state: where it is kept and how many keys it holds,
+/// or that the next run is a first run (`migrating`: one that takes over a predecessor's
+/// state, as `migrate_state` names it).
+pub fn check(store: &StateStore, migrating: bool) -> CheckLine {
+    let path = store.path().display();
+    let result = store
+        .load()
+        .map(|values| match (values.len(), migrating) {
+            (0, false) => format!("{path} (empty: the next run is a first run)"),
+            (0, true) => {
+                format!("{path} (empty: the next run takes over what migrate_state names, if that file exists)")
+            }
+            (keys, _) => format!("{path} ({keys} keys)"),
+        })
+        .map_err(|err| (Failing::Service, err.to_string()));
+    CheckLine::new("state", result)
 }
 
 /// One run's view of a plugin's state.

@@ -1,11 +1,7 @@
 //! The wasmtime engine and linker shared by all runs in a process, and the epoch ticker that
 //! enforces time limits on code that never calls the host.
 
-pub mod cache;
-pub mod contract;
-pub mod limits;
-
-use crate::caps::{self, HostState};
+use moport_caps::HostState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -35,7 +31,7 @@ impl PluginEngine {
         // Rust guests import wasi:cli and wasi:io even when unused. The WASI context of each
         // run hands out nothing: no preopened folder, no environment, no arguments, no sockets.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        caps::add_to_linker(&mut linker)?;
+        moport_caps::add_to_linker(&mut linker)?;
         let ticker = EpochTicker::start(engine.clone());
         Ok(PluginEngine { engine, linker, _ticker: ticker })
     }

@@ -2,11 +2,38 @@
 //! was given (`[host] dar` in plugins.toml, `moport-dar`). Answers are cached for the run, so a
 //! plugin may ask about the same text as often as its rows repeat it.
 
-use super::HostState;
-use crate::bindings::moport::host::{dar, types};
+use crate::{CheckLine, Failing, HostState};
 use moport_dar::{DarProvider, is_dar_id, not_a_dar_id};
+use moport_manifest::DarSpec;
 use moport_types::{CallError, DarAddress as Address};
+use moport_wit::moport::host::{dar, types};
 use std::collections::HashMap;
+
+/// The address `moport check` washes: Copenhagen's city hall, which every DAR provider knows.
+pub const CHECK_ADDRESS: &str = "Rådhuspladsen 1, 1550 København V";
+
+/// What `moport check` says of the provider plugins.toml names (`spec`): off, how many
+/// addresses a table holds, or what Adressevask washes [`CHECK_ADDRESS`] to (token, washing
+/// codes and fields at once).
+pub async fn check(provider: &DarProvider, spec: &DarSpec) -> CheckLine {
+    let result = match provider {
+        DarProvider::Off => Ok("off: every look-up answers \"no match\"".to_owned()),
+        DarProvider::Table(table) if table.is_empty() => Err((Failing::Config, format!("{spec} holds no addresses"))),
+        DarProvider::Table(table) => Ok(format!("{spec} ({} addresses)", table.len())),
+        DarProvider::Adressevask(service) => match service.wash(CHECK_ADDRESS).await {
+            Ok(Some(found)) => Ok(format!("{spec} washed \"{CHECK_ADDRESS}\" to {} ({})", found.id, found.text)),
+            Ok(None) => Err((
+                Failing::Service,
+                format!(
+                    "{spec} answered, but found no accepted match for \"{CHECK_ADDRESS}\" (see `accept` under \
+                     [host.adressevask])"
+                ),
+            )),
+            Err(err) => Err((Failing::Service, err.to_string())),
+        },
+    };
+    CheckLine::new("DAR", result)
+}
 
 /// One run's DAR access, with its cache.
 pub struct PluginDar {

@@ -1,14 +1,14 @@
 //! `mo-read` and `mo-write`: MO's collections, filtered as MO filters them, and writes judged by
 //! MO's rules, from the source the run was given (`moport-mo`).
 
-use super::HostState;
-use crate::bindings::moport::host::{mo_read, mo_write, types};
+use crate::{CheckLine, Failing, HostState};
 use moport_mo::MoSource;
-use moport_mo::graphql::{self, collections as gql};
+use moport_mo::graphql::{self, GraphqlError, collections as gql};
 use moport_mo::snapshot;
 use moport_mo_rules::Filter;
 use moport_types::CallError;
 use moport_types::mo::{Change, Collection, Organisation, Outcome, Query};
+use moport_wit::moport::host::{mo_read, mo_write, types};
 
 /// Changes a dry run lists at info level; a large import plans tens of thousands.
 const PLAN_LINES_SHOWN: usize = 200;
@@ -23,7 +23,52 @@ pub struct MoAccess {
     /// `--dry-run`: writes are worked out and logged, not made.
     pub dry_run: bool,
     /// Fetches the plugin asked for ahead of its reads, stopped when the run ends.
-    pub prefetching: Vec<tokio::task::AbortHandle>,
+    prefetching: Vec<tokio::task::AbortHandle>,
+}
+
+impl MoAccess {
+    /// One run's access to `source` on the date `today`; writes only when `write` (granted
+    /// `mo = "write"` and imported), worked out but not made under `dry_run`.
+    pub fn new(source: MoSource, today: chrono::NaiveDate, write: bool, dry_run: bool) -> MoAccess {
+        MoAccess { source, today, write, dry_run, prefetching: Vec::new() }
+    }
+}
+
+/// What `moport check` says of MO: what a snapshot holds; of a live MO, that a token was given
+/// and the organisation read, and, as MO answers the organisation even where every read then
+/// fails, one object of each collection.
+pub async fn check(source: &MoSource) -> Vec<CheckLine> {
+    let mo = match source {
+        MoSource::Snapshot(store) => {
+            let snapshot = store.current();
+            let held = format!(
+                "{}: {} employees, {} org units",
+                snapshot.organisation().name,
+                snapshot.employees().len(),
+                snapshot.org_units().len()
+            );
+            return vec![CheckLine::new("MO", Ok(held))];
+        }
+        MoSource::Graphql(mo) => mo,
+    };
+    let failed = |err: GraphqlError| {
+        let failing = if err.is_service_failure() { Failing::Service } else { Failing::Config };
+        (failing, err.to_string())
+    };
+    let organisation = mo.organisation().await;
+    let mut collections = Vec::new();
+    if organisation.is_ok() {
+        for (collection, read) in mo.probe().await {
+            let result = read.map(|n| if n == 0 { "readable, empty" } else { "readable" }.to_owned());
+            collections.push(CheckLine::new(format!("MO {collection}"), result.map_err(failed)));
+        }
+    }
+    let answered = organisation
+        .map(|org| format!("{} at {} (token and query answered)", org.name, mo.client().endpoint()))
+        .map_err(failed);
+    let mut lines = vec![CheckLine::new("MO", answered)];
+    lines.append(&mut collections);
+    lines
 }
 
 impl Drop for MoAccess {

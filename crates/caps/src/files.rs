@@ -8,11 +8,11 @@
 //! folder and are moved into place only when the run succeeds, so a failed run (a limit hit
 //! midway, a crash, an error) leaves the last complete set, never four new files and one old.
 
-use super::HostState;
-use crate::bindings::moport::host::files::Host;
-use crate::bindings::moport::host::types::CallError;
-use crate::engine::limits::LimitExceeded;
+use crate::limits::LimitExceeded;
+use crate::{CheckLine, Failing, HostState};
 use moport_manifest::ByteSize;
+use moport_wit::moport::host::files::Host;
+use moport_wit::moport::host::types::CallError;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
@@ -263,6 +263,20 @@ impl Drop for OutputFolder {
             let _ = fs::remove_dir(&self.root);
         }
     }
+}
+
+/// What `moport check` says of an output folder: whether it (or, until the first run makes it,
+/// the nearest folder above it) takes a file, a hidden one removed at once.
+pub fn check(folder: &Path) -> CheckLine {
+    let existing = folder.ancestors().find(|dir| dir.is_dir()).unwrap_or(Path::new("."));
+    let result = match (moport_fs::takes_a_file(existing), existing == folder) {
+        (Ok(()), true) => Ok(format!("{} is writable", folder.display())),
+        (Ok(()), false) => {
+            Ok(format!("{} will be made by the first run ({} is writable)", folder.display(), existing.display()))
+        }
+        (Err(err), _) => Err((Failing::Service, format!("{} takes no file: {err}", existing.display()))),
+    };
+    CheckLine::new("output folder", result)
 }
 
 fn io_error(path: &str, err: &io::Error) -> CallError {
