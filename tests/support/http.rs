@@ -1,7 +1,7 @@
 //! HTTP/1 servers on 127.0.0.1 for the tests' stand-ins, token issuer and proxy, and the one
 //! request-body format they parse.
 
-#![allow(dead_code)] // each test binary uses its own part of it
+#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};

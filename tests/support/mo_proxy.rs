@@ -3,7 +3,7 @@
 //! put the same requests to the MO stand-in), and can make MO go away after a number of mutation
 //! requests, so a test sees what really reached MO and how an import cut off midway ends.
 
-#![allow(dead_code)] // each test binary uses its own part of it
+#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use super::http::{self, Reply};
 use http_body_util::{BodyExt, Full};

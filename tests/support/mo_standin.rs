@@ -6,7 +6,7 @@
 //! references, `resolve` for DAR), written here from the MO API notes and independent of the
 //! host's decoding, so the tests check one against the other.
 
-#![allow(dead_code)] // each test binary uses its own part of it
+#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use super::http::{self, Reply};
 use http_body_util::{BodyExt, Full};

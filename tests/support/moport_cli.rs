@@ -1,7 +1,7 @@
 //! The `moport` binary as an operator runs it: in a work folder, with an environment, its own
 //! cache of precompiled plugins there, and no log filter from the caller's shell.
 
-#![allow(dead_code)] // each test binary uses its own part of it
+#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use std::path::Path;
 

@@ -14,7 +14,7 @@
 //! Without the source, [`RealMo::get`] says how to get it and the test returns early; under
 //! `CI=true` a missing or broken MO fails the test instead.
 
-#![allow(dead_code)] // each test binary uses its own part of it
+#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use super::token_issuer::{Client, TokenIssuer, all_roles, read_roles};
 use sha2::Digest;

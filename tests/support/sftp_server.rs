@@ -1,7 +1,7 @@
 //! An SFTP server on 127.0.0.1 for the tests: russh with an ed25519 host key made here, one
 //! user with a password, and an SFTP subsystem serving a local folder.
 
-#![allow(dead_code)] // each test binary uses its own part of it
+#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use russh::server::{Auth, Msg, Server as _, Session};
 use russh::{Channel, ChannelId};

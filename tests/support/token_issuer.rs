@@ -4,7 +4,7 @@
 //! `exp` (with 5 s leeway), `azp` and `realm_access.roles` (see MO's `mora/auth/keycloak/`), so
 //! moport's own Keycloak code path is what a test against real MO exercises.
 
-#![allow(dead_code)] // each test binary uses its own part of it
+#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use super::http::{self, Reply};
 use aws_lc_rs::rsa::KeySize;

@@ -11,15 +11,13 @@
 use crate::limits::LimitExceeded;
 use crate::{CheckLine, Failing, HostState};
 use moport_manifest::ByteSize;
+use moport_types::paths::HOST_NAME_PREFIX;
 use moport_wit::moport::host::files::Host;
 use moport_wit::moport::host::types::CallError;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-
-/// How names the host keeps for itself begin; plugins may not use them.
-const HOST_NAME_PREFIX: &str = ".moport-";
 
 pub struct OutputFolder {
     root: PathBuf,
@@ -90,32 +88,14 @@ impl OutputFolder {
     /// folder itself and only allowed where `allow_root` says so. The path is returned
     /// relative, to be joined to the output folder or to the staging folder.
     fn resolve<'p>(&self, path: &'p str, allow_root: bool) -> Result<&'p Path, CallError> {
-        let refuse = |why: &str| Err(CallError::Invalid(format!("path `{path}` refused: {why}")));
-        if path.is_empty() {
-            return if allow_root { Ok(Path::new("")) } else { refuse("it is empty") };
-        }
-        if path.contains('\0') {
-            return refuse("it contains a NUL character");
-        }
-        if path.starts_with('/') {
-            return refuse("absolute paths are not allowed; give a path inside the output folder");
-        }
+        let names = moport_types::paths::output_path(path, allow_root).map_err(CallError::from)?;
         let mut resolved = self.root.clone();
-        for part in path.split('/') {
-            match part {
-                "" | "." => return refuse("use plain names separated by single `/`"),
-                ".." => return refuse("`..` would leave the output folder"),
-                _ if part.starts_with(HOST_NAME_PREFIX) => {
-                    return refuse(&format!("names beginning `{HOST_NAME_PREFIX}` are the host's own"));
-                }
-                _ => {}
-            }
-            resolved.push(part);
-            match fs::symlink_metadata(&resolved) {
-                Ok(meta) if meta.file_type().is_symlink() => {
-                    return refuse(&format!("`{part}` is a symbolic link, and links are not followed"));
-                }
-                _ => {}
+        for name in names {
+            resolved.push(name);
+            if fs::symlink_metadata(&resolved).is_ok_and(|meta| meta.file_type().is_symlink()) {
+                return Err(CallError::Invalid(format!(
+                    "path `{path}` refused: `{name}` is a symbolic link, and links are not followed"
+                )));
             }
         }
         Ok(Path::new(path))

@@ -70,9 +70,14 @@ pub struct Manifest {
     pub unusable_targets: BTreeMap<String, String>,
 }
 
+/// The plugins.toml versions this moport reads: the layout of the file, not of moport.
+pub const MANIFEST_VERSION: u32 = 1;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManifestFile {
+    /// The file's layout; a file without it is read as version 1, which it was written for.
+    manifest_version: Option<u32>,
     #[serde(default)]
     host: HostSection,
     #[serde(default)]
@@ -252,6 +257,16 @@ impl Manifest {
             path: path.to_owned(),
             message: err.to_string().trim_end().to_owned(),
         })?;
+        if let Some(version) = file.manifest_version.filter(|version| *version != MANIFEST_VERSION) {
+            return Err(ManifestError::Parse {
+                path: path.to_owned(),
+                message: format!(
+                    "manifest_version = {version}: this moport reads plugins.toml version {MANIFEST_VERSION}; use \
+                     a moport that reads version {version}, or write the file for version {MANIFEST_VERSION} \
+                     (docs/plugins-toml.md)"
+                ),
+            });
+        }
         // Absolute, so that every path moport prints can be used from any folder.
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let base = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
@@ -575,6 +590,18 @@ settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_uni
         let text = EXAMPLE.replace("64MiB", "64MB");
         let err = Manifest::parse(Path::new("plugins.toml"), &text, Path::new("built")).unwrap_err().to_string();
         assert!(err.contains("`64MB` is not a size") && err.contains("line 15, column 10"), "{err}");
+    }
+
+    #[test]
+    fn the_manifest_version_is_one_or_unsaid_and_another_is_named() {
+        let versioned = format!("manifest_version = 1\n{EXAMPLE}");
+        assert!(Manifest::parse(Path::new("plugins.toml"), &versioned, Path::new("built")).is_ok());
+        let future = format!("manifest_version = 2\n{EXAMPLE}");
+        let err = Manifest::parse(Path::new("plugins.toml"), &future, Path::new("built")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("plugins.toml: manifest_version = 2: this moport reads plugins.toml version 1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod paths;
+
 /// Why a capability call failed (WIT `types.call-error`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallError {

@@ -532,7 +532,7 @@ fn a_root_that_is_not_a_unit_today_is_named() {
     assert!(err.0.contains(&id(9)) && err.0.contains("exporters.plan2learn.root_unit"), "{err}");
 }
 
-/// The golden files the compiled component is checked against (tests/plan2learn.rs at the
+/// The golden files the compiled component is checked against (tests/all/plan2learn.rs at the
 /// repository root): the fixture as an MO snapshot and the expected files of each variant, all
 /// derived from this file. `UPDATE_GOLDEN=1 cargo test -p plan2learn` rewrites them.
 #[test]

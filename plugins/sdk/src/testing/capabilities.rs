@@ -63,22 +63,9 @@ pub(crate) mod files {
         session.host.files.remove(path).map(drop).ok_or_else(|| not_found(path))
     }
 
-    /// Refuses what the host refuses: paths that are empty or absolute, or have empty, `.`,
-    /// `..` or `.moport-…` parts.
+    /// Refuses what the host refuses (the contract's rule, `moport_types::paths`).
     fn check(path: &str) -> Result<(), CallError> {
-        let refuse = |why: &str| Err(CallError::Invalid(format!("path `{path}` refused: {why}")));
-        if path.is_empty() {
-            return refuse("it is empty");
-        }
-        if path.starts_with('/') {
-            return refuse("absolute paths are not allowed; give a path inside the output folder");
-        }
-        match path.split('/').find(|part| matches!(*part, "" | "." | "..") || part.starts_with(".moport-")) {
-            Some("..") => refuse("`..` would leave the output folder"),
-            Some("" | ".") => refuse("use plain names separated by single `/`"),
-            Some(_) => refuse("names beginning `.moport-` are the host's own"),
-            None => Ok(()),
-        }
+        moport_types::paths::output_path(path, false).map(drop).map_err(|err| crate::testing::call_error(&err))
     }
 
     fn not_found(path: &str) -> CallError {
@@ -242,19 +229,11 @@ pub(crate) mod mo_write {
     }
 }
 
-/// A path inside a remote target as the host takes it: relative, `/`-separated, without `..`;
-/// empty and `.` parts are dropped. `""`, the target's top folder, only where `folder` is true.
+/// A path inside a remote target as the host takes it (the contract's rule,
+/// `moport_types::paths`): relative, `/`-separated, without `..`; empty and `.` parts are
+/// dropped. `""`, the target's top folder, only where `folder` is true.
 pub(crate) fn remote_path(path: &str, folder: bool) -> Result<String, CallError> {
-    let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
-    if path.starts_with('/') || path.contains('\\') || path.chars().any(char::is_control) || parts.contains(&"..") {
-        return Err(CallError::Invalid(format!(
-            "remote path `{path}` must be relative to the target, without `..` (for example `out/file.csv`)"
-        )));
-    }
-    if parts.is_empty() && !folder {
-        return Err(CallError::Invalid("a remote file path is empty".to_owned()));
-    }
-    Ok(parts.join("/"))
+    moport_types::paths::remote_path(path, folder).map_err(|err| super::call_error(&err))
 }
 
 /// The key of the DAR table: text compared ignoring case and runs of spaces.

@@ -2,6 +2,7 @@
 //! the host itself applies to a snapshot file, so a plugin's unit tests see what the host would
 //! do (docs/mo-write.md).
 
+use super::call_error;
 use crate::CallError;
 use crate::mo::write::{Change, Outcome};
 use crate::mo::{Address, Class, Employee, Engagement, Facet, ItSystem, ItUser, Manager, OrgUnit, Organisation, Query};
@@ -118,15 +119,6 @@ fn convert<A: Serialize + ?Sized, B: DeserializeOwned>(from: &A) -> B {
     serde_json::to_value(from)
         .and_then(serde_json::from_value)
         .expect("the SDK's records and moport-types' are the same records")
-}
-
-fn call_error(err: &moport_types::CallError) -> CallError {
-    match err.clone() {
-        moport_types::CallError::Denied(m) => CallError::Denied(m),
-        moport_types::CallError::Invalid(m) => CallError::Invalid(m),
-        moport_types::CallError::NotFound(m) => CallError::NotFound(m),
-        moport_types::CallError::Unavailable(m) => CallError::Unavailable(m),
-    }
 }
 
 fn refusal(problem: &rules::RecordProblem) -> String {

@@ -76,6 +76,17 @@ use crate::{Plugin, PluginError, Report, RunContext};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+/// A refusal of the rules the host and this test host share (`moport-types`,
+/// `moport-mo-rules`), as a plugin gets it.
+pub(crate) fn call_error(err: &moport_types::CallError) -> crate::CallError {
+    match err.clone() {
+        moport_types::CallError::Denied(m) => crate::CallError::Denied(m),
+        moport_types::CallError::Invalid(m) => crate::CallError::Invalid(m),
+        moport_types::CallError::NotFound(m) => crate::CallError::NotFound(m),
+        moport_types::CallError::Unavailable(m) => crate::CallError::Unavailable(m),
+    }
+}
+
 /// A stubbed host: build it with what the host holds before the run, [`run`](TestHost::run) a
 /// plugin, then inspect what the run left behind.
 #[derive(Debug, Clone)]

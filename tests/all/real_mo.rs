@@ -3,20 +3,7 @@
 //! the truth the MO stand-in is held to. Without MO's source they skip, saying how to run them;
 //! under `CI=true` they fail instead.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/los_after_demo.rs"]
-mod los_after_demo;
-#[path = "support/mo_proxy.rs"]
-mod mo_proxy;
-#[path = "support/mo_standin.rs"]
-mod mo_standin;
-#[path = "support/moport_cli.rs"]
-mod moport_cli;
-#[path = "support/real_mo.rs"]
-mod real_mo;
-#[path = "support/token_issuer.rs"]
-mod token_issuer;
+use crate::support::{los_after_demo, mo_proxy, mo_standin, moport_cli, real_mo, token_issuer};
 
 use mo_proxy::MoProxy;
 use moport::BUILT_PLUGINS_DIR;

@@ -1,9 +1,6 @@
 //! The `adressevask` DAR provider against an Adressevask stand-in on 127.0.0.1.
 
-#[path = "support/dar_standin.rs"]
-mod dar_standin;
-#[path = "support/http.rs"]
-mod http;
+use crate::support::dar_standin;
 
 use dar_standin::{DarStandin, TOKEN};
 use moport_dar::{Adressevask, DarProvider};

@@ -1,10 +1,7 @@
 //! The `graphql` backend against the MO stand-in: the same plugin output as from a snapshot in
 //! both modes, retries, token renewal, MO's errors, and `moport snapshot`.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mo_standin.rs"]
-mod mo_standin;
+use crate::support::mo_standin;
 
 use mo_standin::{CLIENT_SECRET, Fault, MoStandin, dar_table_of, quick_retries, records};
 use moport::BUILT_PLUGINS_DIR;

@@ -3,10 +3,7 @@
 //! dry runs and refused batches change nothing. And the SDK's test host reads and writes MO as
 //! the host does.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mo_standin.rs"]
-mod mo_standin;
+use crate::support::mo_standin;
 
 use mo_standin::{Fault, MoStandin, dar_table_of, quick_retries, records};
 use moport::BUILT_PLUGINS_DIR;

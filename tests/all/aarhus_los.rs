@@ -2,18 +2,7 @@
 //! FTPS server (libunftp on 127.0.0.1), looks addresses up in an Adressevask stand-in and writes to the
 //! MO stand-in over GraphQL; the stand-in's final state is then read back with `moport snapshot`.
 
-#[path = "support/dar_standin.rs"]
-mod dar_standin;
-#[path = "support/ftps_server.rs"]
-mod ftps_server;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/los_after_demo.rs"]
-mod los_after_demo;
-#[path = "support/mo_standin.rs"]
-mod mo_standin;
-#[path = "support/moport_cli.rs"]
-mod moport_cli;
+use crate::support::{dar_standin, ftps_server, los_after_demo, mo_standin, moport_cli};
 
 use dar_standin::DarStandin;
 use ftps_server::FtpsServer;
@@ -351,7 +340,7 @@ async fn no_secret_is_printed_or_written_at_any_log_level_in_any_format() {
 #[tokio::test(flavor = "multi_thread")]
 async fn later_files_keep_what_mo_held_before_them_and_a_renamed_az_system_stays_renamed() {
     // A local-folder LOS server and a snapshot file for MO: the host's own write rules, which
-    // tests/real_mo.rs holds to real MO with the same files.
+    // tests/all/real_mo.rs holds to real MO with the same files.
     let work = tempfile::tempdir().unwrap();
     let los = work.path().join("los");
     std::fs::create_dir(&los).unwrap();

@@ -1,10 +1,7 @@
 //! The compiled plan2learn component: the §14 golden scenario through the real host (from a
 //! snapshot file and from MO over GraphQL, via the stand-in), and the README's main job.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mo_standin.rs"]
-mod mo_standin;
+use crate::support::mo_standin;
 
 use mo_standin::{MoStandin, dar_table_of, quick_retries};
 use moport::BUILT_PLUGINS_DIR;

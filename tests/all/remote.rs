@@ -2,16 +2,7 @@
 //! (libunftp, TLS required on control and data, a certificate made here with rcgen) and a local
 //! folder; and plan2learn shipping its files end to end.
 
-#[path = "support/ftps_server.rs"]
-mod ftps_server;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mo_standin.rs"]
-mod mo_standin;
-#[path = "support/moport_cli.rs"]
-mod moport_cli;
-#[path = "support/sftp_server.rs"]
-mod sftp_server;
+use crate::support::{ftps_server, mo_standin, moport_cli, sftp_server};
 
 use ftps_server::{FtpsServer, OneUser};
 use moport::BUILT_PLUGINS_DIR;
