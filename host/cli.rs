@@ -101,7 +101,7 @@ enum Command {
         mo: Option<String>,
         /// For a `graphql` source: fetch each collection once (`cache`, the default) or query MO on
         /// every plugin call (`direct`); overrides `[host] mo_mode`.
-        #[arg(long, value_name = "MODE", value_parser = mo_mode())]
+        #[arg(long, value_name = "MO_MODE", value_parser = mo_mode())]
         mo_mode: Option<Mode>,
         /// The run's date (YYYY-MM-DD) instead of today in Copenhagen: what the plugin is told
         /// and what "valid today" means for its MO reads, e.g. to re-run a past night; overrides
@@ -125,7 +125,7 @@ enum Command {
         #[arg(long, value_name = "SOURCE")]
         mo: Option<String>,
         /// As for `run`.
-        #[arg(long, value_name = "MODE", value_parser = mo_mode())]
+        #[arg(long, value_name = "MO_MODE", value_parser = mo_mode())]
         mo_mode: Option<Mode>,
     },
     /// Run a plugin against a fixture folder (MO, settings, remote files in; expected files out)
@@ -468,11 +468,14 @@ fn execute(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// `--mo-mode`: `cache` or `direct`.
+/// `--mo-mode`: `cache` or `direct`, each described in `--help`.
 fn mo_mode() -> impl clap::builder::TypedValueParser<Value = Mode> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["cache", "direct"])
-        .map(|mode| if mode == "direct" { Mode::Direct } else { Mode::Cache })
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("cache").help("Each collection fetched whole once, then filtered in memory"),
+        PossibleValue::new("direct").help("One filtered query per plugin call"),
+    ])
+    .map(|mode| if mode == "direct" { Mode::Direct } else { Mode::Cache })
 }
 
 /// The MO source `--mo` and `--mo-mode` name, if any (plugins.toml's otherwise).

@@ -5,8 +5,6 @@
 //! 431 for more than 100 ids. Every request needs the token `TOKEN` (403 without it); the first
 //! requests can be made to fail with 503.
 
-#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
-
 use super::http;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};

@@ -1,8 +1,6 @@
 //! An FTPS server on 127.0.0.1 (libunftp; TLS required on control and data, with a
 //! certificate made here by rcgen), serving a folder to one user.
 
-#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
-
 use libunftp::options::FtpsRequired;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};

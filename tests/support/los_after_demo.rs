@@ -5,8 +5,6 @@
 //! `STAM_UUID_ITSystem.csv` that renames the AZ system and changes only the user key of another
 //! (DIPEX renamed the AZ system back on every run and ignored the user key).
 
-#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
-
 use moport_mo::snapshot::SnapshotFile;
 use std::path::Path;
 

@@ -1,15 +1,12 @@
 //! A loopback HTTP proxy in front of a real MO: it counts what moport sends (GraphQL requests,
-//! mutation requests, operations), keeps every GraphQL request with MO's answer (so a test can
+//! mutation requests, mutations), keeps every GraphQL request with MO's answer (so a test can
 //! put the same requests to the MO stand-in), and can make MO go away after a number of mutation
 //! requests, so a test sees what really reached MO and how an import cut off midway ends.
-
-#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
 
 use super::http::{self, Reply};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,7 +17,6 @@ pub struct Counters {
     pub mutation_requests: AtomicU64,
     /// Mutations (aliased mutator calls) in the mutation requests that reached MO.
     pub mutations: AtomicU64,
-    pub operations: Mutex<HashMap<String, u64>>,
     /// Every GraphQL request that reached MO, with MO's answer, in order.
     pub exchanges: Mutex<Vec<Exchange>>,
 }
@@ -83,10 +79,6 @@ impl MoProxy {
         self.counters.mutations.load(Ordering::SeqCst)
     }
 
-    pub fn operations(&self) -> HashMap<String, u64> {
-        self.counters.operations.lock().unwrap().clone()
-    }
-
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.counters.exchanges.lock().unwrap().clone()
     }
@@ -101,8 +93,6 @@ async fn forward(state: Arc<State>, request: Request<Incoming>) -> Result<Reply,
     if graphql {
         state.counters.graphql_requests.fetch_add(1, Ordering::SeqCst);
         let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        let operation = parsed["operationName"].as_str().unwrap_or_default().to_owned();
-        *state.counters.operations.lock().unwrap().entry(operation).or_default() += 1;
         let query = parsed["query"].as_str().unwrap_or_default();
         if query.trim_start().starts_with("mutation") {
             let mut allowed = state.mutations_allowed.lock().unwrap();

@@ -1,8 +1,6 @@
 //! The `moport` binary as an operator runs it: in a work folder, with an environment, its own
 //! cache of precompiled plugins there, and no log filter from the caller's shell.
 
-#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
-
 use std::path::Path;
 
 /// Runs `moport ARGS` in `dir` with `env`, off the async runtime; exit code, stdout, stderr.

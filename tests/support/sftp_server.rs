@@ -1,8 +1,6 @@
 //! An SFTP server on 127.0.0.1 for the tests: russh with an ed25519 host key made here, one
 //! user with a password, and an SFTP subsystem serving a local folder.
 
-#![allow(dead_code)] // a benchmark that takes this file in uses only part of it
-
 use russh::server::{Auth, Msg, Server as _, Session};
 use russh::{Channel, ChannelId};
 use russh_sftp::protocol::{Attrs, Data, File, FileAttributes, Handle, Name, OpenFlags, Status, StatusCode, Version};

@@ -1,6 +1,7 @@
 //! The `snapshot` backend: one consistent read of MO in a JSON file, loaded and indexed in
 //! memory. The format is documented in docs/snapshot-format.md; its records are the `mo-read`
-//! records of the WIT contract, so a plugin sees exactly what the file holds.
+//! records of the WIT contract (as `moport-types` mirrors them), so a plugin sees exactly what
+//! the file holds.
 
 use moport_types::CallError;
 use moport_types::mo::{
