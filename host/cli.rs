@@ -5,6 +5,7 @@ use crate::logging::{self, LogFormat};
 use crate::template::TemplateError;
 use clap::{Parser, Subcommand};
 use moport_caps::Failing;
+use moport_caps::log::{MAX_MESSAGE_BYTES, cut_to, printable};
 use moport_caps::state::{StateError, StateStore};
 use moport_manifest::{Manifest, ManifestError, MoAccess, MoSourceSpec, PluginSpec};
 use moport_mo::demo::{self, DemoSpec};
@@ -754,17 +755,23 @@ fn grants_summary(spec: &PluginSpec) -> String {
     if parts.is_empty() { "none beyond log and settings".to_owned() } else { parts.join("; ") }
 }
 
+/// A run's report for people: what the plugin says is shown escaped, as a report on a terminal
+/// must not drive it (an escape sequence) or forge a line (a newline).
 fn describe_outcome(plugin: &str, outcome: &RunOutcome) -> String {
-    let mut out = format!("{plugin}: {}\n", outcome.report.summary);
+    let shown = |text: &str| printable(&cut_to(text, MAX_MESSAGE_BYTES)).into_owned();
+    let mut out = format!("{plugin}: {}\n", shown(&outcome.report.summary));
     for (name, value) in &outcome.report.counts {
-        let _ = writeln!(out, "  {name}: {value}");
+        let _ = writeln!(out, "  {}: {value}", shown(name));
     }
     if let Some(dir) = &outcome.output_dir
         && !outcome.files.is_empty()
     {
-        let _ = writeln!(out, "  files in {}:", dir.display());
+        let _ = match outcome.published {
+            true => writeln!(out, "  files in {}:", dir.display()),
+            false => writeln!(out, "  files the plugin wrote, not put in {} (dry run):", dir.display()),
+        };
         for (name, size) in &outcome.files {
-            let _ = writeln!(out, "    {name} ({size} bytes)");
+            let _ = writeln!(out, "    {} ({size} bytes)", shown(name));
         }
     }
     let _ = writeln!(out, "  took {:.2} s", outcome.elapsed.as_secs_f64());
@@ -778,6 +785,7 @@ fn outcome_json(plugin: &str, outcome: &RunOutcome) -> serde_json::Value {
         "counts": outcome.report.counts.iter().map(|(k, v)| serde_json::json!({"name": k, "value": v})).collect::<Vec<_>>(),
         "output_dir": outcome.output_dir,
         "files": outcome.files.iter().map(|(name, size)| serde_json::json!({"path": name, "bytes": size})).collect::<Vec<_>>(),
+        "files_published": outcome.published,
         "elapsed_ms": outcome.elapsed.as_millis() as u64,
         "exit_code": 0,
     })

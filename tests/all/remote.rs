@@ -31,7 +31,9 @@ async fn round_trip(target: &Target, folder: &Path) {
     let listed = target.list("").await.unwrap();
     assert_eq!(listed.iter().map(|e| (e.name.as_str(), e.size)).collect::<Vec<_>>(), [("a.csv", 8), ("archive/", 0)]);
     std::fs::remove_dir(folder.join("archive")).unwrap();
-    assert_eq!(target.read("a.csv").await.unwrap(), b"second\r\n");
+    assert_eq!(target.read("a.csv", 1 << 20).await.unwrap(), b"second\r\n");
+    // A file larger than the reader may hold is read no further than one byte past what it may.
+    assert_eq!(target.read("a.csv", 3).await.unwrap(), b"seco");
     target.rename("a.csv", "b.csv").await.unwrap();
     assert_eq!(std::fs::read(folder.join("b.csv")).unwrap(), b"second\r\n");
     target.write("c.csv", b"third\r\n").await.unwrap();
@@ -40,7 +42,7 @@ async fn round_trip(target: &Target, folder: &Path) {
     target.remove("b.csv").await.unwrap();
     let left: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "nothing left behind, no temporary file either: {left:?}");
-    let err = target.read("../etc/passwd").await.unwrap_err();
+    let err = target.read("../etc/passwd", 1 << 20).await.unwrap_err();
     assert!(format!("{err:?}").contains("must be relative to the target"), "{err:?}");
 }
 
@@ -60,7 +62,7 @@ async fn a_local_folder_target_holds_files_only_and_a_missing_folder_is_made_onl
     std::os::unix::fs::symlink("/etc/passwd", folder.path().join("passwd.csv")).unwrap();
     let listing = format!("{:?}", target.list("").await.unwrap_err());
     assert!(listing.contains("is a symbolic link; a target's folder holds files only"), "{listing}");
-    let read = format!("{:?}", target.read("passwd.csv").await.unwrap_err());
+    let read = format!("{:?}", target.read("passwd.csv", 1 << 20).await.unwrap_err());
     assert!(read.contains("`passwd.csv` is a symbolic link"), "{read}");
 
     let missing = folder.path().join("share");

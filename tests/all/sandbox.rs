@@ -158,6 +158,66 @@ async fn a_panic_is_reported_with_its_message() {
 }
 
 #[tokio::test]
+async fn under_a_dry_run_the_host_makes_no_change_whatever_the_plugin_does() {
+    let target = "[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\n";
+    let entry = probe("eager", "effects", "", "")
+        .replace("[plugins.eager.grants]\n", "[plugins.eager.grants]\nremote = [\"outbox\"]\n");
+    let sandbox = Sandbox::new(&format!("{entry}\n{target}"));
+    let outbox = sandbox.dir.path().join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::write(outbox.join("old.txt"), "old\n").unwrap();
+    let dry = RunOptions { dry_run: true, ..RunOptions::default() };
+    let outcome = sandbox.host.run("eager", &dry).await.expect("a dry run answers every change as made");
+    assert!(!outcome.published);
+    assert_eq!(outcome.files, [("made.txt".to_owned(), 5)], "what the plugin wrote is reported");
+    assert!(!sandbox.out("eager").exists(), "nothing is put in the output folder");
+    let left: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["old.txt"], "the target is left as it was");
+    // The same plugin without a dry run changes both.
+    sandbox.run("eager").await.unwrap();
+    assert!(sandbox.out("eager").join("made.txt").exists());
+    assert!(outbox.join("made.txt").exists() && outbox.join("renamed.txt").exists());
+}
+
+#[tokio::test]
+async fn uploads_count_against_the_output_limit() {
+    let target = "[targets.outbox]\nkind = \"local\"\npath = \"outbox\"\ncreate = true\n";
+    let entry = probe("sender", "upload", "", "")
+        .replace("[plugins.sender.grants]\n", "[plugins.sender.grants]\nremote = [\"outbox\"]\n");
+    let sandbox = Sandbox::new(&format!("{entry}\n{target}"));
+    let err = sandbox.run("sender").await.unwrap_err();
+    assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Output { .. }, .. }), "{err:?}");
+    assert_names(
+        &err,
+        "sender",
+        "output limit of 1MiB (limits.output) reached: writing `big.bin` to the target `outbox`",
+    );
+    assert!(!sandbox.dir.path().join("outbox/big.bin").exists());
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_file_larger_than_the_plugin_may_hold_is_not_read() {
+    let sandbox = Sandbox::new(&probe("reader", "read", "path = \"big.bin\"", ""));
+    std::fs::create_dir_all(sandbox.out("reader")).unwrap();
+    let big = std::fs::File::create(sandbox.out("reader").join("big.bin")).unwrap();
+    big.set_len(40 << 20).unwrap();
+    let err = sandbox.run("reader").await.unwrap_err();
+    assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Read { .. }, .. }), "{err:?}");
+    assert_names(&err, "reader", "memory limit of 32MiB (limits.memory) reached: `big.bin` in the output folder");
+    assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_plugin_may_print_more_than_the_host_keeps() {
+    let sandbox = Sandbox::new(&probe("chatty", "print", "", ""));
+    let outcome = sandbox.run("chatty").await.expect("printing past what is kept does not end the run");
+    assert_eq!(outcome.report.summary, "printed 2 MiB");
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
 async fn runaway_recursion_crashes_the_plugin_not_the_host() {
     let sandbox = Sandbox::new(&probe("deep", "stack", "", ""));
     let err = sandbox.run("deep").await.unwrap_err();

@@ -8,7 +8,7 @@
 //! folder and are moved into place only when the run succeeds, so a failed run (a limit hit
 //! midway, a crash, an error) leaves the last complete set, never four new files and one old.
 
-use crate::limits::LimitExceeded;
+use crate::limits::{LimitExceeded, OutputBudget};
 use crate::{CheckLine, Failing, HostState};
 use moport_manifest::ByteSize;
 use moport_types::paths::HOST_NAME_PREFIX;
@@ -27,8 +27,6 @@ pub struct OutputFolder {
     /// Whether `root` was missing when the run began: a run that fails before publishing
     /// anything then leaves no empty folder.
     root_was_missing: bool,
-    limit: ByteSize,
-    written: u64,
     /// Files written in this run: when each was first written (its place in the run's list)
     /// and its size.
     files: BTreeMap<String, (usize, u64)>,
@@ -36,7 +34,14 @@ pub struct OutputFolder {
     begun: usize,
     /// Published files this run removed; they go when the run's files are published.
     removed: BTreeSet<String>,
+    /// The folders this run's files lie in (`a`, `a/b`), counted against [`MAX_FOLDERS`].
+    folders: BTreeSet<String>,
 }
+
+/// Files one run may write; each is a file of the host's to stage and publish.
+pub const MAX_FILES: usize = 10_000;
+/// Folders one run's files may lie in.
+pub const MAX_FOLDERS: usize = 1_000;
 
 /// Why a successful run's files could not be moved into the output folder.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +57,7 @@ impl OutputFolder {
     /// nothing leaves no empty folder behind); refused if something other than a folder is there.
     /// The caller holds the plugin's run lock, so a staging folder already there is what a
     /// killed run left: it is discarded.
-    pub fn open(root: &Path, plugin: &str, limit: ByteSize) -> io::Result<OutputFolder> {
+    pub fn open(root: &Path, plugin: &str) -> io::Result<OutputFolder> {
         if root.exists() && !root.is_dir() {
             return Err(io::Error::new(io::ErrorKind::NotADirectory, "it is there, but not a folder"));
         }
@@ -65,11 +70,10 @@ impl OutputFolder {
             root: root.to_owned(),
             staging,
             root_was_missing: !root.exists(),
-            limit,
-            written: 0,
             files: BTreeMap::new(),
             begun: 0,
             removed: BTreeSet::new(),
+            folders: BTreeSet::new(),
         })
     }
 
@@ -105,19 +109,32 @@ impl OutputFolder {
         self.files.contains_key(path)
     }
 
-    fn write(&mut self, path: &str, contents: &[u8]) -> Result<Result<(), CallError>, LimitExceeded> {
-        let would_be = self.written + contents.len() as u64;
-        if would_be > self.limit.0 {
-            return Err(LimitExceeded::Output { limit: self.limit, path: path.to_owned(), would_be });
-        }
+    /// Writes this run's file at `path`, counted against `budget` and the run's file and folder
+    /// counts.
+    fn write(
+        &mut self,
+        path: &str,
+        contents: &[u8],
+        budget: &mut OutputBudget,
+    ) -> Result<Result<(), CallError>, LimitExceeded> {
+        budget.allows(|| format!("`{path}`"), contents.len())?;
         let relative = match self.resolve(path, false) {
             Ok(relative) => relative,
             Err(err) => return Ok(Err(err)),
         };
+        if !self.files.contains_key(path) && self.files.len() >= MAX_FILES {
+            return Err(LimitExceeded::Count { limit: MAX_FILES, what: "files" });
+        }
+        let folders: Vec<&str> = path.match_indices('/').map(|(end, _)| &path[..end]).collect();
+        let new_folders = folders.iter().filter(|folder| !self.folders.contains(**folder)).count();
+        if self.folders.len() + new_folders > MAX_FOLDERS {
+            return Err(LimitExceeded::Count { limit: MAX_FOLDERS, what: "folders" });
+        }
         if let Err(err) = moport_fs::write_atomically(&self.staging.join(relative), contents) {
             return Ok(Err(io_error(path, &err)));
         }
-        self.written = would_be;
+        budget.spend(contents.len());
+        self.folders.extend(folders.into_iter().map(str::to_owned));
         self.removed.remove(path);
         let begun = &mut self.begun;
         self.files
@@ -131,14 +148,28 @@ impl OutputFolder {
     }
 
     /// What the plugin sees at `path`: this run's file if it wrote one, else the published one.
-    fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
-        let relative = self.resolve(path, false)?;
+    /// A file larger than `max` (what the plugin may hold) is not read: the run stops at the
+    /// limit instead of the host bringing it all in.
+    fn read(&self, path: &str, max: ByteSize) -> Result<Result<Vec<u8>, CallError>, LimitExceeded> {
+        let relative = match self.resolve(path, false) {
+            Ok(relative) => relative,
+            Err(err) => return Ok(Err(err)),
+        };
         let file = match (self.is_staged(path), self.removed.contains(path)) {
             (true, _) => self.staging.join(relative),
-            (false, true) => return Err(io_error(path, &io::ErrorKind::NotFound.into())),
+            (false, true) => return Ok(Err(io_error(path, &io::ErrorKind::NotFound.into()))),
             (false, false) => self.root.join(relative),
         };
-        fs::read(&file).map_err(|err| io_error(path, &err))
+        let mut bytes = Vec::new();
+        let read = fs::File::open(&file)
+            .and_then(|file| io::Read::read_to_end(&mut io::Read::take(file, max.0 + 1), &mut bytes));
+        if let Err(err) = read {
+            return Ok(Err(io_error(path, &err)));
+        }
+        if bytes.len() as u64 > max.0 {
+            return Err(LimitExceeded::Read { limit: max, what: format!("`{path}` in the output folder") });
+        }
+        Ok(Ok(bytes))
     }
 
     /// The published folder as this run has changed it so far: its files and this run's.
@@ -275,13 +306,16 @@ fn not_granted() -> CallError {
 impl Host for HostState {
     async fn write(&mut self, path: String, contents: Vec<u8>) -> wasmtime::Result<Result<(), CallError>> {
         match self.files.as_mut() {
-            Some(folder) => Ok(folder.write(&path, &contents)?),
+            Some(folder) => Ok(folder.write(&path, &contents, &mut self.output)?),
             None => Ok(Err(not_granted())),
         }
     }
 
     async fn read(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, CallError>> {
-        Ok(self.files.as_ref().map_or_else(|| Err(not_granted()), |folder| folder.read(&path)))
+        match self.files.as_ref() {
+            Some(folder) => Ok(folder.read(&path, self.limiter.memory())?),
+            None => Ok(Err(not_granted())),
+        }
     }
 
     async fn list(&mut self, dir: String) -> wasmtime::Result<Result<Vec<String>, CallError>> {
@@ -297,12 +331,12 @@ impl Host for HostState {
 mod tests {
     use super::*;
 
-    fn folder(limit: u64) -> (tempfile::TempDir, OutputFolder) {
+    fn folder(limit: u64) -> (tempfile::TempDir, OutputFolder, OutputBudget) {
         let dir = tempfile::tempdir().unwrap();
         // As after a first run: the folder is there.
         fs::create_dir(dir.path().join("out")).unwrap();
-        let folder = OutputFolder::open(&dir.path().join("out"), "test", ByteSize(limit)).unwrap();
-        (dir, folder)
+        let folder = OutputFolder::open(&dir.path().join("out"), "test").unwrap();
+        (dir, folder, OutputBudget::new(ByteSize(limit)))
     }
 
     fn refused(result: Result<&Path, CallError>) -> String {
@@ -339,7 +373,7 @@ mod tests {
 
     #[test]
     fn escaping_paths_are_refused_with_the_reason() {
-        let (_dir, out) = folder(1024);
+        let (_dir, out, _) = folder(1024);
         assert!(refused(out.resolve("../x", false)).contains("`..` would leave"));
         assert!(refused(out.resolve("a/../../x", false)).contains("`..`"));
         assert!(refused(out.resolve("/etc/passwd", false)).contains("absolute"));
@@ -354,7 +388,7 @@ mod tests {
 
     #[test]
     fn symbolic_links_are_refused_even_when_they_point_inside() {
-        let (dir, out) = folder(1024);
+        let (dir, out, _) = folder(1024);
         std::os::unix::fs::symlink(dir.path(), out.root().join("outside")).unwrap();
         fs::create_dir(out.root().join("real")).unwrap();
         std::os::unix::fs::symlink(out.root().join("real"), out.root().join("inside")).unwrap();
@@ -364,46 +398,68 @@ mod tests {
 
     #[test]
     fn writes_count_against_the_limit_and_are_seen_by_the_run_before_they_are_published() {
-        let (_dir, mut out) = folder(10);
-        out.write("a/b.txt", b"12345").unwrap().unwrap();
-        out.write("a/b.txt", b"123").unwrap().unwrap();
-        assert_eq!(out.read("a/b.txt").unwrap(), b"123");
+        let (_dir, mut out, mut budget) = folder(10);
+        out.write("a/b.txt", b"12345", &mut budget).unwrap().unwrap();
+        out.write("a/b.txt", b"123", &mut budget).unwrap().unwrap();
+        assert_eq!(out.read("a/b.txt", ByteSize(3)).unwrap().unwrap(), b"123");
+        assert_eq!(
+            out.read("a/b.txt", ByteSize(2)).unwrap_err(),
+            LimitExceeded::Read { limit: ByteSize(2), what: "`a/b.txt` in the output folder".into() },
+            "a file larger than the plugin may hold is not read"
+        );
         assert_eq!(out.list("").unwrap(), ["a/"]);
         assert_eq!(out.list("a").unwrap(), ["b.txt"]);
         assert_eq!(out.written_files(), [("a/b.txt".to_owned(), 3)]);
         assert!(published(out.root()).is_empty(), "nothing is published before the run ends");
-        let err = out.write("c.txt", b"xxx").unwrap_err();
-        assert_eq!(err, LimitExceeded::Output { limit: ByteSize(10), path: "c.txt".into(), would_be: 11 });
+        let err = out.write("c.txt", b"xxx", &mut budget).unwrap_err();
+        assert_eq!(err, LimitExceeded::Output { limit: ByteSize(10), what: "`c.txt`".into(), would_be: 11 });
         out.publish().unwrap();
         assert_eq!(published(out.root()), pairs(&[("a/b.txt", "123")]));
     }
 
     #[test]
+    fn a_run_writes_at_most_so_many_files_in_so_many_folders() {
+        let (_dir, mut out, mut budget) = folder(1024);
+        out.files.extend((0..MAX_FILES).map(|n| (format!("f{n}"), (n, 0))));
+        let err = out.write("one-more.csv", b"x", &mut budget).unwrap_err();
+        assert_eq!(err, LimitExceeded::Count { limit: MAX_FILES, what: "files" });
+        out.write("f7", b"rewritten", &mut budget).unwrap().unwrap();
+
+        let (_dir, mut out, mut budget) = folder(1024);
+        out.folders.extend((1..MAX_FOLDERS).map(|n| format!("d{n}")));
+        out.write("a/in-the-last-folder.csv", b"x", &mut budget).unwrap().unwrap();
+        let err = out.write("b/one-folder-more.csv", b"x", &mut budget).unwrap_err();
+        assert_eq!(err, LimitExceeded::Count { limit: MAX_FOLDERS, what: "folders" });
+        out.write("a/beside-it.csv", b"x", &mut budget).unwrap().unwrap();
+    }
+
+    #[test]
     fn the_run_s_files_are_listed_in_the_order_first_written() {
-        let (_dir, mut out) = folder(1024);
+        let (_dir, mut out, mut budget) = folder(1024);
         for name in ["b.csv", "a.csv"] {
-            out.write(name, b"x").unwrap().unwrap();
+            out.write(name, b"x", &mut budget).unwrap().unwrap();
         }
         out.remove("b.csv").unwrap();
-        out.write("c.csv", b"xy").unwrap().unwrap();
-        out.write("a.csv", b"xyz").unwrap().unwrap();
+        out.write("c.csv", b"xy", &mut budget).unwrap().unwrap();
+        out.write("a.csv", b"xyz", &mut budget).unwrap().unwrap();
         assert_eq!(out.written_files(), [("a.csv".to_owned(), 3), ("c.csv".to_owned(), 2)]);
     }
 
     #[test]
     fn a_run_that_does_not_publish_leaves_the_last_complete_set() {
-        let (dir, mut out) = folder(1024);
+        let (dir, mut out, mut budget) = folder(1024);
         for name in ["one.csv", "two.csv"] {
-            out.write(name, b"old").unwrap().unwrap();
+            out.write(name, b"old", &mut budget).unwrap().unwrap();
         }
         out.publish().unwrap();
         drop(out);
-        let mut out = OutputFolder::open(&dir.path().join("out"), "test", ByteSize(1024)).unwrap();
-        out.write("one.csv", b"new").unwrap().unwrap();
-        out.write("three.csv", b"new").unwrap().unwrap();
+        let mut out = OutputFolder::open(&dir.path().join("out"), "test").unwrap();
+        let mut budget = OutputBudget::new(ByteSize(1024));
+        out.write("one.csv", b"new", &mut budget).unwrap().unwrap();
+        out.write("three.csv", b"new", &mut budget).unwrap().unwrap();
         out.remove("two.csv").unwrap();
         assert_eq!(out.list("").unwrap(), ["one.csv", "three.csv"]);
-        assert!(matches!(out.read("two.csv"), Err(CallError::NotFound(_))));
+        assert!(matches!(out.read("two.csv", ByteSize(1024)), Ok(Err(CallError::NotFound(_)))));
         drop(out);
         let before = pairs(&[("one.csv", "old"), ("two.csv", "old")]);
         assert_eq!(published(&dir.path().join("out")), before);
@@ -412,12 +468,12 @@ mod tests {
 
     #[test]
     fn publishing_moves_the_run_s_files_in_and_what_it_removed_out() {
-        let (dir, mut out) = folder(1024);
+        let (dir, mut out, mut budget) = folder(1024);
         fs::write(out.root().join("gone.csv"), "old").unwrap();
         fs::write(out.root().join("kept.csv"), "old").unwrap();
-        out.write("gone.csv", b"rewritten, then removed").unwrap().unwrap();
+        out.write("gone.csv", b"rewritten, then removed", &mut budget).unwrap().unwrap();
         out.remove("gone.csv").unwrap();
-        out.write("sub/new.csv", b"new").unwrap().unwrap();
+        out.write("sub/new.csv", b"new", &mut budget).unwrap().unwrap();
         out.publish().unwrap();
         drop(out);
         assert_eq!(published(&dir.path().join("out")), pairs(&[("kept.csv", "old"), ("sub/new.csv", "new")]));
@@ -426,10 +482,10 @@ mod tests {
 
     #[test]
     fn a_file_that_cannot_be_placed_leaves_the_published_set_as_it_was() {
-        let (dir, mut out) = folder(1024);
+        let (dir, mut out, mut budget) = folder(1024);
         fs::write(out.root().join("first.csv"), "old").unwrap();
-        out.write("first.csv", b"new").unwrap().unwrap();
-        out.write("second.csv", b"new").unwrap().unwrap();
+        out.write("first.csv", b"new", &mut budget).unwrap().unwrap();
+        out.write("second.csv", b"new", &mut budget).unwrap().unwrap();
         // Something else puts a folder where the run's second file goes.
         fs::create_dir_all(out.root().join("second.csv/inside")).unwrap();
         let err = out.publish().unwrap_err();
@@ -443,14 +499,15 @@ mod tests {
     fn a_failed_first_run_leaves_no_empty_folder_and_a_killed_run_s_files_are_discarded() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("out");
-        let mut out = OutputFolder::open(&root, "test", ByteSize(1024)).unwrap();
-        out.write("a.csv", b"x").unwrap().unwrap();
+        let mut out = OutputFolder::open(&root, "test").unwrap();
+        let mut budget = OutputBudget::new(ByteSize(1024));
+        out.write("a.csv", b"x", &mut budget).unwrap().unwrap();
         drop(out);
         assert!(!root.exists());
 
         fs::create_dir_all(root.join(".moport-staging-test/sub")).unwrap();
         fs::write(root.join(".moport-staging-test/sub/stale.csv"), "from a killed run").unwrap();
-        let out = OutputFolder::open(&root, "test", ByteSize(1024)).unwrap();
+        let out = OutputFolder::open(&root, "test").unwrap();
         assert!(!root.join(".moport-staging-test").exists());
         assert!(out.list("").unwrap().is_empty());
     }
@@ -459,18 +516,20 @@ mod tests {
     #[test]
     fn a_replaced_file_keeps_its_permissions() {
         use std::os::unix::fs::PermissionsExt;
-        let (_dir, mut out) = folder(1024);
+        let (_dir, mut out, mut budget) = folder(1024);
         fs::write(out.root().join("private.csv"), "old").unwrap();
         fs::set_permissions(out.root().join("private.csv"), fs::Permissions::from_mode(0o600)).unwrap();
-        out.write("private.csv", b"new").unwrap().unwrap();
+        out.write("private.csv", b"new", &mut budget).unwrap().unwrap();
         out.publish().unwrap();
         assert_eq!(fs::metadata(out.root().join("private.csv")).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
     fn missing_files_are_not_found() {
-        let (_dir, mut out) = folder(10);
-        assert!(matches!(out.read("nope.txt"), Err(CallError::NotFound(m)) if m.contains("nope.txt")));
+        let (_dir, mut out, _) = folder(10);
+        assert!(
+            matches!(out.read("nope.txt", ByteSize(10)), Ok(Err(CallError::NotFound(m))) if m.contains("nope.txt"))
+        );
         assert!(matches!(out.remove("nope.txt"), Err(CallError::NotFound(_))));
         assert!(matches!(out.list("nope"), Err(CallError::NotFound(_))));
     }

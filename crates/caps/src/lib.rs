@@ -23,6 +23,8 @@ pub struct HostState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub limiter: RunLimiter,
+    /// What the run may still write, to its output folder and its remote targets together.
+    pub output: limits::OutputBudget,
     pub log: log::PluginLog,
     pub settings: settings::PluginSettings,
     /// `None` when the plugin has no `files` grant.

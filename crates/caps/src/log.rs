@@ -6,15 +6,47 @@ use std::collections::HashMap;
 
 /// Longest message kept; longer ones are cut so a runaway plugin cannot flood the log.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+/// Log lines one run may write; past this, one notice and no more.
+pub const MAX_LINES: u64 = 100_000;
+/// Log bytes one run may write; past this, one notice and no more.
+pub const MAX_BYTES: u64 = 32 << 20;
+/// Progress bars one run may have open at once; labels past this are not shown (each bar the
+/// host draws costs it memory).
+pub const MAX_BARS: usize = 16;
+/// Longest progress label or report counter name shown.
+pub const MAX_LABEL_BYTES: usize = 200;
 
 pub struct PluginLog {
     plugin: String,
     bars: HashMap<String, Box<dyn moport_progress::Shown>>,
+    lines: u64,
+    bytes: u64,
+    /// Whether the plugin was told its lines are no longer shown.
+    silenced: bool,
 }
 
 impl PluginLog {
     pub fn new(plugin: &str) -> Self {
-        PluginLog { plugin: plugin.to_owned(), bars: HashMap::new() }
+        PluginLog { plugin: plugin.to_owned(), bars: HashMap::new(), lines: 0, bytes: 0, silenced: false }
+    }
+
+    /// Counts a line of `bytes` against the run's caps: whether it may be shown.
+    fn admits(&mut self, bytes: usize) -> bool {
+        self.lines += 1;
+        self.bytes += bytes as u64;
+        if self.lines <= MAX_LINES && self.bytes <= MAX_BYTES {
+            return true;
+        }
+        if !self.silenced {
+            self.silenced = true;
+            tracing::warn!(
+                target: "plugin",
+                plugin = self.plugin.as_str(),
+                "the plugin has logged more than {MAX_LINES} lines or {} MiB in this run; its further lines are not shown",
+                MAX_BYTES >> 20
+            );
+        }
+        false
     }
 
     /// Removes any bar a plugin left open (it stopped early or never reached `total`).
@@ -31,17 +63,17 @@ impl Drop for PluginLog {
 
 impl Host for HostState {
     async fn enabled(&mut self, level: Level) -> wasmtime::Result<bool> {
-        Ok(match level {
-            Level::Trace => tracing::enabled!(target: "plugin", tracing::Level::TRACE),
-            Level::Debug => tracing::enabled!(target: "plugin", tracing::Level::DEBUG),
-            Level::Info => tracing::enabled!(target: "plugin", tracing::Level::INFO),
-            Level::Warn => tracing::enabled!(target: "plugin", tracing::Level::WARN),
-            Level::Error => tracing::enabled!(target: "plugin", tracing::Level::ERROR),
-        })
+        Ok(shown(level))
     }
 
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let message = cut_to(&message, MAX_MESSAGE_BYTES);
+        if !shown(level) || !self.log.admits(message.len()) {
+            return Ok(());
+        }
+        // A newline or an escape sequence in a message would forge a log line or drive the
+        // operator's terminal.
+        let message = printable(&message);
         let plugin = self.log.plugin.as_str();
         match level {
             Level::Trace => tracing::trace!(target: "plugin", plugin, "{message}"),
@@ -54,11 +86,11 @@ impl Host for HostState {
     }
 
     async fn progress(&mut self, label: String, done: u64, total: u64) -> wasmtime::Result<()> {
-        let label = cut_to(&label, 200).into_owned();
+        let label = printable(&cut_to(&label, MAX_LABEL_BYTES)).into_owned();
         let finished = done >= total;
         let bar = match self.log.bars.get(&label) {
             Some(bar) => bar,
-            None if finished => return Ok(()),
+            None if finished || self.log.bars.len() >= MAX_BARS => return Ok(()),
             None => {
                 tracing::debug!(target: "plugin", plugin = self.log.plugin.as_str(), "{label}: {done} of {total}");
                 self.log.bars.entry(label.clone()).or_insert_with(|| moport_progress::begin(&label, Some(total)))
@@ -73,8 +105,31 @@ impl Host for HostState {
     }
 }
 
+/// Whether lines of `level` from plugins are shown.
+fn shown(level: Level) -> bool {
+    match level {
+        Level::Trace => tracing::enabled!(target: "plugin", tracing::Level::TRACE),
+        Level::Debug => tracing::enabled!(target: "plugin", tracing::Level::DEBUG),
+        Level::Info => tracing::enabled!(target: "plugin", tracing::Level::INFO),
+        Level::Warn => tracing::enabled!(target: "plugin", tracing::Level::WARN),
+        Level::Error => tracing::enabled!(target: "plugin", tracing::Level::ERROR),
+    }
+}
+
+/// `text` as it may be printed on a terminal or in a log line: control characters (newlines,
+/// escape sequences, carriage returns) shown escaped, as `\n` or `\u{1b}`.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
+}
+
 /// `text` cut to at most `max` bytes at a character boundary, marked when cut.
-fn cut_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+pub fn cut_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if text.len() <= max {
         return text.into();
     }
@@ -84,11 +139,29 @@ fn cut_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::cut_to;
+    use super::*;
 
     #[test]
     fn long_messages_are_cut_on_a_character_boundary() {
         assert_eq!(cut_to("æøå", 100), "æøå");
         assert_eq!(cut_to("æøå", 3), "æ… [4 more bytes cut]");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(printable("rows 1–3 ok"), "rows 1–3 ok");
+        assert_eq!(printable("done\nERROR forged"), "done\\nERROR forged");
+        assert_eq!(printable("\u{1b}]0;title\u{7}x\r"), "\\u{1b}]0;title\\u{7}x\\r");
+    }
+
+    #[test]
+    fn a_run_s_lines_are_capped_with_one_notice() {
+        let mut log = PluginLog::new("flood");
+        assert!((0..MAX_LINES).all(|_| log.admits(10)));
+        assert!(!log.admits(10));
+        assert!(log.silenced);
+        let mut big = PluginLog::new("flood");
+        assert!(big.admits(MAX_BYTES as usize));
+        assert!(!big.admits(1));
     }
 }

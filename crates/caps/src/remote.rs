@@ -16,7 +16,7 @@ pub async fn check(
     targets: &BTreeMap<String, TargetSpec>,
     unusable: &BTreeMap<String, String>,
 ) -> Vec<CheckLine> {
-    let reachable = PluginTargets::new(granted, targets);
+    let reachable = PluginTargets::new(granted, targets, false);
     let mut lines = Vec::new();
     for name in granted {
         let result = match (unusable.get(name), reachable.target(name)) {
@@ -41,15 +41,31 @@ fn failing(err: &CallError) -> Failing {
 #[derive(Default)]
 pub struct PluginTargets {
     targets: BTreeMap<String, Arc<Target>>,
+    /// `--dry-run`: the plugin may list and read, but what it would change on a target is only
+    /// logged, whatever the plugin does with its run context's flag.
+    dry_run: bool,
 }
 
 impl PluginTargets {
-    pub fn new(granted: &[String], all: &BTreeMap<String, TargetSpec>) -> PluginTargets {
+    pub fn new(granted: &[String], all: &BTreeMap<String, TargetSpec>, dry_run: bool) -> PluginTargets {
         let targets = granted
             .iter()
             .filter_map(|name| all.get(name).map(|spec| (name.clone(), Arc::new(Target::new(name, spec)))))
             .collect();
-        PluginTargets { targets }
+        PluginTargets { targets, dry_run }
+    }
+
+    /// Under a dry run, the plugin's answer to `change` on `target`, which is logged and not
+    /// made (a target not granted is refused as without a dry run); `None` otherwise.
+    fn held_back(&self, target: &str, change: std::fmt::Arguments) -> Option<Result<(), types::CallError>> {
+        if !self.dry_run {
+            return None;
+        }
+        if let Err(err) = self.target(target) {
+            return Some(Err(err.into()));
+        }
+        tracing::info!(remote = target, "dry run: would {change}; the target is left as it is");
+        Some(Ok(()))
     }
 
     /// A granted target by name.
@@ -90,8 +106,16 @@ impl remote::Host for HostState {
         Ok(listed.map(|entries| entries.into_iter().map(Into::into).collect()).map_err(Into::into))
     }
 
+    /// A file larger than the plugin may hold is not brought in: the run stops at the limit.
     async fn read(&mut self, target: String, path: String) -> wasmtime::Result<Result<Vec<u8>, types::CallError>> {
-        Ok(answer(self.remote.on_target(&target, |t| async move { t.read(&path).await }).await))
+        let max = self.limiter.memory();
+        let (name, at) = (&target, &path);
+        let read = self.remote.on_target(name, |t| async move { t.read(at, max.0).await }).await;
+        if read.as_ref().is_ok_and(|bytes| bytes.len() as u64 > max.0) {
+            let what = format!("`{path}` on the target `{target}`");
+            return Err(crate::limits::LimitExceeded::Read { limit: max, what }.into());
+        }
+        Ok(answer(read))
     }
 
     async fn write(
@@ -100,8 +124,24 @@ impl remote::Host for HostState {
         path: String,
         contents: Vec<u8>,
     ) -> wasmtime::Result<Result<(), types::CallError>> {
-        let (to, bytes) = (&path, &contents);
-        let result = self.remote.on_target(&target, |t| async move { t.write(to, bytes).await }).await;
+        // Uploads count against the run's output limit as files written do, under a dry run too.
+        self.output.allows(|| format!("`{path}` to the target `{target}`"), contents.len())?;
+        let held = self.remote.held_back(&target, format_args!("upload `{path}` ({} bytes)", contents.len()));
+        let result = match held {
+            Some(told) => {
+                if told.is_ok() {
+                    self.output.spend(contents.len());
+                }
+                return Ok(told);
+            }
+            None => {
+                let (to, bytes) = (&path, &contents);
+                self.remote.on_target(&target, |t| async move { t.write(to, bytes).await }).await
+            }
+        };
+        if result.is_ok() {
+            self.output.spend(contents.len());
+        }
         match &result {
             Ok(()) => tracing::info!(remote = target.as_str(), path, bytes = contents.len(), "uploaded"),
             Err(err) => tracing::error!(remote = target.as_str(), path, "upload failed: {err}"),
@@ -115,10 +155,16 @@ impl remote::Host for HostState {
         from: String,
         to: String,
     ) -> wasmtime::Result<Result<(), types::CallError>> {
+        if let Some(told) = self.remote.held_back(&target, format_args!("rename `{from}` to `{to}`")) {
+            return Ok(told);
+        }
         Ok(answer(self.remote.on_target(&target, |t| async move { t.rename(&from, &to).await }).await))
     }
 
     async fn remove(&mut self, target: String, path: String) -> wasmtime::Result<Result<(), types::CallError>> {
+        if let Some(told) = self.remote.held_back(&target, format_args!("remove `{path}`")) {
+            return Ok(told);
+        }
         Ok(answer(self.remote.on_target(&target, |t| async move { t.remove(&path).await }).await))
     }
 }

@@ -94,12 +94,14 @@ impl Target {
         }
     }
 
-    pub async fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
+    /// At most `max + 1` bytes of the file, so a file larger than the reader may hold is never
+    /// brought in whole: more than `max` means it is larger than that.
+    pub async fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, CallError> {
         let path = remote_path(path, false)?;
         match self {
-            Target::Local(target) => target.read(&path),
-            Target::Ftp(target) => target.read(&path).await,
-            Target::Sftp(target) => target.read(&path).await,
+            Target::Local(target) => target.read(&path, max),
+            Target::Ftp(target) => target.read(&path, max).await,
+            Target::Sftp(target) => target.read(&path, max).await,
         }
     }
 
@@ -236,7 +238,7 @@ mod tests {
 
         let folder = tempfile::tempdir().unwrap();
         let local = local::LocalTarget::new("archive", folder.path().to_owned(), false);
-        let Err(CallError::NotFound(message)) = local.read("missing.csv") else { panic!("it is missing") };
+        let Err(CallError::NotFound(message)) = local.read("missing.csv", 1024) else { panic!("it is missing") };
         assert_eq!(message, "target `archive`: `missing.csv` does not exist");
     }
 }

@@ -96,12 +96,17 @@ impl LocalTarget {
         ))
     }
 
-    pub fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
+    /// At most `max + 1` bytes of the file: more than `max` means it is larger than that.
+    pub fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, CallError> {
         self.folder()?;
         if std::fs::symlink_metadata(self.root.join(path)).is_ok_and(|meta| meta.is_symlink()) {
             return Err(self.link_refused(path));
         }
-        std::fs::read(self.root.join(path)).map_err(|err| self.error(path, err))
+        let file = std::fs::File::open(self.root.join(path)).map_err(|err| self.error(path, err))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes)
+            .map_err(|err| self.error(path, err))?;
+        Ok(bytes)
     }
 
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<(), CallError> {

@@ -12,7 +12,7 @@ use russh_sftp::client::SftpSession;
 use russh_sftp::protocol::{FileType, StatusCode};
 use std::future::Future;
 use std::sync::Arc;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct SftpTarget {
     name: String,
@@ -178,10 +178,16 @@ impl SftpTarget {
         .await
     }
 
-    pub async fn read(&self, path: &str) -> Result<Vec<u8>, CallError> {
+    /// At most `max + 1` bytes of the file: more than `max` means it is larger than that.
+    pub async fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, CallError> {
         self.with_retries(&format!("reading `{path}`"), || async {
             let session = self.connect().await?;
-            let bytes = session.sftp.read(self.path(path)).await.map_err(|err| self.classify(err, "read"))?;
+            let file = session.sftp.open(self.path(path)).await.map_err(|err| self.classify(err, "open"))?;
+            let mut bytes = Vec::new();
+            file.take(max + 1)
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(|err| Failure::Transient(format!("read: {err}")))?;
             session.close().await;
             Ok(bytes)
         })

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod contract;
 pub mod engine;
+mod output;
 pub mod runner;
 
 pub use runner::{CheckLine, ExitStatus, Host, LoadedPlugin, RunError, RunOptions, RunOutcome};

@@ -3,8 +3,10 @@
 use crate::cache::{CacheOutcome, ComponentCache, sha256_hex};
 use crate::contract::{self, Capability, Contract, ContractError};
 use crate::engine::PluginEngine;
+use crate::output::CapturedOutput;
 use moport_caps::dar::PluginDar;
-use moport_caps::limits::{LimitExceeded, RunLimiter};
+use moport_caps::limits::{LimitExceeded, OutputBudget, RunLimiter};
+use moport_caps::log::{MAX_LABEL_BYTES, MAX_MESSAGE_BYTES, cut_to, printable};
 use moport_caps::mo::MoAccess;
 use moport_caps::remote::PluginTargets;
 use moport_caps::state::{PluginState, StateError, StateStore};
@@ -21,7 +23,6 @@ use thiserror::Error;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, Trap};
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 /// What the plugin may print on stdout/stderr (kept for the log and for panic messages).
 const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
@@ -170,6 +171,8 @@ pub struct RunOutcome {
     pub output_dir: Option<PathBuf>,
     /// Files written in the run, relative to the output folder, with their sizes.
     pub files: Vec<(String, u64)>,
+    /// Whether those files were put in the output folder (not under a dry run).
+    pub published: bool,
     pub elapsed: Duration,
 }
 
@@ -331,15 +334,14 @@ impl Host {
         let instance_pre = self.engine.linker().instantiate_pre(&loaded.component).map_err(internal)?;
         let pre = ImporterPre::new(instance_pre).map_err(internal)?;
 
-        let files =
-            match &spec.grants.files {
-                Some(dir) => {
-                    Some(OutputFolder::open(dir, plugin, spec.limits.output).map_err(|source| {
-                        RunError::OutputFolder { plugin: plugin.into(), path: dir.clone(), source }
-                    })?)
-                }
-                None => None,
-            };
+        let files = match &spec.grants.files {
+            Some(dir) => Some(OutputFolder::open(dir, plugin).map_err(|source| RunError::OutputFolder {
+                plugin: plugin.into(),
+                path: dir.clone(),
+                source,
+            })?),
+            None => None,
+        };
         let today = match options.today.or(self.manifest.today) {
             Some(fixed) => {
                 tracing::info!(today = %fixed, "the run's date is fixed (--today, MOPORT_TODAY or [host] today)");
@@ -368,8 +370,8 @@ impl Host {
             true => Some(PluginDar::new(self.dar_provider()?)),
             false => None,
         };
-        let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
-        let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+        let stdout = CapturedOutput::new(CAPTURED_OUTPUT_BYTES);
+        let stderr = CapturedOutput::new(CAPTURED_OUTPUT_BYTES);
         let wasi = WasiCtxBuilder::new()
             .stdout(stdout.clone())
             .stderr(stderr.clone())
@@ -381,11 +383,12 @@ impl Host {
             wasi,
             table: ResourceTable::new(),
             limiter: RunLimiter::new(spec.limits.memory),
+            output: OutputBudget::new(spec.limits.output),
             log: PluginLog::new(plugin),
             settings: PluginSettings::new(Arc::new(spec.settings.clone())),
             files,
             mo,
-            remote: PluginTargets::new(&spec.grants.remote, &self.manifest.targets),
+            remote: PluginTargets::new(&spec.grants.remote, &self.manifest.targets, options.dry_run),
             state: plugin_state,
             dar,
         };
@@ -423,8 +426,10 @@ impl Host {
             }
             Ok(Ok(Ok(report))) => {
                 log_captured(plugin, "stderr", &stderr);
+                let report = bounded(plugin, report);
                 // The files first: a bookmark must not move past files that were not published.
-                if let Some(folder) = store.data_mut().files.as_mut() {
+                // A dry run publishes none, whatever the plugin wrote.
+                if let Some(folder) = store.data_mut().files.as_mut().filter(|_| !options.dry_run) {
                     folder.publish().map_err(|source| RunError::Publish {
                         plugin: plugin.into(),
                         path: folder.root().to_owned(),
@@ -449,6 +454,7 @@ impl Host {
                     report,
                     output_dir: folder.map(|f| f.root().to_owned()),
                     files: folder.map(OutputFolder::written_files).unwrap_or_default(),
+                    published: !options.dry_run,
                     elapsed: started.elapsed(),
                 })
             }
@@ -476,18 +482,42 @@ pub fn run_lock(state_dir: &Path, plugin: &str, wait: bool) -> Result<std::fs::F
     }
 }
 
+/// Counters of a report kept; a plugin's report is for people, not a data channel.
+const MAX_COUNTS: usize = 1_000;
+
+/// `report` cut to a size the operator can be shown: its summary to a message's length, its
+/// counters to [`MAX_COUNTS`].
+fn bounded(plugin: &str, mut report: Report) -> Report {
+    report.summary = cut_to(&report.summary, MAX_MESSAGE_BYTES).into_owned();
+    if report.counts.len() > MAX_COUNTS {
+        tracing::warn!(
+            plugin,
+            counts = report.counts.len(),
+            "the report's counters past the first {MAX_COUNTS} are left out"
+        );
+        report.counts.truncate(MAX_COUNTS);
+    }
+    for (name, _) in &mut report.counts {
+        *name = cut_to(name, MAX_LABEL_BYTES).into_owned();
+    }
+    report
+}
+
+/// A plugin's error as the operator is shown it: its kind, and its message cut to a sane length
+/// with control characters escaped.
 fn describe(error: PluginError) -> (&'static str, String) {
-    match error {
+    let (kind, message) = match error {
         PluginError::Config(m) => ("config", m),
         PluginError::Data(m) => ("data", m),
         PluginError::Io(m) => ("io", m),
         PluginError::Denied(m) => ("denied", m),
         PluginError::Internal(m) => ("internal", m),
-    }
+    };
+    (kind, printable(&cut_to(&message, MAX_MESSAGE_BYTES)).into_owned())
 }
 
 /// Turns a trap into the limit or crash that caused it.
-fn classify_trap(plugin: &str, spec: &PluginSpec, error: &wasmtime::Error, stderr: &MemoryOutputPipe) -> RunError {
+fn classify_trap(plugin: &str, spec: &PluginSpec, error: &wasmtime::Error, stderr: &CapturedOutput) -> RunError {
     if let Some(limit) = error.downcast_ref::<LimitExceeded>() {
         return RunError::Limit { plugin: plugin.into(), limit: limit.clone() };
     }
@@ -522,10 +552,16 @@ fn panic_message(stderr: &str) -> Option<String> {
     Some(rest[..end].trim().replace('\n', " "))
 }
 
-fn log_captured(plugin: &str, stream: &str, pipe: &MemoryOutputPipe) {
-    let contents = pipe.contents();
+fn log_captured(plugin: &str, stream: &str, captured: &CapturedOutput) {
+    let contents = captured.contents();
     if !contents.is_empty() {
-        tracing::debug!(target: "plugin", plugin, "{stream}: {}", String::from_utf8_lossy(&contents).trim_end());
+        let text = String::from_utf8_lossy(&contents);
+        match captured.dropped() {
+            0 => tracing::debug!(target: "plugin", plugin, "{stream}: {}", text.trim_end()),
+            dropped => {
+                tracing::debug!(target: "plugin", plugin, "{stream}: {}… [{dropped} more bytes not kept]", text.trim_end())
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! tests use it to show that limits, grants and the sandbox hold. Never listed in plugins.toml.
 
 use moport_sdk::log::Level;
-use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, settings};
+use moport_sdk::{Plugin, PluginError, Report, RunContext, files, log, remote, settings};
 use std::hint::black_box;
 
 struct Probe;
@@ -30,6 +30,23 @@ impl Plugin for Probe {
                 files::write(&path, &vec![b'x'; size])?;
                 Ok(Report::new(format!("wrote {path}")))
             }
+            // Changes everything it can, ignoring its run context's dry-run flag.
+            "effects" => {
+                files::write("made.txt", b"made\n")?;
+                remote::write("outbox", "made.txt", b"made\n")?;
+                remote::rename("outbox", "old.txt", "renamed.txt")?;
+                Ok(Report::new("changed what it could"))
+            }
+            // More to a remote target than its output limit.
+            "upload" => {
+                remote::write("outbox", "big.bin", &vec![b'x'; 2 << 20])?;
+                Ok(Report::new("uploaded 2 MiB"))
+            }
+            "read" => {
+                let path = settings::require_str("path")?;
+                let bytes = files::read(&path)?;
+                Ok(Report::new(format!("read {path}")).count("bytes", bytes.len() as u64))
+            }
             // Many files that add up past the output limit.
             "output" => {
                 let chunk = vec![b'x'; 1 << 20];
@@ -48,6 +65,15 @@ impl Plugin for Probe {
                 }
             }
             "panic" => panic!("probe was told to panic"),
+            // Far more on stdout and stderr than the host keeps.
+            "print" => {
+                let line = "x".repeat(1023);
+                for _ in 0..1024 {
+                    println!("{line}");
+                    eprintln!("{line}");
+                }
+                Ok(Report::new("printed 2 MiB"))
+            }
             "stack" => Ok(Report::new(format!("{}", recurse(black_box(1))))),
             // What the sandbox hands out: environment, arguments, files, sockets.
             "ambient" => {
