@@ -48,6 +48,7 @@ Exit codes:
 Environment:
   MOPORT_CONFIG     plugins.toml to use (as --config)
   MOPORT_CACHE_DIR  folder for precompiled plugins (as --cache-dir)
+  MOPORT_CACHE_KEY  the key that proves this host wrote them [default: ~/.config/moport/cache.key]
   MOPORT_LOG        log filter, e.g. `debug` or `moport=info,plugin=trace`";
 
 #[derive(Debug, Parser)]

@@ -9,6 +9,7 @@ fn moport(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_moport"))
         .current_dir(dir)
         .env("MOPORT_CACHE_DIR", dir.join("cache"))
+        .env("MOPORT_CACHE_KEY", dir.join("cache.key"))
         .env_remove("MOPORT_CONFIG")
         .env_remove("MOPORT_LOG")
         .args(args)

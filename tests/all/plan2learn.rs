@@ -122,6 +122,7 @@ fn shipped_moport(args: &[&str]) -> (tempfile::TempDir, std::process::Output) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
         .current_dir(dir.path())
         .env("MOPORT_CACHE_DIR", dir.path().join("cache"))
+        .env("MOPORT_CACHE_KEY", dir.path().join("cache.key"))
         .env_remove("MOPORT_CONFIG")
         .args(args)
         .output()
