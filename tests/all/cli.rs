@@ -194,20 +194,22 @@ fn a_failed_run_gives_a_json_result_too() {
     assert!(result["error"].as_str().unwrap().contains("probe was told to fail"), "{result}");
 }
 
-/// One plugins.toml entry per failure kind, to check the exit code of each.
+/// One plugins.toml entry per failure kind, to check the exit code of each. The time limits of
+/// the plugins that must run to their end leave room for compiling the component, which counts
+/// against them.
 fn failing_manifest() -> String {
     let built = moport::BUILT_PLUGINS_DIR;
-    let probe = |name: &str, mode: &str, extra: &str| {
+    let probe = |name: &str, mode: &str, extra: &str, time: &str| {
         format!(
             "[plugins.{name}]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out\" }}\n\
-             limits = {{ time = \"300ms\", memory = \"32MiB\" }}\nsettings = {{ mode = \"{mode}\" {extra} }}\n"
+             limits = {{ time = \"{time}\", memory = \"32MiB\" }}\nsettings = {{ mode = \"{mode}\" {extra} }}\n"
         )
     };
     format!(
         "[host]\ncomponents = {built:?}\n{}{}{}{}",
-        probe("spin", "loop", ""),
-        probe("picky", "fail", ""),
-        probe("escape", "write", ", path = \"../x\""),
+        probe("spin", "loop", "", "300ms"),
+        probe("picky", "fail", "", "3s"),
+        probe("escape", "write", ", path = \"../x\"", "3s"),
         "[plugins.future]\ncomponent = \"future-wit.wasm\"\n",
     )
 }

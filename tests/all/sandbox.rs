@@ -26,7 +26,11 @@ impl Sandbox {
         let path = dir.path().join("plugins.toml");
         std::fs::write(&path, &text).unwrap();
         let manifest = Manifest::load(&path, moport::built_plugins()).unwrap();
-        let host = Host::new(manifest, ComponentCache::new(None)).unwrap();
+        let cache = ComponentCache::with_key_file(Some(dir.path().join("cache")), dir.path().join("cache.key"));
+        let host = Host::new(manifest, cache).unwrap();
+        // Every probe is the same component: compiled once here, each run takes it from the
+        // cache, so a tight time limit is spent running, not compiling.
+        host.load("good").unwrap();
         Sandbox { dir, host }
     }
 
@@ -206,6 +210,28 @@ async fn a_file_larger_than_the_plugin_may_hold_is_not_read() {
     assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Read { .. }, .. }), "{err:?}");
     assert_names(&err, "reader", "memory limit of 32MiB (limits.memory) reached: `big.bin` in the output folder");
     assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_component_larger_than_its_limit_is_refused_before_it_is_compiled() {
+    let sandbox = Sandbox::new(&probe("bulky", "ok", "", "component = \"16KiB\""));
+    let err = sandbox.run("bulky").await.unwrap_err();
+    assert!(matches!(&err, RunError::ComponentTooLarge { .. }), "{err:?}");
+    assert_names(&err, "bulky", "is larger than its limit of 16KiB (limits.component), so it is not compiled");
+    assert_eq!(err.exit_status(), ExitStatus::Config);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn compiling_counts_against_the_time_limit() {
+    let entry = probe("slow-start", "ok", "", "").replace("time = \"5s\"", "time = \"1ms\"");
+    let sandbox = Sandbox::new(&entry);
+    // Without the cache the component is compiled for the run, which takes longer than 1 ms.
+    let host = Host::new(sandbox.host.manifest().clone(), ComponentCache::new(None)).unwrap();
+    let err = host.run("slow-start", &RunOptions::default()).await.unwrap_err();
+    assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Time { .. }, .. }), "{err:?}");
+    assert_names(&err, "slow-start", "time limit of 1ms (limits.time)");
     sandbox.assert_still_works().await;
 }
 

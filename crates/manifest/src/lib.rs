@@ -186,6 +186,7 @@ struct LimitsEntry {
     memory: Option<ByteSize>,
     time: Option<Span>,
     output: Option<ByteSize>,
+    component: Option<ByteSize>,
 }
 
 /// One plugin as plugins.toml describes it, with paths resolved.
@@ -224,12 +225,14 @@ pub enum MoAccess {
 /// Resource limits of one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Linear memory of the plugin.
+    /// The plugin's memories and tables together, and what one call may hand it.
     pub memory: ByteSize,
-    /// Wall-clock time of the whole run, host calls included.
+    /// Wall-clock time of the whole run, compiling and host calls included.
     pub time: Span,
-    /// Bytes written through `files` in one run.
+    /// Bytes written in one run, to the output folder and to remote targets together.
     pub output: ByteSize,
+    /// The component file's size: a larger one is refused before it is compiled.
+    pub component: ByteSize,
 }
 
 impl Default for Limits {
@@ -238,6 +241,9 @@ impl Default for Limits {
             memory: ByteSize(1 << 30),
             time: Span(std::time::Duration::from_secs(30 * 60)),
             output: ByteSize(1 << 30),
+            // The shipped plugins are under 1 MiB; compiling takes time and memory in
+            // proportion to the size, outside every other limit.
+            component: ByteSize(16 << 20),
         }
     }
 }
@@ -329,6 +335,7 @@ impl Manifest {
                     memory: entry.limits.memory.unwrap_or(defaults.memory),
                     time: entry.limits.time.unwrap_or(defaults.time),
                     output: entry.limits.output.unwrap_or(defaults.output),
+                    component: entry.limits.component.unwrap_or(defaults.component),
                 },
                 settings,
                 migrate_state: entry

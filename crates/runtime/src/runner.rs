@@ -57,6 +57,12 @@ pub enum RunError {
     MissingComponent { plugin: String, path: PathBuf },
     #[error("plugin `{plugin}`: {} is not a usable WebAssembly component: {message}", path.display())]
     BadComponent { plugin: String, path: PathBuf, message: String },
+    #[error(
+        "plugin `{plugin}`: {} is larger than its limit of {limit} (limits.component), so it is not compiled; raise \
+         the limit under [plugins.{plugin}.limits] if the component is trusted to be this large",
+        path.display()
+    )]
+    ComponentTooLarge { plugin: String, path: PathBuf, limit: moport_manifest::ByteSize },
     #[error(transparent)]
     Contract(#[from] ContractError),
     #[error(transparent)]
@@ -105,6 +111,7 @@ impl RunError {
             RunError::Manifest(_)
             | RunError::MissingComponent { .. }
             | RunError::BadComponent { .. }
+            | RunError::ComponentTooLarge { .. }
             | RunError::Contract(_)
             | RunError::NoMoSource { .. }
             | RunError::Mo(_)
@@ -250,27 +257,7 @@ impl Host {
 
     /// Compiles (or loads from the cache) a plugin's component and reads its contract.
     pub fn load(&self, name: &str) -> Result<LoadedPlugin, RunError> {
-        let started = Instant::now();
-        let spec = self.manifest.plugin(name)?.clone();
-        let wasm = std::fs::read(&spec.component).map_err(|err| match err.kind() {
-            std::io::ErrorKind::NotFound => {
-                RunError::MissingComponent { plugin: name.into(), path: spec.component.clone() }
-            }
-            _ => RunError::BadComponent { plugin: name.into(), path: spec.component.clone(), message: err.to_string() },
-        })?;
-        let (component, cache) = self.cache.load(self.engine.engine(), &wasm).map_err(|err| {
-            RunError::BadComponent { plugin: name.into(), path: spec.component.clone(), message: format!("{err:#}") }
-        })?;
-        let contract = contract::read_contract(name, self.engine.engine(), &component)?;
-        Ok(LoadedPlugin {
-            wasm_bytes: wasm.len(),
-            wasm_sha256: sha256_hex(&wasm),
-            load_time: started.elapsed(),
-            spec,
-            component,
-            contract,
-            cache,
-        })
+        compile(self.engine.engine(), &self.cache, self.manifest.plugin(name)?.clone())
     }
 
     /// Checks what a run of the plugin would reach, writing nothing: its component and grants,
@@ -317,14 +304,32 @@ impl Host {
         lines
     }
 
-    /// Runs a plugin to the end, within its limits.
+    /// Runs a plugin to the end, within its limits; compiling it counts against its time limit
+    /// (it runs off the async executor, and a run whose compiling takes too long ends there).
     pub async fn run(&self, name: &str, options: &RunOptions) -> Result<RunOutcome, RunError> {
-        let loaded = self.load(name)?;
-        self.run_loaded(&loaded, options).await
+        let started = Instant::now();
+        let spec = self.manifest.plugin(name)?.clone();
+        let limit = spec.limits.time;
+        let (engine, cache) = (self.engine.engine().clone(), self.cache.clone());
+        let compiling = tokio::task::spawn_blocking(move || compile(&engine, &cache, spec));
+        let loaded = match tokio::time::timeout(limit.0, compiling).await {
+            Err(_elapsed) => {
+                tracing::warn!(plugin = name, "compiling the component took longer than the plugin's time limit");
+                return Err(RunError::Limit { plugin: name.into(), limit: LimitExceeded::Time { limit } });
+            }
+            Ok(joined) => joined
+                .map_err(|err| RunError::Internal { plugin: name.into(), message: format!("compiling: {err}") })??,
+        };
+        self.run_loaded(&loaded, options, started).await
     }
 
-    pub async fn run_loaded(&self, loaded: &LoadedPlugin, options: &RunOptions) -> Result<RunOutcome, RunError> {
-        let started = Instant::now();
+    /// Runs a compiled plugin to the end, within its limits, counted from `started`.
+    async fn run_loaded(
+        &self,
+        loaded: &LoadedPlugin,
+        options: &RunOptions,
+        started: Instant,
+    ) -> Result<RunOutcome, RunError> {
         let spec = &loaded.spec;
         let plugin = spec.name.as_str();
         self.manifest.unusable_target_of(spec)?;
@@ -411,7 +416,7 @@ impl Host {
             let instance = pre.instantiate_async(&mut store).await?;
             instance.moport_host_plugin().call_run(&mut store, &context).await
         };
-        let result = tokio::time::timeout(spec.limits.time.0, run).await;
+        let result = tokio::time::timeout(spec.limits.time.0.saturating_sub(started.elapsed()), run).await;
         store.data_mut().log.finish();
         log_captured(plugin, "stdout", &stdout);
         match result {
@@ -460,6 +465,39 @@ impl Host {
             }
         }
     }
+}
+
+/// Reads and compiles (or takes from the cache) a plugin's component and reads its contract. A
+/// component larger than `limits.component` is refused before it is read whole: compiling takes
+/// time and memory in proportion to its size.
+fn compile(engine: &wasmtime::Engine, cache: &ComponentCache, spec: PluginSpec) -> Result<LoadedPlugin, RunError> {
+    let started = Instant::now();
+    let plugin = spec.name.as_str();
+    let bad = |message: String| RunError::BadComponent { plugin: plugin.into(), path: spec.component.clone(), message };
+    let file = std::fs::File::open(&spec.component).map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            RunError::MissingComponent { plugin: plugin.into(), path: spec.component.clone() }
+        }
+        _ => bad(err.to_string()),
+    })?;
+    let mut wasm = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, spec.limits.component.0 + 1), &mut wasm)
+        .map_err(|err| bad(err.to_string()))?;
+    if wasm.len() as u64 > spec.limits.component.0 {
+        let (path, limit) = (spec.component.clone(), spec.limits.component);
+        return Err(RunError::ComponentTooLarge { plugin: plugin.into(), path, limit });
+    }
+    let (component, cache) = cache.load(engine, &wasm).map_err(|err| bad(format!("{err:#}")))?;
+    let contract = contract::read_contract(plugin, engine, &component)?;
+    Ok(LoadedPlugin {
+        wasm_bytes: wasm.len(),
+        wasm_sha256: sha256_hex(&wasm),
+        load_time: started.elapsed(),
+        spec,
+        component,
+        contract,
+        cache,
+    })
 }
 
 /// A plugin's run lock in `state_dir`, held while the file lives: two runs of one plugin would
