@@ -244,6 +244,16 @@ async fn a_plugin_may_print_more_than_the_host_keeps() {
 }
 
 #[tokio::test]
+async fn a_plugin_that_exits_the_process_it_thinks_it_has_is_stopped_as_a_crash() {
+    let sandbox = Sandbox::new(&probe("quitter", "exit", "", ""));
+    let err = sandbox.run("quitter").await.unwrap_err();
+    assert!(matches!(&err, RunError::Crash { .. }), "{err:?}");
+    assert_names(&err, "quitter", "it exited with status 0 instead of returning from `run`");
+    assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
 async fn runaway_recursion_crashes_the_plugin_not_the_host() {
     let sandbox = Sandbox::new(&probe("deep", "stack", "", ""));
     let err = sandbox.run("deep").await.unwrap_err();

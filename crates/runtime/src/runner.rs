@@ -335,9 +335,16 @@ impl Host {
         self.manifest.unusable_target_of(spec)?;
         let _lock = run_lock(&self.manifest.state_dir, plugin, options.wait_for_other_run)?;
         contract::check_grants(plugin, &loaded.contract, &spec.grants)?;
-        let internal = |err: wasmtime::Error| RunError::Internal { plugin: plugin.into(), message: format!("{err:#}") };
-        let instance_pre = self.engine.linker().instantiate_pre(&loaded.component).map_err(internal)?;
-        let pre = ImporterPre::new(instance_pre).map_err(internal)?;
+        // What the contract check lets through and wasmtime still cannot link (a `wasi:*`
+        // interface moport does not provide, an import or export of another shape) is the
+        // component's fault: it is refused, naming why.
+        let refused = |err: wasmtime::Error| RunError::BadComponent {
+            plugin: plugin.into(),
+            path: spec.component.clone(),
+            message: format!("it cannot be linked to this moport: {err:#}"),
+        };
+        let instance_pre = self.engine.linker().instantiate_pre(&loaded.component).map_err(refused)?;
+        let pre = ImporterPre::new(instance_pre).map_err(refused)?;
 
         let files = match &spec.grants.files {
             Some(dir) => Some(OutputFolder::open(dir, plugin).map_err(|source| RunError::OutputFolder {
@@ -574,9 +581,12 @@ fn classify_trap(plugin: &str, spec: &PluginSpec, error: &wasmtime::Error, stder
             None => "reached unreachable code (a Rust panic or abort)".to_owned(),
         },
         Some(trap) => trap.to_string(),
-        None => {
-            return RunError::Internal { plugin: plugin.into(), message: format!("{error:#}") };
-        }
+        // Not a trap: the plugin ended the process it thinks it has, or handed the host what
+        // the component model refuses (a string that is no UTF-8, a list past a call's limit).
+        None => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => format!("it exited with status {} instead of returning from `run`", exit.0),
+            None => format!("it handed the host what the component model refuses: {error:#}"),
+        },
     };
     log_captured(plugin, "stderr", stderr);
     RunError::Crash { plugin: plugin.into(), cause }
