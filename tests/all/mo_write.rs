@@ -264,7 +264,7 @@ fn the_sdk_test_host_reads_and_writes_mo_as_the_host_does() {
     for (batch, does) in &batches {
         let host_changes: Vec<moport_types::mo::Change> = serde_json::from_value(batch.clone()).unwrap();
         let sdk_changes: Vec<sdk_mo::write::Change> = serde_json::from_value(batch.clone()).unwrap();
-        let host_outcomes = serde_json::to_value(store.apply(&host_changes, false)).unwrap();
+        let host_outcomes = serde_json::to_value(store.apply(&host_changes, false, None)).unwrap();
         let sdk_outcomes = sdk.run_with(|_| Ok::<_, std::convert::Infallible>(sdk_mo::write::apply(&sdk_changes)));
         assert_eq!(host_outcomes, serde_json::to_value(sdk_outcomes.unwrap()).unwrap(), "{batch}");
         match &host_outcomes["Err"] {

@@ -24,13 +24,21 @@ pub struct MoAccess {
     pub dry_run: bool,
     /// Fetches the plugin asked for ahead of its reads, stopped when the run ends.
     prefetching: Vec<tokio::task::AbortHandle>,
+    /// When the run's time is up: a batch worked out after it is not written.
+    deadline: std::time::Instant,
 }
 
 impl MoAccess {
     /// One run's access to `source` on the date `today`; writes only when `write` (granted
     /// `mo = "write"` and imported), worked out but not made under `dry_run`.
-    pub fn new(source: MoSource, today: chrono::NaiveDate, write: bool, dry_run: bool) -> MoAccess {
-        MoAccess { source, today, write, dry_run, prefetching: Vec::new() }
+    pub fn new(
+        source: MoSource,
+        today: chrono::NaiveDate,
+        write: bool,
+        dry_run: bool,
+        deadline: std::time::Instant,
+    ) -> MoAccess {
+        MoAccess { source, today, write, dry_run, prefetching: Vec::new(), deadline }
     }
 }
 
@@ -119,9 +127,16 @@ impl MoAccess {
 
 impl MoAccess {
     async fn apply(&self, changes: Vec<Change>) -> Result<Vec<Outcome>, CallError> {
-        let result = match &self.source {
-            MoSource::Snapshot(store) => store.apply(&changes, self.dry_run),
-            MoSource::Graphql(mo) => graphql::mutations::apply(mo, &changes, self.dry_run).await,
+        let (result, changes) = match &self.source {
+            // Worked out off the async executor, so the run's time limit holds while it works; a
+            // batch done after the limit is not written.
+            MoSource::Snapshot(store) => {
+                let (store, dry_run, deadline) = (store.clone(), self.dry_run, self.deadline);
+                tokio::task::spawn_blocking(move || (store.apply(&changes, dry_run, Some(deadline)), changes))
+                    .await
+                    .map_err(|err| CallError::Unavailable(format!("working the batch out failed: {err}")))?
+            }
+            MoSource::Graphql(mo) => (graphql::mutations::apply(mo, &changes, self.dry_run).await, changes),
         };
         match &result {
             Ok(outcomes) => {

@@ -244,7 +244,14 @@ impl SnapshotStore {
     }
 
     /// Works out what `changes` do and, unless `dry_run`, makes them: all or nothing.
-    pub fn apply(&self, changes: &[Change], dry_run: bool) -> Result<Vec<Outcome>, CallError> {
+    /// Past `deadline` (the run's time limit) nothing is written: a batch worked out too late is
+    /// dropped whole, as the run that sent it has ended.
+    pub fn apply(
+        &self,
+        changes: &[Change],
+        dry_run: bool,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Vec<Outcome>, CallError> {
         let _writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut file = self.current().file().clone();
         let outcomes = moport_mo_rules::apply_net(&mut file, changes)?;
@@ -254,6 +261,11 @@ impl SnapshotStore {
         }
         let label = self.path.clone().unwrap_or_else(|| PathBuf::from("the built-in demo"));
         let snapshot = Snapshot::new(&label, file).map_err(|err| CallError::Invalid(err.to_string()))?;
+        if deadline.is_some_and(|deadline| std::time::Instant::now() >= deadline) {
+            return Err(CallError::Unavailable(
+                "the run's time limit passed while the batch was worked out; nothing of it was written".into(),
+            ));
+        }
         match &self.path {
             Some(path) => snapshot.file().save(path).map_err(|err| CallError::Unavailable(err.to_string()))?,
             None => tracing::warn!("the built-in demo is not saved: its changes last until moport exits"),
@@ -308,5 +320,31 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_batch_worked_out_after_the_run_s_time_is_up_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mo.json");
+        std::fs::write(&path, MINIMAL).unwrap();
+        let store = SnapshotStore::new(Snapshot::load(&path).unwrap(), Some(path.clone()));
+        let unit = |name: &str| OrgUnit {
+            uuid: "c".into(),
+            user_key: "C".into(),
+            name: name.into(),
+            parent: None,
+            unit_type: None,
+            unit_level: None,
+            hierarchy: None,
+            validity: moport_types::Validity { from: Some("2020-01-01".into()), to: None },
+        };
+        let batch = [Change::Create(moport_types::mo::Object::OrgUnit(unit("C")))];
+        let passed = std::time::Instant::now();
+        let err = store.apply(&batch, false, Some(passed)).unwrap_err();
+        assert!(matches!(&err, CallError::Unavailable(m) if m.contains("time limit passed")), "{err:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), MINIMAL, "the file is as it was");
+        assert_eq!(store.current().org_units().len(), 3, "and so is what readers see");
+        let later = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        assert_eq!(store.apply(&batch, false, Some(later)).unwrap(), [Outcome::Created]);
     }
 }

@@ -365,7 +365,8 @@ impl Host {
             true => {
                 let write = loaded.contract.capabilities.contains(&Capability::MoWrite)
                     && spec.grants.mo == Some(moport_manifest::MoAccess::Write);
-                Some(MoAccess::new(self.mo_source(plugin)?, today, write, options.dry_run))
+                let deadline = started + spec.limits.time.0;
+                Some(MoAccess::new(self.mo_source(plugin)?, today, write, options.dry_run, deadline))
             }
             false => None,
         };
