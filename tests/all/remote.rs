@@ -31,9 +31,10 @@ async fn round_trip(target: &Target, folder: &Path) {
     let listed = target.list("").await.unwrap();
     assert_eq!(listed.iter().map(|e| (e.name.as_str(), e.size)).collect::<Vec<_>>(), [("a.csv", 8), ("archive/", 0)]);
     std::fs::remove_dir(folder.join("archive")).unwrap();
-    assert_eq!(target.read("a.csv", 1 << 20).await.unwrap(), b"second\r\n");
-    // A file larger than the reader may hold is read no further than one byte past what it may.
-    assert_eq!(target.read("a.csv", 3).await.unwrap(), b"seco");
+    assert_eq!(target.read("a.csv", 1 << 20).await.unwrap().unwrap(), b"second\r\n");
+    // A file larger than the reader may hold is not handed over (nor read further than one byte
+    // past what the reader may hold).
+    assert_eq!(target.read("a.csv", 3).await.unwrap(), None, "larger than the reader may hold");
     target.rename("a.csv", "b.csv").await.unwrap();
     assert_eq!(std::fs::read(folder.join("b.csv")).unwrap(), b"second\r\n");
     target.write("c.csv", b"third\r\n").await.unwrap();

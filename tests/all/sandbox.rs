@@ -304,3 +304,89 @@ async fn the_sandbox_hands_out_no_environment_files_or_network() {
     assert_eq!(counts["current folder readable"], 0);
     assert_eq!(counts["tcp connected"], 0);
 }
+
+/// A component written as text, saved where a plugins.toml entry can name it.
+fn hostile_component(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, wat::parse_str(text).expect("the text is a component")).unwrap();
+    path
+}
+
+/// Exports `moport:host/plugin` with a `run` of the wrong shape (no context, no result), after
+/// `imports`.
+fn misshapen_plugin(imports: &str) -> String {
+    format!(
+        r#"(component
+            {imports}
+            (core module $m (func (export "run")))
+            (core instance $i (instantiate $m))
+            (func $run (canon lift (core func $i "run")))
+            (instance $plugin (export "run" (func $run)))
+            (export "moport:host/plugin@0.1.0" (instance $plugin)))"#
+    )
+}
+
+#[tokio::test]
+async fn components_the_host_cannot_link_are_refused_before_they_run_naming_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("wrong-export", misshapen_plugin(""), "its `moport:host/plugin` export (`run`) is not what this moport calls"),
+        (
+            "unknown-wasi",
+            misshapen_plugin(r#"(import "wasi:frobnicate/things@0.2.6" (instance (export "frob" (func))))"#),
+            "wasi:frobnicate/things@0.2.6",
+        ),
+        (
+            "wrong-import",
+            misshapen_plugin(
+                r#"(import "moport:host/log@0.1.0" (instance (export "log" (func (param "message" u32)))))"#,
+            ),
+            "moport:host/log@0.1.0",
+        ),
+    ];
+    let entries: String = cases
+        .iter()
+        .map(|(name, text, _)| {
+            let component = hostile_component(dir.path(), name, text);
+            format!("[plugins.{name}]\ncomponent = {component:?}\n")
+        })
+        .collect();
+    let sandbox = Sandbox::new(&entries);
+    for (name, _, named) in &cases {
+        let err = sandbox.run(name).await.unwrap_err();
+        assert!(matches!(&err, RunError::BadComponent { .. }), "{name}: {err:?}");
+        assert_names(&err, name, "it cannot be linked to this moport");
+        assert_names(&err, name, named);
+        assert_eq!(err.exit_status(), ExitStatus::Config, "{name}");
+    }
+    sandbox.assert_still_works().await;
+}
+
+#[tokio::test]
+async fn a_string_that_is_no_utf8_handed_to_the_host_is_the_plugin_s_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    // Its start code logs two bytes that are no UTF-8, before `run` is ever looked at.
+    let imports = r#"
+        (import "moport:host/log@0.1.0" (instance $log
+            (type $l (enum "trace" "debug" "info" "warn" "error"))
+            (export "level" (type $level (eq $l)))
+            (export "log" (func (param "level" $level) (param "message" string)))))
+        (core module $bytes (memory (export "memory") 1) (data (i32.const 0) "\ff\fe"))
+        (core instance $bytes (instantiate $bytes))
+        (alias core export $bytes "memory" (core memory $memory))
+        (alias export $log "log" (func $log))
+        (core func $lowered (canon lower (func $log) (memory $memory)))
+        (core module $start
+            (import "host" "log" (func $log (param i32 i32 i32)))
+            (func $start (call $log (i32.const 2) (i32.const 0) (i32.const 2)))
+            (start $start))
+        (core instance (instantiate $start (with "host" (instance (export "log" (func $lowered))))))"#;
+    let component = hostile_component(dir.path(), "garbled", &misshapen_plugin(imports));
+    let sandbox = Sandbox::new(&format!("[plugins.garbled]\ncomponent = {component:?}\n"));
+    let err = sandbox.run("garbled").await.unwrap_err();
+    assert!(matches!(&err, RunError::Crash { .. }), "{err:?}");
+    assert_names(&err, "garbled", "it handed the host what the component model refuses");
+    assert_names(&err, "garbled", "utf-8");
+    assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    sandbox.assert_still_works().await;
+}

@@ -10,6 +10,7 @@
 
 use crate::limits::{LimitExceeded, OutputBudget};
 use crate::{CheckLine, Failing, HostState};
+use moport_fs::beneath::{Beneath, Kind, link_refused};
 use moport_manifest::ByteSize;
 use moport_types::paths::HOST_NAME_PREFIX;
 use moport_wit::moport::host::files::Host;
@@ -21,9 +22,12 @@ use std::path::{Path, PathBuf};
 
 pub struct OutputFolder {
     root: PathBuf,
+    /// The published files, below `root`.
+    published: Beneath,
     /// Where this run's files wait until the run succeeds: a hidden folder inside `root`, so
     /// moving them into place is a rename on one file system.
-    staging: PathBuf,
+    staging: Beneath,
+    staging_path: PathBuf,
     /// Whether `root` was missing when the run began: a run that fails before publishing
     /// anything then leaves no empty folder.
     root_was_missing: bool,
@@ -61,14 +65,19 @@ impl OutputFolder {
         if root.exists() && !root.is_dir() {
             return Err(io::Error::new(io::ErrorKind::NotADirectory, "it is there, but not a folder"));
         }
-        let staging = root.join(format!("{HOST_NAME_PREFIX}staging-{plugin}"));
-        if fs::symlink_metadata(&staging).is_ok() {
-            tracing::warn!(plugin, folder = %staging.display(), "discarding the files of an earlier run that did not end");
-            fs::remove_dir_all(&staging)?;
+        let staging_name = format!("{HOST_NAME_PREFIX}staging-{plugin}");
+        let staging_path = root.join(&staging_name);
+        if fs::symlink_metadata(&staging_path).is_ok() {
+            tracing::warn!(plugin, folder = %staging_path.display(), "discarding the files of an earlier run that did not end");
+            // Removes a link there itself, never what it points at.
+            fs::remove_dir_all(&staging_path)?;
         }
+        let published = Beneath::new(root);
         Ok(OutputFolder {
             root: root.to_owned(),
-            staging,
+            staging: published.folder(&staging_name),
+            published,
+            staging_path,
             root_was_missing: !root.exists(),
             files: BTreeMap::new(),
             begun: 0,
@@ -88,21 +97,12 @@ impl OutputFolder {
         files.into_iter().map(|(_, name, size)| (name, size)).collect()
     }
 
-    /// Resolves a plugin path, refusing anything that could leave the folder. `""` is the
-    /// folder itself and only allowed where `allow_root` says so. The path is returned
-    /// relative, to be joined to the output folder or to the staging folder.
-    fn resolve<'p>(&self, path: &'p str, allow_root: bool) -> Result<&'p Path, CallError> {
-        let names = moport_types::paths::output_path(path, allow_root).map_err(CallError::from)?;
-        let mut resolved = self.root.clone();
-        for name in names {
-            resolved.push(name);
-            if fs::symlink_metadata(&resolved).is_ok_and(|meta| meta.file_type().is_symlink()) {
-                return Err(CallError::Invalid(format!(
-                    "path `{path}` refused: `{name}` is a symbolic link, and links are not followed"
-                )));
-            }
-        }
-        Ok(Path::new(path))
+    /// Checks a plugin path, refusing anything that could leave the folder. `""` is the
+    /// folder itself and only allowed where `allow_root` says so. Links are refused as the
+    /// path is opened, name by name, so none can be swapped in after a check.
+    fn resolve<'p>(&self, path: &'p str, allow_root: bool) -> Result<&'p str, CallError> {
+        moport_types::paths::output_path(path, allow_root).map_err(CallError::from)?;
+        Ok(path)
     }
 
     fn is_staged(&self, path: &str) -> bool {
@@ -130,7 +130,17 @@ impl OutputFolder {
         if self.folders.len() + new_folders > MAX_FOLDERS {
             return Err(LimitExceeded::Count { limit: MAX_FOLDERS, what: "folders" });
         }
-        if let Err(err) = moport_fs::write_atomically(&self.staging.join(relative), contents) {
+        // Refused now rather than when the run's files are published, where a link swapped in
+        // later is refused again.
+        match self.published.kind(relative) {
+            Ok(Some(Kind::Link)) => {
+                let link = moport_fs::beneath::LinkRefused { name: path.rsplit('/').next().unwrap_or(path).to_owned() };
+                return Ok(Err(io_error(path, &io::Error::other(link))));
+            }
+            Err(err) => return Ok(Err(io_error(path, &err))),
+            Ok(_) => {}
+        }
+        if let Err(err) = self.staging.write_atomically(relative, contents) {
             return Ok(Err(io_error(path, &err)));
         }
         budget.spend(contents.len());
@@ -155,21 +165,18 @@ impl OutputFolder {
             Ok(relative) => relative,
             Err(err) => return Ok(Err(err)),
         };
-        let file = match (self.is_staged(path), self.removed.contains(path)) {
-            (true, _) => self.staging.join(relative),
+        let folder = match (self.is_staged(path), self.removed.contains(path)) {
+            (true, _) => &self.staging,
             (false, true) => return Ok(Err(io_error(path, &io::ErrorKind::NotFound.into()))),
-            (false, false) => self.root.join(relative),
+            (false, false) => &self.published,
         };
-        let mut bytes = Vec::new();
-        let read = fs::File::open(&file)
-            .and_then(|file| io::Read::read_to_end(&mut io::Read::take(file, max.0 + 1), &mut bytes));
-        if let Err(err) = read {
-            return Ok(Err(io_error(path, &err)));
+        match folder.read(relative, max.0) {
+            Ok(bytes) => Ok(Ok(bytes)),
+            Err(err) if err.kind() == io::ErrorKind::FileTooLarge => {
+                Err(LimitExceeded::Read { limit: max, what: format!("`{path}` in the output folder") })
+            }
+            Err(err) => Ok(Err(io_error(path, &err))),
         }
-        if bytes.len() as u64 > max.0 {
-            return Err(LimitExceeded::Read { limit: max, what: format!("`{path}` in the output folder") });
-        }
-        Ok(Ok(bytes))
     }
 
     /// The published folder as this run has changed it so far: its files and this run's.
@@ -177,22 +184,20 @@ impl OutputFolder {
         let relative = self.resolve(dir, true)?;
         let mut names = BTreeSet::new();
         let mut found = false;
-        for folder in [self.root.join(relative), self.staging.join(relative)] {
-            let entries = match fs::read_dir(&folder) {
+        for folder in [&self.published, &self.staging] {
+            let entries = match folder.list(relative) {
                 Ok(entries) => entries,
                 Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
                 Err(err) => return Err(io_error(dir, &err)),
             };
             found = true;
             for entry in entries {
-                let entry = entry.map_err(|err| io_error(dir, &err))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
+                let name = entry.name;
                 let path = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
                 if moport_fs::is_partial(&name) || name.starts_with(HOST_NAME_PREFIX) || self.removed.contains(&path) {
                     continue;
                 }
-                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-                names.insert(if is_dir { format!("{name}/") } else { name });
+                names.insert(if entry.kind == Kind::Folder { format!("{name}/") } else { name });
             }
         }
         if !found && !dir.is_empty() {
@@ -205,9 +210,10 @@ impl OutputFolder {
     /// published.
     fn remove(&mut self, path: &str) -> Result<(), CallError> {
         let relative = self.resolve(path, false)?;
-        let published = !self.removed.contains(path) && self.root.join(relative).is_file();
+        let published = !self.removed.contains(path)
+            && self.published.kind(relative).map_err(|err| io_error(path, &err))? == Some(Kind::File);
         if self.is_staged(path) {
-            fs::remove_file(self.staging.join(relative)).map_err(|err| io_error(path, &err))?;
+            self.staging.remove_file(relative).map_err(|err| io_error(path, &err))?;
             self.files.remove(path);
         } else if !published {
             return Err(io_error(path, &io::ErrorKind::NotFound.into()));
@@ -224,43 +230,35 @@ impl OutputFolder {
     pub fn publish(&mut self) -> Result<(), PublishError> {
         let failed = |file: &str, source| PublishError { file: file.to_owned(), source };
         for file in self.files.keys() {
-            let target = self.root.join(file);
-            if target.is_dir() {
+            let kind = |path: &str| self.published.kind(path).map_err(|err| failed(file, err));
+            if kind(file)? == Some(Kind::Folder) {
                 return Err(failed(file, io::Error::new(io::ErrorKind::IsADirectory, "a folder is in its place")));
             }
-            let blocked = target
-                .ancestors()
-                .skip(1)
-                .take_while(|folder| *folder != self.root)
-                .find(|folder| fs::symlink_metadata(folder).is_ok_and(|meta| !meta.is_dir()));
-            if let Some(folder) = blocked {
-                let message = format!("{} is in the way, and it is not a folder", folder.display());
-                return Err(failed(file, io::Error::new(io::ErrorKind::NotADirectory, message)));
+            for (end, _) in file.match_indices('/') {
+                let folder = &file[..end];
+                if kind(folder)?.is_some_and(|kind| kind != Kind::Folder) {
+                    let message = format!("`{folder}` is in the way, and it is not a folder");
+                    return Err(failed(file, io::Error::new(io::ErrorKind::NotADirectory, message)));
+                }
             }
         }
         for file in std::mem::take(&mut self.removed) {
-            match fs::remove_file(self.root.join(&file)) {
+            match self.published.remove_file(&file) {
                 Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(failed(&file, err)),
                 _ => {}
             }
         }
         let mut folders = BTreeSet::new();
         for file in self.files.keys() {
-            let (staged, target) = (self.staging.join(file), self.root.join(file));
-            let parent = target.parent().unwrap_or(&self.root).to_owned();
-            fs::create_dir_all(&parent).map_err(|err| failed(file, err))?;
-            if let Ok(existing) = fs::metadata(&target) {
-                fs::set_permissions(&staged, existing.permissions()).map_err(|err| failed(file, err))?;
-            }
-            fs::rename(&staged, &target).map_err(|err| failed(file, err))?;
-            folders.insert(parent);
+            self.staging.move_to(file, &self.published, file).map_err(|err| failed(file, err))?;
+            folders.insert(file.rsplit_once('/').map_or("", |(folder, _)| folder));
         }
         for folder in folders {
-            moport_fs::sync_folder(&folder);
+            self.published.sync_folder(folder);
         }
         self.root_was_missing = false;
         // What is left is the empty staging folder; the next run discards it if this fails.
-        let _ = fs::remove_dir_all(&self.staging);
+        let _ = fs::remove_dir_all(&self.staging_path);
         Ok(())
     }
 }
@@ -268,7 +266,7 @@ impl OutputFolder {
 impl Drop for OutputFolder {
     /// A run that did not publish leaves nothing of its own behind.
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.staging);
+        let _ = fs::remove_dir_all(&self.staging_path);
         if self.root_was_missing {
             // Only an empty folder is removed: anything else there is not this run's.
             let _ = fs::remove_dir(&self.root);
@@ -291,6 +289,9 @@ pub fn check(folder: &Path) -> CheckLine {
 }
 
 fn io_error(path: &str, err: &io::Error) -> CallError {
+    if let Some(link) = link_refused(err) {
+        return CallError::Invalid(format!("path `{path}` refused: {link}"));
+    }
     match err.kind() {
         io::ErrorKind::NotFound => CallError::NotFound(format!("`{path}` does not exist in the output folder")),
         _ => CallError::Unavailable(format!("`{path}`: {err}")),
@@ -339,7 +340,7 @@ mod tests {
         (dir, folder, OutputBudget::new(ByteSize(limit)))
     }
 
-    fn refused(result: Result<&Path, CallError>) -> String {
+    fn refused<T: std::fmt::Debug>(result: Result<T, CallError>) -> String {
         match result {
             Err(CallError::Invalid(message)) => message,
             other => panic!("expected a refusal, got {other:?}"),
@@ -382,18 +383,27 @@ mod tests {
         assert!(refused(out.resolve("", false)).contains("empty"));
         assert!(refused(out.resolve("a\0b", false)).contains("NUL"));
         assert!(refused(out.resolve(".moport-staging-test/x", false)).contains("the host's own"));
-        assert_eq!(out.resolve("sub/file.csv", false).unwrap(), Path::new("sub/file.csv"));
-        assert_eq!(out.resolve("", true).unwrap(), Path::new(""));
+        assert_eq!(out.resolve("sub/file.csv", false).unwrap(), "sub/file.csv");
+        assert_eq!(out.resolve("", true).unwrap(), "");
     }
 
     #[test]
     fn symbolic_links_are_refused_even_when_they_point_inside() {
-        let (dir, out, _) = folder(1024);
+        let (dir, mut out, mut budget) = folder(1024);
+        fs::write(dir.path().join("secret"), "outside").unwrap();
         std::os::unix::fs::symlink(dir.path(), out.root().join("outside")).unwrap();
         fs::create_dir(out.root().join("real")).unwrap();
         std::os::unix::fs::symlink(out.root().join("real"), out.root().join("inside")).unwrap();
-        assert!(refused(out.resolve("outside/secret", false)).contains("symbolic link"));
-        assert!(refused(out.resolve("inside/x", false)).contains("`inside` is a symbolic link"));
+        assert!(refused(out.read("outside/secret", ByteSize(1024)).unwrap()).contains("`outside` is a symbolic link"));
+        assert!(refused(out.list("inside")).contains("`inside` is a symbolic link"));
+        assert!(refused(out.write("outside/x", b"x", &mut budget).unwrap()).contains("`outside` is a symbolic link"));
+        assert!(refused(out.write("inside", b"x", &mut budget).unwrap()).contains("`inside` is a symbolic link"));
+        // A link swapped in after the write is refused when the run's files are published.
+        out.write("later/x", b"x", &mut budget).unwrap().unwrap();
+        std::os::unix::fs::symlink(dir.path(), out.root().join("later")).unwrap();
+        let err = out.publish().unwrap_err();
+        assert!(err.to_string().contains("`later` is a symbolic link"), "{err}");
+        assert!(!dir.path().join("x").exists(), "nothing was written through the link");
     }
 
     #[test]

@@ -15,6 +15,11 @@ pub enum LimitExceeded {
     Memory { limit: ByteSize, requested: u64 },
     #[error("memory limit of {limit} (limits.memory) reached: {what} is larger than that, and was not read")]
     Read { limit: ByteSize, what: String },
+    #[error(
+        "memory limit of {limit} (limits.memory) reached: one call handed the host more than that at once, and \
+         the host stopped copying it"
+    )]
+    Call { limit: ByteSize },
     #[error("time limit of {limit} (limits.time) reached")]
     Time { limit: Span },
     #[error(

@@ -110,12 +110,14 @@ impl remote::Host for HostState {
     async fn read(&mut self, target: String, path: String) -> wasmtime::Result<Result<Vec<u8>, types::CallError>> {
         let max = self.limiter.memory();
         let (name, at) = (&target, &path);
-        let read = self.remote.on_target(name, |t| async move { t.read(at, max.0).await }).await;
-        if read.as_ref().is_ok_and(|bytes| bytes.len() as u64 > max.0) {
-            let what = format!("`{path}` on the target `{target}`");
-            return Err(crate::limits::LimitExceeded::Read { limit: max, what }.into());
+        match self.remote.on_target(name, |t| async move { t.read(at, max.0).await }).await {
+            Ok(None) => {
+                let what = format!("`{path}` on the target `{target}`");
+                Err(crate::limits::LimitExceeded::Read { limit: max, what }.into())
+            }
+            Ok(Some(bytes)) => Ok(Ok(bytes)),
+            Err(err) => Ok(Err(err.into())),
         }
-        Ok(answer(read))
     }
 
     async fn write(

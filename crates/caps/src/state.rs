@@ -19,6 +19,10 @@ const MAX_KEY_BYTES: usize = 256;
 /// not for data, which belongs in MO or the output folder.
 const MAX_TOTAL_BYTES: usize = 1 << 20;
 
+/// The most a state file the host wrote can hold: each pair at worst `    "k": "",` and a newline
+/// for one byte of key (12 bytes around it, the byte escaped as `\u00XX`), and a heading.
+const MAX_FILE_BYTES: u64 = 18 * MAX_TOTAL_BYTES as u64 + 4096;
+
 const FORMAT: &str = "moport-state";
 const VERSION: u32 = 1;
 
@@ -102,6 +106,11 @@ impl StateStore {
         &self.path
     }
 
+    fn folder_and_name(&self) -> (&Path, &str) {
+        let folder = self.path.parent().unwrap_or(Path::new("."));
+        (folder, self.path.file_name().and_then(|name| name.to_str()).unwrap_or_default())
+    }
+
     /// Sets one key by hand (an operator moving a bookmark after a bad delivery), within the
     /// limits a plugin's own writes have; the value it had.
     pub fn set(&self, key: &str, value: &str) -> Result<Option<String>, StateError> {
@@ -118,7 +127,12 @@ impl StateStore {
     pub fn load(&self) -> Result<BTreeMap<String, String>, StateError> {
         let error =
             |message: String| StateError::Read { plugin: self.plugin.clone(), path: self.path.clone(), message };
-        let text = match std::fs::read(&self.path) {
+        // Not through a link, and no more than the host could have written.
+        let (folder, name) = self.folder_and_name();
+        let text = match moport_fs::beneath::Beneath::new(folder).read(name, MAX_FILE_BYTES) {
+            Err(err) if err.kind() == std::io::ErrorKind::FileTooLarge => {
+                return Err(error(format!("it is larger than the {MAX_FILE_BYTES} bytes a state file can be")));
+            }
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(err) => return Err(error(err.to_string())),
@@ -335,6 +349,15 @@ mod tests {
         StateStore::new(dir.path(), "other").save(&BTreeMap::new()).unwrap();
         std::fs::rename(dir.path().join("other.json"), store.path()).unwrap();
         assert!(store.load().unwrap_err().to_string().contains("holds the state of plugin `other`"));
+
+        std::fs::write(store.path(), vec![b' '; MAX_FILE_BYTES as usize + 1]).unwrap();
+        assert!(store.load().unwrap_err().to_string().contains("is larger than the"), "not read whole");
+        std::fs::remove_file(store.path()).unwrap();
+        StateStore::new(dir.path(), "los").save(&BTreeMap::from([("k".into(), "v".into())])).unwrap();
+        std::fs::rename(store.path(), dir.path().join("elsewhere.json")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere.json"), store.path()).unwrap();
+        let err = store.load().unwrap_err().to_string();
+        assert!(err.contains("`los.json` is a symbolic link"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! output, a local target's files), and the hidden names such writes use, which listings leave
 //! out.
 
+pub mod beneath;
+
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -25,28 +27,14 @@ pub fn partial_name(path: &str) -> String {
 
 /// Writes through a hidden temporary file beside the target, synced before it is renamed into
 /// place: a reader, or a crash, never leaves half a file under the target's name. A file that
-/// is replaced keeps its permissions (a snapshot full of CPR numbers stays as private as it was).
+/// is replaced keeps its permissions (a snapshot full of CPR numbers stays as private as it was);
+/// the temporary file is made new, never one a link or another writer put there.
 pub fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
     let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
     let name = target.file_name().ok_or_else(|| io::Error::other("the path does not end in a file name"))?;
-    // The process id keeps two writers of one target off each other's temporary file.
-    let partial = parent.join(format!(".{}.{}{PARTIAL_SUFFIX}", name.to_string_lossy(), std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut file = fs::File::create(&partial)?;
-        if let Ok(existing) = fs::metadata(target) {
-            file.set_permissions(existing.permissions())?;
-        }
-        io::Write::write_all(&mut file, contents)?;
-        file.sync_all()
-    };
-    let result = write().and_then(|()| fs::rename(&partial, target));
-    if result.is_err() {
-        let _ = fs::remove_file(&partial);
-        return result;
-    }
-    sync_folder(parent);
-    Ok(())
+    fs::create_dir_all(parent)?;
+    let folder = fs::File::open(parent)?;
+    beneath::write_in(&folder.into(), &name.to_string_lossy(), contents)
 }
 
 /// Makes renames in `folder` durable. Best effort: not every file system lets a folder be

@@ -138,7 +138,7 @@ impl FtpTarget {
 
     /// At most `max + 1` bytes of the file: more than `max` means it is larger than that, and the
     /// transfer is dropped there.
-    pub async fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, CallError> {
+    pub async fn read(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, CallError> {
         self.with_retries(&format!("reading `{path}`"), || async {
             let mut stream = self.connect().await?;
             let mut transfer = stream.retr_as_stream(path).await.map_err(|err| self.classify(err, "RETR"))?;
@@ -150,11 +150,11 @@ impl FtpTarget {
                 .map_err(|err| Failure::Transient(format!("RETR: {err}")))?;
             if bytes.len() as u64 > max {
                 // Larger than the reader may hold: the rest is not fetched.
-                return Ok(bytes);
+                return Ok(None);
             }
             transfer.finish().await.map_err(|err| self.classify(err, "RETR"))?;
             quit(stream).await;
-            Ok(bytes)
+            Ok(Some(bytes))
         })
         .await
     }

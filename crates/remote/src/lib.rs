@@ -94,9 +94,10 @@ impl Target {
         }
     }
 
-    /// At most `max + 1` bytes of the file, so a file larger than the reader may hold is never
-    /// brought in whole: more than `max` means it is larger than that.
-    pub async fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, CallError> {
+    /// The file, or `None` if it holds more than `max` bytes: a file larger than the reader
+    /// may hold is never brought in whole (a local one not at all, a remote one no further
+    /// than `max + 1` bytes).
+    pub async fn read(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, CallError> {
         let path = remote_path(path, false)?;
         match self {
             Target::Local(target) => target.read(&path, max),

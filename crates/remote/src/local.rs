@@ -1,20 +1,24 @@
 //! A local folder as a remote target (a mounted share, or tests and demos).
 
+use moport_fs::beneath::{Beneath, Kind, link_refused};
 use moport_fs::is_partial;
 use moport_types::{CallError, Entry};
 use std::io;
 use std::path::PathBuf;
 
+/// Every path is opened name by name below the folder's handle, never through a symbolic link:
+/// a link in the folder could lead anywhere on this machine, and a target holds files.
 pub struct LocalTarget {
     name: String,
     root: PathBuf,
+    files: Beneath,
     /// Whether a missing folder is made by the first write (else it is an error).
     create: bool,
 }
 
 impl LocalTarget {
     pub fn new(name: &str, root: PathBuf, create: bool) -> LocalTarget {
-        LocalTarget { name: name.to_owned(), root, create }
+        LocalTarget { name: name.to_owned(), files: Beneath::new(&root), root, create }
     }
 
     /// Whether the folder is there, or may be made: a share that is not mounted must not be
@@ -50,6 +54,12 @@ impl LocalTarget {
 
     /// Names the path inside the target only: where the folder is, is the operator's business.
     fn error(&self, path: &str, err: io::Error) -> CallError {
+        if let Some(link) = link_refused(&err) {
+            // The path as far as the name that is a link.
+            let names: Vec<&str> = path.split('/').collect();
+            let upto = names.iter().position(|name| *name == link.name).map_or(names.len(), |at| at + 1);
+            return self.link_refused(&names[..upto].join("/"));
+        }
         let name = &self.name;
         let what = if path.is_empty() { "its folder".to_owned() } else { format!("`{path}`") };
         match err.kind() {
@@ -64,23 +74,18 @@ impl LocalTarget {
             return Ok(Vec::new());
         }
         let mut entries = Vec::new();
-        for item in std::fs::read_dir(self.root.join(dir)).map_err(|err| self.error(dir, err))? {
-            let item = item.map_err(|err| self.error(dir, err))?;
-            let meta = item.metadata().map_err(|err| self.error(dir, err))?;
-            let name = item.file_name().to_string_lossy().into_owned();
-            // Skipping it would let an importer's bookmark pass a file it never read.
-            if meta.is_symlink() {
-                return Err(self.link_refused(format!("{dir}/{name}").trim_start_matches('/')));
-            }
-            let modified = || {
-                meta.modified().ok().map(|time| {
-                    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                })
-            };
-            if meta.is_file() && !is_partial(&name) {
-                entries.push(Entry { name, size: meta.len(), modified: modified() });
-            } else if meta.is_dir() {
-                entries.push(Entry { name: format!("{name}/"), size: 0, modified: modified() });
+        for item in self.files.list(dir).map_err(|err| self.error(dir, err))? {
+            let modified = item.modified.map(|time| {
+                chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            });
+            match item.kind {
+                // Skipping it would let an importer's bookmark pass a file it never read.
+                Kind::Link => return Err(self.link_refused(format!("{dir}/{}", item.name).trim_start_matches('/'))),
+                Kind::File if !is_partial(&item.name) => {
+                    entries.push(Entry { name: item.name, size: item.size, modified });
+                }
+                Kind::Folder => entries.push(Entry { name: format!("{}/", item.name), size: 0, modified }),
+                Kind::File | Kind::Other => {}
             }
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -96,31 +101,28 @@ impl LocalTarget {
         ))
     }
 
-    /// At most `max + 1` bytes of the file: more than `max` means it is larger than that.
-    pub fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, CallError> {
+    /// The file, or `None` if it holds more than `max` bytes (then not read).
+    pub fn read(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, CallError> {
         self.folder()?;
-        if std::fs::symlink_metadata(self.root.join(path)).is_ok_and(|meta| meta.is_symlink()) {
-            return Err(self.link_refused(path));
+        match self.files.read(path, max) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.kind() == io::ErrorKind::FileTooLarge => Ok(None),
+            Err(err) => Err(self.error(path, err)),
         }
-        let file = std::fs::File::open(self.root.join(path)).map_err(|err| self.error(path, err))?;
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes)
-            .map_err(|err| self.error(path, err))?;
-        Ok(bytes)
     }
 
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<(), CallError> {
         self.folder()?;
-        moport_fs::write_atomically(&self.root.join(path), contents).map_err(|err| self.error(path, err))
+        self.files.write_atomically(path, contents).map_err(|err| self.error(path, err))
     }
 
     pub fn rename(&self, from: &str, to: &str) -> Result<(), CallError> {
         self.folder()?;
-        std::fs::rename(self.root.join(from), self.root.join(to)).map_err(|err| self.error(from, err))
+        self.files.move_to(from, &self.files, to).map_err(|err| self.error(from, err))
     }
 
     pub fn remove(&self, path: &str) -> Result<(), CallError> {
         self.folder()?;
-        std::fs::remove_file(self.root.join(path)).map_err(|err| self.error(path, err))
+        self.files.remove_file(path).map_err(|err| self.error(path, err))
     }
 }

@@ -179,7 +179,7 @@ impl SftpTarget {
     }
 
     /// At most `max + 1` bytes of the file: more than `max` means it is larger than that.
-    pub async fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, CallError> {
+    pub async fn read(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, CallError> {
         self.with_retries(&format!("reading `{path}`"), || async {
             let session = self.connect().await?;
             let file = session.sftp.open(self.path(path)).await.map_err(|err| self.classify(err, "open"))?;
@@ -189,7 +189,7 @@ impl SftpTarget {
                 .await
                 .map_err(|err| Failure::Transient(format!("read: {err}")))?;
             session.close().await;
-            Ok(bytes)
+            Ok((bytes.len() as u64 <= max).then_some(bytes))
         })
         .await
     }

@@ -15,7 +15,7 @@ use moport_caps::{HostState, files::OutputFolder, log::PluginLog, settings::Plug
 use moport_dar::{DarError, DarProvider};
 use moport_manifest::{Manifest, ManifestError, MoSourceSpec, PluginSpec};
 use moport_mo::{MoError, MoSource};
-use moport_wit::{ImporterPre, PluginError, Report, RunContext};
+use moport_wit::{ImporterIndices, PluginError, Report, RunContext, WIT_PACKAGE, WIT_VERSION};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -344,7 +344,7 @@ impl Host {
             message: format!("it cannot be linked to this moport: {err:#}"),
         };
         let instance_pre = self.engine.linker().instantiate_pre(&loaded.component).map_err(refused)?;
-        let pre = ImporterPre::new(instance_pre).map_err(refused)?;
+        let exports = ImporterIndices::new(&instance_pre).map_err(refused)?;
 
         let files = match &spec.grants.files {
             Some(dir) => Some(OutputFolder::open(dir, plugin).map_err(|source| RunError::OutputFolder {
@@ -407,6 +407,10 @@ impl Host {
         };
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|state| &mut state.limiter);
+        // What one call may hand the host (wasmtime's own default is 128 MiB whatever the
+        // plugin's limit): without this, a list of strings that all point at the same bytes
+        // would make the host copy far more than the plugin's memory holds.
+        store.set_hostcall_fuel(usize::try_from(spec.limits.memory.0).unwrap_or(usize::MAX));
         store.set_epoch_deadline(PluginEngine::deadline_ticks(spec.limits.time.0));
         store.epoch_deadline_trap();
 
@@ -421,8 +425,11 @@ impl Host {
         // The epoch deadline stops guest code that never yields; the timeout stops a run that
         // waits too long inside host calls.
         let run = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance.moport_host_plugin().call_run(&mut store, &context).await
+            let instance = instance_pre.instantiate_async(&mut store).await.map_err(|err| (Stage::Running, err))?;
+            // wasmtime checks the shape of `run` only here, where no guest code runs: one of
+            // another shape is the component's fault, refused as one that cannot be linked.
+            let plugin = exports.load(&mut store, &instance).map_err(|err| (Stage::Linking, err))?;
+            plugin.moport_host_plugin().call_run(&mut store, &context).await.map_err(|err| (Stage::Running, err))
         };
         let result = tokio::time::timeout(spec.limits.time.0.saturating_sub(started.elapsed()), run).await;
         store.data_mut().log.finish();
@@ -431,7 +438,15 @@ impl Host {
             Err(_elapsed) => {
                 Err(RunError::Limit { plugin: plugin.into(), limit: LimitExceeded::Time { limit: spec.limits.time } })
             }
-            Ok(Err(trap)) => Err(classify_trap(plugin, spec, &trap, &stderr)),
+            Ok(Err((Stage::Linking, err))) => Err(RunError::BadComponent {
+                plugin: plugin.into(),
+                path: spec.component.clone(),
+                message: format!(
+                    "it cannot be linked to this moport: its `{WIT_PACKAGE}/plugin` export (`run`) is not what this \
+                     moport calls ({err:#}); rebuild it against {WIT_PACKAGE}@{WIT_VERSION}"
+                ),
+            }),
+            Ok(Err((_, trap))) => Err(classify_trap(plugin, spec, &trap, &stderr)),
             Ok(Ok(Err(error))) => {
                 log_captured(plugin, "stderr", &stderr);
                 let (kind, message) = describe(error);
@@ -563,9 +578,24 @@ fn describe(error: PluginError) -> (&'static str, String) {
 }
 
 /// Turns a trap into the limit or crash that caused it.
+/// Where a run failed: checking the shape of the instance's exports, where no guest code runs,
+/// or running guest code (the instance's start code, then `run`).
+enum Stage {
+    Linking,
+    Running,
+}
+
+/// How wasmtime 48 words a call that handed the host more than `Store::set_hostcall_fuel`
+/// allows (`tests/all/host_memory.rs` notices if that changes).
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+
 fn classify_trap(plugin: &str, spec: &PluginSpec, error: &wasmtime::Error, stderr: &CapturedOutput) -> RunError {
     if let Some(limit) = error.downcast_ref::<LimitExceeded>() {
         return RunError::Limit { plugin: plugin.into(), limit: limit.clone() };
+    }
+    // wasmtime's error for a call past the fuel set above is of a type it does not export.
+    if error.chain().any(|cause| cause.to_string().contains(HOSTCALL_FUEL_EXHAUSTED)) {
+        return RunError::Limit { plugin: plugin.into(), limit: LimitExceeded::Call { limit: spec.limits.memory } };
     }
     let cause = match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => {

@@ -8,6 +8,9 @@ struct MoReader;
 
 impl Plugin for MoReader {
     fn run(ctx: RunContext) -> Result<Report, PluginError> {
+        if let Some(copies) = settings::get_i64("aliased_uuids")? {
+            return ask_with_aliased_uuids(copies as usize);
+        }
         let root = settings::require_str("root")?;
         let organisation = mo::root_organisation()?;
         let under_root = mo::Query::today().under(&[&root]);
@@ -38,6 +41,20 @@ impl Plugin for MoReader {
             .count("job functions", job_functions.len() as u64)
             .count("employees", employees.len() as u64))
     }
+}
+
+/// Hostile: a query whose `copies` uuids all point at the same 1 KiB of this plugin's memory, so
+/// the call asks the host to copy far more than the plugin holds. The strings share their bytes,
+/// so none may be freed: the query is leaked.
+fn ask_with_aliased_uuids(copies: usize) -> Result<Report, PluginError> {
+    let shared: &'static mut str = "u".repeat(1024).leak();
+    let (ptr, len) = (shared.as_mut_ptr(), shared.len());
+    // SAFETY: each String aliases `shared`, which is leaked and never written; the strings are
+    // never dropped or changed, only read by the canonical ABI's lowering.
+    let uuids = (0..copies).map(|_| unsafe { String::from_raw_parts(ptr, len, len) }).collect();
+    let query = std::mem::ManuallyDrop::new(mo::Query { uuids, ..mo::Query::today() });
+    let units = mo::org_units(&query)?;
+    Ok(Report::new("asked with aliased uuids").count("units", units.len() as u64))
 }
 
 moport_sdk::export_plugin!(MoReader);

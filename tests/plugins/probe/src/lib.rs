@@ -64,6 +64,14 @@ impl Plugin for Probe {
                     hoard.push(black_box(vec![1u8; 8 << 20]));
                 }
             }
+            // A progress bar for every one of `labels` distinct labels, none finished.
+            "labels" => {
+                let labels = settings::get_i64("labels")?.unwrap_or(0);
+                for n in 0..labels {
+                    log::progress(&format!("{n:0>190}"), 0, 10);
+                }
+                Ok(Report::new("labelled").count("labels", labels as u64))
+            }
             "panic" => panic!("probe was told to panic"),
             "exit" => std::process::exit(0),
             // Far more on stdout and stderr than the host keeps.
