@@ -2,6 +2,7 @@
 //! own, beside the same plugin run harmlessly, and the host's peak memory (its maximum resident
 //! set, as the kernel counts it) must stay within what the plugin's `memory` limit allows.
 
+use crate::support::hostile::{self, misshapen_plugin};
 use moport::BUILT_PLUGINS_DIR;
 use std::io::Read;
 use std::path::Path;
@@ -150,4 +151,45 @@ fn a_file_larger_than_the_plugin_may_hold_is_not_read_into_the_host() {
     let harmless = run(dir.path(), "harmless", &[]);
     let hostile = run(dir.path(), "hostile", &[]);
     assert_bounded(&harmless, &hostile, "`big.bin` in the output folder is larger than that, and was not read");
+}
+
+/// Instances of `count` copies of `module`, each made (and its start code run) as the
+/// component is instantiated.
+fn instances_of(module: &str, count: usize) -> String {
+    (0..count).map(|n| format!("(core module $hog{n} {module}) (core instance (instantiate $hog{n}))\n")).collect()
+}
+
+#[test]
+fn many_memories_and_tables_share_one_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = LIMIT - MIB;
+    let pages = bytes / 65536;
+    // Each memory nearly the whole limit, and filled, so that each would be resident.
+    let memory = format!(
+        "(memory {pages}) (func $fill (memory.fill (i32.const 0) (i32.const 1) (i32.const {bytes}))) (start $fill)"
+    );
+    let memories = hostile::component(dir.path(), "memories", &misshapen_plugin(&instances_of(&memory, 8)));
+    // A million function references a table: 16 MB a table as the host counts them.
+    let table = "(table 1000000 funcref) (func $f) (elem declare func $f) \
+                 (func $fill (table.fill (i32.const 0) (ref.func $f) (i32.const 1000000))) (start $fill)";
+    let tables = hostile::component(dir.path(), "tables", &misshapen_plugin(&instances_of(table, 16)));
+    let grants = format!("files = {:?}", dir.path().join("out"));
+    manifest(
+        dir.path(),
+        &[
+            entry("harmless", "probe.wasm", &grants, "mode = \"ok\""),
+            entry("memories", &memories.display().to_string(), "", ""),
+            entry("tables", &tables.display().to_string(), "", ""),
+        ]
+        .concat(),
+    );
+    // The first runs compile the components; the measured ones take them from the cache.
+    for plugin in ["harmless", "memories", "tables"] {
+        run(dir.path(), plugin, &[]);
+    }
+    let harmless = run(dir.path(), "harmless", &[]);
+    for plugin in ["memories", "tables"] {
+        let hostile = run(dir.path(), plugin, &[]);
+        assert_bounded(&harmless, &hostile, "memory limit of 16MiB (limits.memory) reached");
+    }
 }

@@ -4,6 +4,7 @@
 //! The `probe` and `future-wit` components come from tests/plugins/, built by build.rs; they are
 //! not in the shipped plugins.toml.
 
+use crate::support::hostile::{self, misshapen_plugin};
 use moport::BUILT_PLUGINS_DIR;
 use moport_caps::limits::LimitExceeded;
 use moport_manifest::Manifest;
@@ -305,27 +306,6 @@ async fn the_sandbox_hands_out_no_environment_files_or_network() {
     assert_eq!(counts["tcp connected"], 0);
 }
 
-/// A component written as text, saved where a plugins.toml entry can name it.
-fn hostile_component(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.wasm"));
-    std::fs::write(&path, wat::parse_str(text).expect("the text is a component")).unwrap();
-    path
-}
-
-/// Exports `moport:host/plugin` with a `run` of the wrong shape (no context, no result), after
-/// `imports`.
-fn misshapen_plugin(imports: &str) -> String {
-    format!(
-        r#"(component
-            {imports}
-            (core module $m (func (export "run")))
-            (core instance $i (instantiate $m))
-            (func $run (canon lift (core func $i "run")))
-            (instance $plugin (export "run" (func $run)))
-            (export "moport:host/plugin@0.1.0" (instance $plugin)))"#
-    )
-}
-
 #[tokio::test]
 async fn components_the_host_cannot_link_are_refused_before_they_run_naming_why() {
     let dir = tempfile::tempdir().unwrap();
@@ -347,7 +327,7 @@ async fn components_the_host_cannot_link_are_refused_before_they_run_naming_why(
     let entries: String = cases
         .iter()
         .map(|(name, text, _)| {
-            let component = hostile_component(dir.path(), name, text);
+            let component = hostile::component(dir.path(), name, text);
             format!("[plugins.{name}]\ncomponent = {component:?}\n")
         })
         .collect();
@@ -381,7 +361,7 @@ async fn a_string_that_is_no_utf8_handed_to_the_host_is_the_plugin_s_crash() {
             (func $start (call $log (i32.const 2) (i32.const 0) (i32.const 2)))
             (start $start))
         (core instance (instantiate $start (with "host" (instance (export "log" (func $lowered))))))"#;
-    let component = hostile_component(dir.path(), "garbled", &misshapen_plugin(imports));
+    let component = hostile::component(dir.path(), "garbled", &misshapen_plugin(imports));
     let sandbox = Sandbox::new(&format!("[plugins.garbled]\ncomponent = {component:?}\n"));
     let err = sandbox.run("garbled").await.unwrap_err();
     assert!(matches!(&err, RunError::Crash { .. }), "{err:?}");

@@ -4,6 +4,7 @@
 
 pub mod dar_standin;
 pub mod ftps_server;
+pub mod hostile;
 pub mod http;
 pub mod los_after_demo;
 pub mod mo_proxy;
