@@ -3,6 +3,7 @@
 use super::HostState;
 use moport_wit::moport::host::log::{Host, Level};
 use std::collections::HashMap;
+use std::time::Instant;
 
 /// Longest message kept; longer ones are cut so a runaway plugin cannot flood the log.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
@@ -10,6 +11,10 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 pub const MAX_LINES: u64 = 100_000;
 /// Log bytes one run may write; past this, one notice and no more.
 pub const MAX_BYTES: u64 = 32 << 20;
+/// Lines a run may log at once, and then each second: a plugin logging in a tight loop would
+/// otherwise fill the operator's log as fast as the disk takes it.
+pub const BURST_LINES: f64 = 10_000.0;
+pub const LINES_PER_SECOND: f64 = 1_000.0;
 /// Progress bars one run may have open at once; labels past this are not shown (each bar the
 /// host draws costs it memory).
 pub const MAX_BARS: usize = 16;
@@ -21,22 +26,58 @@ pub struct PluginLog {
     bars: HashMap<String, Box<dyn moport_progress::Shown>>,
     lines: u64,
     bytes: u64,
-    /// Whether the plugin was told its lines are no longer shown.
+    /// Lines the rate allows now, and when that was worked out.
+    allowance: f64,
+    allowance_at: Instant,
+    /// Lines not shown, by the rate or the caps.
+    dropped: u64,
+    /// Whether the operator was told that lines are left out for their rate, and that the
+    /// plugin's lines are no longer shown at all.
+    rate_noticed: bool,
     silenced: bool,
 }
 
 impl PluginLog {
     pub fn new(plugin: &str) -> Self {
-        PluginLog { plugin: plugin.to_owned(), bars: HashMap::new(), lines: 0, bytes: 0, silenced: false }
+        PluginLog {
+            plugin: plugin.to_owned(),
+            bars: HashMap::new(),
+            lines: 0,
+            bytes: 0,
+            allowance: BURST_LINES,
+            allowance_at: Instant::now(),
+            dropped: 0,
+            rate_noticed: false,
+            silenced: false,
+        }
     }
 
-    /// Counts a line of `bytes` against the run's caps: whether it may be shown.
-    fn admits(&mut self, bytes: usize) -> bool {
+    /// Counts a line of `bytes`, logged at `now`, against the run's rate and caps: whether it
+    /// may be shown.
+    fn admits(&mut self, bytes: usize, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.allowance_at).as_secs_f64();
+        self.allowance = (self.allowance + elapsed * LINES_PER_SECOND).min(BURST_LINES);
+        self.allowance_at = now;
+        if self.allowance < 1.0 {
+            self.dropped += 1;
+            if !self.rate_noticed {
+                self.rate_noticed = true;
+                tracing::warn!(
+                    target: "plugin",
+                    plugin = self.plugin.as_str(),
+                    "the plugin logs faster than {LINES_PER_SECOND} lines a second; lines past that are left out, \
+                     and counted when the run ends"
+                );
+            }
+            return false;
+        }
+        self.allowance -= 1.0;
         self.lines += 1;
         self.bytes += bytes as u64;
         if self.lines <= MAX_LINES && self.bytes <= MAX_BYTES {
             return true;
         }
+        self.dropped += 1;
         if !self.silenced {
             self.silenced = true;
             tracing::warn!(
@@ -49,9 +90,20 @@ impl PluginLog {
         false
     }
 
-    /// Removes any bar a plugin left open (it stopped early or never reached `total`).
+    /// Removes any bar a plugin left open (it stopped early or never reached `total`), and
+    /// says how many of its lines were left out.
     pub fn finish(&mut self) {
         self.bars.clear();
+        let dropped = std::mem::take(&mut self.dropped);
+        if dropped > 0 {
+            tracing::warn!(
+                target: "plugin",
+                plugin = self.plugin.as_str(),
+                "{dropped} of the plugin's log lines were left out (more than {LINES_PER_SECOND} a second, or past \
+                 {MAX_LINES} lines or {} MiB in the run)",
+                MAX_BYTES >> 20
+            );
+        }
     }
 }
 
@@ -68,7 +120,7 @@ impl Host for HostState {
 
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let message = cut_to(&message, MAX_MESSAGE_BYTES);
-        if !shown(level) || !self.log.admits(message.len()) {
+        if !shown(level) || !self.log.admits(message.len(), Instant::now()) {
             return Ok(());
         }
         // A newline or an escape sequence in a message would forge a log line or drive the
@@ -157,11 +209,30 @@ mod tests {
     #[test]
     fn a_run_s_lines_are_capped_with_one_notice() {
         let mut log = PluginLog::new("flood");
-        assert!((0..MAX_LINES).all(|_| log.admits(10)));
-        assert!(!log.admits(10));
+        let start = Instant::now();
+        // One line a millisecond: within the rate.
+        let at = |n: u64| start + std::time::Duration::from_millis(n);
+        assert!((0..MAX_LINES).all(|n| log.admits(10, at(n))));
+        assert!(!log.admits(10, at(MAX_LINES)));
         assert!(log.silenced);
+        assert_eq!(log.dropped, 1);
         let mut big = PluginLog::new("flood");
-        assert!(big.admits(MAX_BYTES as usize));
-        assert!(!big.admits(1));
+        assert!(big.admits(MAX_BYTES as usize, start));
+        assert!(!big.admits(1, start));
+    }
+
+    #[test]
+    fn lines_past_the_rate_are_left_out_and_counted() {
+        let mut log = PluginLog::new("burst");
+        let start = Instant::now();
+        let burst = BURST_LINES as u64;
+        assert!((0..burst).all(|_| log.admits(10, start)), "a burst is shown whole");
+        assert!(!log.admits(10, start), "past the burst at once");
+        assert!(log.rate_noticed);
+        let later = start + std::time::Duration::from_millis(10);
+        assert!((0..10).all(|_| log.admits(10, later)), "ten lines in 10 ms at 1,000 a second");
+        assert!(!log.admits(10, later));
+        assert_eq!(log.dropped, 2);
+        assert!(!log.silenced, "the rate does not end the run's lines");
     }
 }
