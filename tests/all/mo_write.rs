@@ -7,6 +7,7 @@ use crate::support::mo_standin;
 
 use mo_standin::{Fault, MoStandin, dar_table_of, quick_retries, records};
 use moport::BUILT_PLUGINS_DIR;
+use moport_caps::limits::LimitExceeded;
 use moport_manifest::Manifest;
 use moport_manifest::MoSourceSpec;
 use moport_mo::graphql::{GraphqlSource, Mode};
@@ -32,6 +33,14 @@ fn host(dir: &Path) -> Host {
         text.push_str(&format!(
             "[plugins.{phase}]\ncomponent = \"mo-writer.wasm\"\ngrants = {{ mo = \"write\" }}\n\
              settings = {{ root = \"{}\", phase = \"{phase}\" }}\n",
+            demo_root()
+        ));
+    }
+    for (name, updates, time) in [("many", 1_000, "60s"), ("runaway", 200_000, "2s")] {
+        text.push_str(&format!(
+            "[plugins.{name}]\ncomponent = \"mo-writer.wasm\"\ngrants = {{ mo = \"write\" }}\n\
+             limits = {{ time = \"{time}\", memory = \"1GiB\" }}\n\
+             settings = {{ root = \"{}\", phase = \"many\", updates = {updates} }}\n",
             demo_root()
         ));
     }
@@ -89,6 +98,24 @@ async fn a_snapshot_file_takes_writes_atomically_and_reruns_change_nothing() {
     leftovers.sort();
     // `state` holds the plugin's run lock.
     assert_eq!(leftovers, ["mo.json", "plugins.toml", "state"], "no temporary file is left: {leftovers:?}");
+}
+
+#[tokio::test]
+async fn a_batch_the_run_s_time_is_up_inside_is_stopped_at_the_limit_and_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_file(dir.path());
+    let host = host(dir.path()).with_mo_spec(MoSourceSpec::Snapshot(path.clone()));
+    let before = std::fs::read(&path).unwrap();
+    // A batch of its size is worked out whole, in order, each rename a validity of its own.
+    assert_eq!(run(&host, "many", false).await.unwrap(), counts(&[("updated", 1_000)]));
+    let renamed = std::fs::read(&path).unwrap();
+    assert!(renamed != before);
+    // 200,000 renames take this machine some 5 s to work out in a test build; the limit
+    // falls inside the host's work on the batch.
+    let err = run(&host, "runaway", false).await.unwrap_err();
+    assert!(matches!(&err, RunError::Limit { limit: LimitExceeded::Time { .. }, .. }), "{err:?}");
+    assert_eq!(err.exit_status(), ExitStatus::LimitOrCrash);
+    assert!(std::fs::read(&path).unwrap() == renamed, "the batch was written after the run's time was up");
 }
 
 fn graphql(standin: &MoStandin) -> Arc<GraphqlSource> {

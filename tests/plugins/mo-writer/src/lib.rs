@@ -2,7 +2,9 @@
 //! `create` (a new unit under `root` with a person, an engagement, an e-mail address, a manager,
 //! an IT account, and a new facet, class and IT system: every kind of object),
 //! `change` (a rename of the unit, the end of the engagement, and the end of a manager that never
-//! existed) or `bad` (a batch whose second change cannot be applied). Never listed in plugins.toml.
+//! existed), `bad` (a batch whose second change cannot be applied) or `many` (one batch of
+//! `updates` renames of the root unit, each from a day of its own: a runaway importer's batch).
+//! Never listed in plugins.toml.
 
 use moport_sdk::mo::write::{Change, Object, ObjectKind, Outcome, Termination, apply};
 use moport_sdk::mo::{
@@ -63,6 +65,10 @@ impl Plugin for MoWriter {
                 })),
             ])?;
             return Ok(Report::new("the bad batch went through"));
+        }
+        if phase == "many" {
+            let updates = settings::get_i64("updates")?.unwrap_or(0);
+            return renames_of(&root, updates as u32);
         }
         let person = Employee {
             uuid: PERSON.into(),
@@ -168,6 +174,24 @@ impl Plugin for MoWriter {
             .count("unchanged", count(Outcome::Unchanged))
             .count("missing", count(Outcome::Missing)))
     }
+}
+
+/// One batch of `updates` renames of the unit `root`, the n-th from the n-th day after 2030-01-01
+/// (in months of 28 days).
+fn renames_of(root: &str, updates: u32) -> Result<Report, PluginError> {
+    let unit = mo::org_units(&Query::today())?
+        .into_iter()
+        .find(|unit| unit.uuid == root)
+        .ok_or_else(|| PluginError::Data(format!("MO has no unit {root} today")))?;
+    let day = |n: u32| format!("{:04}-{:02}-{:02}", 2030 + n / 336, 1 + n / 28 % 12, 1 + n % 28);
+    let changes: Vec<Change> = (0..updates)
+        .map(|n| {
+            let validity = since(&day(n), None);
+            Change::Update(Object::OrgUnit(OrgUnit { name: format!("Navn {n}"), validity, ..unit.clone() }))
+        })
+        .collect();
+    let outcomes = apply(&changes)?;
+    Ok(Report::new("renamed").count("updated", outcomes.iter().filter(|o| **o == Outcome::Updated).count() as u64))
 }
 
 moport_sdk::export_plugin!(MoWriter);
