@@ -434,3 +434,41 @@ fn test_update_writes_and_names_the_folder_the_fixture_points_at() {
     let out = work.moport(&["test", "hello", "--fixture", "hello-fixture"]);
     assert_eq!(out.status.code(), Some(0), "the updated fixture passes: {}", text(&out.stdout));
 }
+
+#[test]
+fn what_a_plugin_prints_cannot_drive_the_terminal_forge_a_line_or_flood_it() {
+    let built = moport::BUILT_PLUGINS_DIR;
+    let garish = |name: &str, fail: bool| {
+        format!(
+            "[plugins.{name}]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out/{name}\" }}\n\
+             limits = {{ memory = \"64MiB\" }}\nsettings = {{ mode = \"garish\", fail = {fail} }}\n"
+        )
+    };
+    let work = Workdir::with_manifest(&format!(
+        "[host]\ncomponents = {built:?}\n{}{}",
+        garish("loud", false),
+        garish("rude", true)
+    ));
+    let ok = work.moport(&["run", "loud"]);
+    let failed = work.moport(&["run", "rude"]);
+    assert_eq!((ok.status.code(), failed.status.code()), (Some(0), Some(4)), "{}", text(&failed.stderr));
+    for out in [&ok, &failed] {
+        for printed in [text(&out.stdout), text(&out.stderr)] {
+            assert!(
+                !printed.contains(['\u{1b}', '\u{7}', '\r']),
+                "a control character was printed raw:\n{printed:.2000}"
+            );
+            assert!(printed.lines().all(|line| !line.starts_with("ERROR forged")), "a line was forged");
+            assert!(printed.len() < 256 << 10, "{} bytes printed", printed.len());
+        }
+    }
+    let report = text(&ok.stdout);
+    assert!(
+        report.contains("\\u{1b}]0;owned\\u{7}\\r\\u{1b}[2Kshipped\\nERROR forged"),
+        "shown escaped:\n{report:.2000}"
+    );
+    assert!(report.contains("more bytes cut]"), "the summary is cut");
+    assert_eq!(report.lines().filter(|line| line.contains("ERROR forged ")).count(), 1_000, "1,000 counters are kept");
+    assert!(text(&ok.stderr).contains("the report's counters past the first 1000 are left out"));
+    assert!(text(&failed.stderr).contains("more bytes cut]"), "the error is cut");
+}

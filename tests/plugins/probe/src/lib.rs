@@ -96,6 +96,19 @@ impl Plugin for Probe {
                     .count("tcp connected", u64::from(tcp)))
             }
             "fail" => Err(PluginError::Data("probe was told to fail: row 3 is bad".into())),
+            // What a hostile plugin prints to drive the operator's terminal or forge lines: a
+            // window title, a cleared line, a line of its own, and far too much of it.
+            "garish" => {
+                let forged = "\u{1b}]0;owned\u{7}\r\u{1b}[2Kshipped\nERROR forged";
+                files::write(&format!("x{forged}.csv"), b"x")?;
+                if settings::get_bool("fail")?.unwrap_or(false) {
+                    return Err(PluginError::Data(format!("{forged}{}", "x".repeat(1 << 20))));
+                }
+                let counted = (0..2_000).fold(Report::new(format!("{forged}{}", "y".repeat(1 << 20))), |report, n| {
+                    report.count(format!("{forged} {n}"), n)
+                });
+                Ok(counted)
+            }
             other => Err(PluginError::Config(format!("setting `mode`: unknown mode `{other}`"))),
         }
     }
