@@ -87,9 +87,17 @@ impl<T: Plugin> bindings::exports::moport::host::plugin::Guest for T {
 ///
 /// The plugin type is a unit struct: the host keeps no plugin value between calls.
 ///
-/// ```ignore
+/// ```
+/// use moport_sdk::{Plugin, PluginError, Report, RunContext};
+///
 /// struct Hello;
-/// impl moport_sdk::Plugin for Hello { /* ... */ }
+///
+/// impl Plugin for Hello {
+///     fn run(ctx: RunContext) -> Result<Report, PluginError> {
+///         Ok(Report::new(format!("hello from {}", ctx.plugin)))
+///     }
+/// }
+///
 /// moport_sdk::export_plugin!(Hello);
 /// ```
 #[macro_export]
