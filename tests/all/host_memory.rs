@@ -71,6 +71,24 @@ fn entry(name: &str, component: &str, grants: &str, settings: &str) -> String {
     )
 }
 
+/// `component` run harmlessly and as told by `hostile` (its settings), each in a process of its
+/// own after a first run that compiles it, so that neither is measured compiling.
+fn harmless_then_hostile(
+    dir: &Path,
+    component: &str,
+    grants: &str,
+    settings: [&str; 2],
+    extra: &[&str],
+) -> [Measured; 2] {
+    let [harmless, hostile] = settings;
+    manifest(
+        dir,
+        &[entry("harmless", component, grants, harmless), entry("hostile", component, grants, hostile)].concat(),
+    );
+    assert_eq!(run(dir, "harmless", extra).code, 0);
+    ["harmless", "hostile"].map(|plugin| run(dir, plugin, extra))
+}
+
 /// The hostile run stopped as `cause` with exit 5, holding no more than allowed above the
 /// harmless run.
 fn assert_bounded(harmless: &Measured, hostile: &Measured, cause: &str) {
@@ -92,19 +110,9 @@ fn assert_bounded(harmless: &Measured, hostile: &Measured, cause: &str) {
 fn a_call_asking_the_host_to_copy_more_than_the_plugin_holds_is_stopped_at_the_memory_limit() {
     let dir = tempfile::tempdir().unwrap();
     let grants = format!("mo = \"read\", files = {:?}", dir.path().join("out"));
-    manifest(
-        dir.path(),
-        &[
-            entry("harmless", "mo-reader.wasm", &grants, "aliased_uuids = 1"),
-            // 300,000 strings of 1 KiB that share their bytes: 300 MiB asked for from 16 MiB.
-            entry("hostile", "mo-reader.wasm", &grants, "aliased_uuids = 300000"),
-        ]
-        .concat(),
-    );
-    // The first run compiles the component; the measured ones take it from the cache.
-    assert_eq!(run(dir.path(), "harmless", &["--mo", "demo"]).code, 0);
-    let harmless = run(dir.path(), "harmless", &["--mo", "demo"]);
-    let hostile = run(dir.path(), "hostile", &["--mo", "demo"]);
+    // 300,000 strings of 1 KiB that share their bytes: 300 MiB asked for from 16 MiB.
+    let settings = ["aliased_uuids = 1", "aliased_uuids = 300000"];
+    let [harmless, hostile] = harmless_then_hostile(dir.path(), "mo-reader.wasm", &grants, settings, &["--mo", "demo"]);
     assert_bounded(&harmless, &hostile, "one call handed the host more than that at once");
 }
 
@@ -112,18 +120,9 @@ fn a_call_asking_the_host_to_copy_more_than_the_plugin_holds_is_stopped_at_the_m
 fn a_flood_of_progress_labels_holds_sixteen_bars() {
     let dir = tempfile::tempdir().unwrap();
     let grants = format!("files = {:?}", dir.path().join("out"));
-    manifest(
-        dir.path(),
-        &[
-            entry("harmless", "probe.wasm", &grants, "mode = \"labels\", labels = 1"),
-            // 1,000,000 distinct labels of 190 bytes: some 200 MiB of text, and a bar each.
-            entry("hostile", "probe.wasm", &grants, "mode = \"labels\", labels = 1000000"),
-        ]
-        .concat(),
-    );
-    assert_eq!(run(dir.path(), "harmless", &[]).code, 0);
-    let harmless = run(dir.path(), "harmless", &[]);
-    let hostile = run(dir.path(), "hostile", &[]);
+    // 1,000,000 distinct labels of 190 bytes: some 200 MiB of text, and a bar each.
+    let settings = ["mode = \"labels\", labels = 1", "mode = \"labels\", labels = 1000000"];
+    let [harmless, hostile] = harmless_then_hostile(dir.path(), "probe.wasm", &grants, settings, &[]);
     // Not a limit: the bars past sixteen are not drawn, and the run ends well.
     assert_eq!(hostile.code, 0, "{}", hostile.stderr);
     let above = hostile.peak.saturating_sub(harmless.peak);
@@ -139,17 +138,8 @@ fn a_file_larger_than_the_plugin_may_hold_is_not_read_into_the_host() {
     // 3 GiB, sparse: nothing on disk, all of it there to read.
     std::fs::File::create(out.join("big.bin")).unwrap().set_len(3 << 30).unwrap();
     let grants = format!("files = {out:?}");
-    manifest(
-        dir.path(),
-        &[
-            entry("harmless", "probe.wasm", &grants, "mode = \"read\", path = \"small.bin\""),
-            entry("hostile", "probe.wasm", &grants, "mode = \"read\", path = \"big.bin\""),
-        ]
-        .concat(),
-    );
-    assert_eq!(run(dir.path(), "harmless", &[]).code, 0);
-    let harmless = run(dir.path(), "harmless", &[]);
-    let hostile = run(dir.path(), "hostile", &[]);
+    let settings = ["mode = \"read\", path = \"small.bin\"", "mode = \"read\", path = \"big.bin\""];
+    let [harmless, hostile] = harmless_then_hostile(dir.path(), "probe.wasm", &grants, settings, &[]);
     assert_bounded(&harmless, &hostile, "`big.bin` in the output folder is larger than that, and was not read");
 }
 
