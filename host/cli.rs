@@ -249,7 +249,8 @@ enum StateCommand {
 #[derive(Debug, Subcommand)]
 enum DemoCommand {
     /// Write a made-up municipality as an MO snapshot file. The same persons, seed and date give
-    /// the same file, byte for byte.
+    /// the same file, byte for byte; every seed keeps the organisation, the classes and the top
+    /// unit the shipped plugins.toml names.
     #[command(after_help = "Examples:\n  \
         moport demo generate --out demo/mo-snapshot.json   the built-in demo (300 persons, seed 1)\n  \
         moport demo generate --persons 100000 --seed 7 --out mo-100k.json\n  \

@@ -472,3 +472,12 @@ fn what_a_plugin_prints_cannot_drive_the_terminal_forge_a_line_or_flood_it() {
     assert!(text(&ok.stderr).contains("the report's counters past the first 1000 are left out"));
     assert!(text(&failed.stderr).contains("more bytes cut]"), "the error is cut");
 }
+
+#[test]
+fn a_generated_municipality_of_any_seed_runs_with_the_shipped_plugins_toml() {
+    let work = Workdir::shipped();
+    work.ends_with(&["demo", "generate", "--persons", "50", "--seed", "7", "--out", "mo-7.json"], 0);
+    work.ends_with(&["run", "plan2learn", "--mo", "snapshot:mo-7.json"], 0);
+    let organisation = std::fs::read_to_string(work.path("output/plan2learn/organisation.csv")).unwrap();
+    assert!(organisation.lines().count() > 10, "the seed's units are exported:\n{organisation}");
+}
