@@ -49,7 +49,8 @@ Environment:
   MOPORT_CONFIG     plugins.toml to use (as --config)
   MOPORT_CACHE_DIR  folder for precompiled plugins (as --cache-dir)
   MOPORT_CACHE_KEY  the key that proves this host wrote them [default: ~/.config/moport/cache.key]
-  MOPORT_LOG        log filter, e.g. `debug` or `moport=info,plugin=trace`";
+  MOPORT_LOG        log filter, e.g. `debug` or `moport=info,plugin=trace`
+  NO_COLOR          if set and not empty, log lines on a terminal are not coloured";
 
 #[derive(Debug, Parser)]
 #[command(name = "moport", version, about = "Runs sandboxed WebAssembly plugins for OS2mo", after_help = AFTER_HELP)]
@@ -79,8 +80,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the plugins in plugins.toml.
+    #[command(after_help = "Examples:\n  moport list\n  moport list --config /etc/moport/plugins.toml")]
     List,
     /// Show a plugin's world, WIT version, capabilities, grants, limits and settings.
+    #[command(
+        after_help = "Examples:\n  moport inspect plan2learn\n  moport inspect aarhus-los --config /etc/moport/plugins.toml"
+    )]
     Inspect {
         /// The plugin's name in plugins.toml.
         plugin: String,
@@ -801,5 +806,25 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_s_help_shows_examples() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            let subcommands: Vec<_> = command.get_subcommands().filter(|sub| sub.get_name() != "help").collect();
+            if subcommands.is_empty() {
+                let help = command.get_after_help().map(ToString::to_string).unwrap_or_default();
+                if !help.contains("Examples:") {
+                    missing.push(path.clone());
+                }
+            }
+            for sub in subcommands {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no examples in the help of: {missing:?}");
     }
 }

@@ -27,8 +27,7 @@ pub fn init(format: LogFormat, level: tracing::Level) {
     let filter = EnvFilter::try_from_env("MOPORT_LOG")
         // A directive's target is a prefix: `moport` takes in every moport crate (`moport_mo`, ...).
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,moport={level},plugin={level}")));
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(io::stderr().is_terminal()).with_writer(AroundBars);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour_wanted()).with_writer(AroundBars);
     let installed = match format {
         LogFormat::Human => {
             bars().set_draw_target(ProgressDrawTarget::stderr());
@@ -39,6 +38,12 @@ pub fn init(format: LogFormat, level: tracing::Level) {
     // A second init (several runs in one test process) keeps the first subscriber.
     drop(installed);
     moport_progress::install(Box::new(Bars));
+}
+
+/// Colour only for people at a terminal who have not asked for none (`NO_COLOR` set to
+/// anything but empty, as no-color.org has it).
+fn colour_wanted() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 /// moport's long work and the plugins' progress, drawn as bars where bars are shown.

@@ -481,3 +481,27 @@ fn a_generated_municipality_of_any_seed_runs_with_the_shipped_plugins_toml() {
     let organisation = std::fs::read_to_string(work.path("output/plan2learn/organisation.csv")).unwrap();
     assert!(organisation.lines().count() > 10, "the seed's units are exported:\n{organisation}");
 }
+
+#[test]
+fn log_lines_on_a_terminal_are_coloured_unless_no_color_is_set() {
+    let work = Workdir::shipped();
+    // `script` gives moport a terminal (a pseudo-terminal) and copies what it shows.
+    let on_a_terminal = |no_color: Option<&str>| {
+        let command = format!("{} run hello", env!("CARGO_BIN_EXE_moport"));
+        let mut script = Command::new("script");
+        script.args(["-qec", &command, "/dev/null"]).current_dir(work.path(""));
+        script.env("MOPORT_CACHE_DIR", work.path("cache")).env("MOPORT_CACHE_KEY", work.path("cache.key"));
+        script.env_remove("MOPORT_LOG").env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            script.env("NO_COLOR", value);
+        }
+        let out = script.output().expect("`script` (Debian's bsdutils) runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let coloured = on_a_terminal(None);
+    assert!(coloured.contains("\u{1b}[") && coloured.contains("Hej"), "colour at a terminal:\n{coloured}");
+    assert!(on_a_terminal(Some("")).contains("\u{1b}["), "an empty NO_COLOR asks for nothing");
+    let plain = on_a_terminal(Some("1"));
+    assert!(!plain.contains('\u{1b}') && plain.contains("Hej"), "no colour under NO_COLOR:\n{plain}");
+}
