@@ -77,6 +77,13 @@ struct Cli {
     command: Command,
 }
 
+/// How a command's answer is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the plugins in plugins.toml.
@@ -90,14 +97,22 @@ enum Command {
         /// The plugin's name in plugins.toml.
         plugin: String,
     },
-    /// Run a plugin.
+    /// Run a plugin, or several one after another as one job. Each run is recorded in the run
+    /// ledger (`moport runs`) and, with `[host] metrics`, in a Prometheus text file.
     #[command(
         after_help = "Examples:\n  moport run plan2learn --mo demo\n  moport run aarhus-los --mo demo --dry-run\n  \
-                      moport run plan2learn --mo graphql:/opt/dipex/settings/settings.json --today 2026-11-30"
+                      moport run plan2learn --mo graphql:/opt/dipex/settings/settings.json --today 2026-11-30\n  \
+                      moport run aarhus-los plan2learn               a nightly job: the import, then the export\n  \
+                      moport run aarhus-los plan2learn --keep-going  the export runs even if the import fails"
     )]
     Run {
-        /// The plugin's name in plugins.toml.
-        plugin: String,
+        /// The plugins' names in plugins.toml, run in this order. In a job of several, the exit
+        /// code is that of the first one that failed.
+        #[arg(required = true, value_name = "PLUGIN")]
+        plugins: Vec<String>,
+        /// In a job of several plugins, run the rest after one fails (otherwise they are not run).
+        #[arg(long)]
+        keep_going: bool,
         /// Compute everything but change nothing (the plugin is told; importers plan only).
         #[arg(long)]
         dry_run: bool,
@@ -118,6 +133,18 @@ enum Command {
         /// If another run of the plugin is going on, wait for it to end (without this: exit 7).
         #[arg(long)]
         wait: bool,
+    },
+    /// Show the run ledger: each `moport run` of a plugin, newest last.
+    #[command(after_help = "Examples:\n  moport runs\n  moport runs plan2learn --last 7\n  moport runs --output json")]
+    Runs {
+        /// Only this plugin's runs.
+        plugin: Option<String>,
+        /// How many runs to show.
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+        /// `text` for people, `json` (an array of runs) for scripts.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
     },
     /// Check what a run of the plugin would reach, writing nothing: its component and grants, its
     /// MO source (with a live MO, a token and one object of each collection) and each granted
@@ -289,6 +316,10 @@ pub enum CliError {
     FixtureMismatch { plugin: String, differences: usize },
     #[error("`moport check {plugin}` found problems (see the lines above)")]
     CheckFailed { plugin: String, status: ExitStatus },
+    #[error("the job failed: {}{}", failed.join(", "), if not_run.is_empty() { String::new() } else { format!("; not run: {}", not_run.join(", ")) })]
+    JobFailed { failed: Vec<String>, not_run: Vec<String>, status: ExitStatus },
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 impl CliError {
@@ -298,7 +329,8 @@ impl CliError {
             CliError::Fixture(FixtureError::Run(err)) => err.exit_status(),
             CliError::Fixture(_) | CliError::Template(_) => ExitStatus::Config,
             CliError::FixtureMismatch { .. } => ExitStatus::Internal,
-            CliError::CheckFailed { status, .. } => *status,
+            CliError::CheckFailed { status, .. } | CliError::JobFailed { status, .. } => *status,
+            CliError::Ledger(_) => ExitStatus::Io,
         }
     }
 }
@@ -323,32 +355,34 @@ pub fn main() -> ExitCode {
     };
     logging::init(cli.log_format, level);
     let format = cli.log_format;
+    // A job of several plugins prints each one's failure itself.
     let running = match &cli.command {
-        Command::Run { plugin, .. } => Some(plugin.clone()),
+        Command::Run { plugins, .. } if plugins.len() == 1 => plugins.first().cloned(),
         _ => None,
     };
     let status = match execute(cli) {
         Ok(()) => ExitStatus::Success,
         Err(err) => {
-            let status = err.exit_status();
-            match format {
-                LogFormat::Human => logging::eprint_around_bars(&format!("error: {err}\n")),
-                LogFormat::Json => {
-                    tracing::error!(exit_code = status as u8, "{err}");
-                    // A scheduler reading stdout gets a result object for a failed run too.
-                    if let Some(plugin) = running {
-                        let error = moport_manifest::secret::redact(&err.to_string()).into_owned();
-                        println!(
-                            "{}",
-                            serde_json::json!({"plugin": plugin, "exit_code": status as u8, "error": error})
-                        );
-                    }
-                }
-            }
-            status
+            print_failure(format, running.as_deref(), &err, err.exit_status());
+            err.exit_status()
         }
     };
     ExitCode::from(status as u8)
+}
+
+/// An error on stderr; under `--log-format json` also, for a plugin's run, its result object
+/// on stdout, as a scheduler reading stdout wants one for a failed run too.
+fn print_failure(format: LogFormat, plugin: Option<&str>, err: &dyn std::fmt::Display, status: ExitStatus) {
+    match format {
+        LogFormat::Human => logging::eprint_around_bars(&format!("error: {err}\n")),
+        LogFormat::Json => {
+            tracing::error!(exit_code = status as u8, "{err}");
+            if let Some(plugin) = plugin {
+                let error = moport_manifest::secret::redact(&err.to_string()).into_owned();
+                println!("{}", serde_json::json!({"plugin": plugin, "exit_code": status as u8, "error": error}));
+            }
+        }
+    }
 }
 
 /// Asks on the terminal; refuses where nobody can answer.
@@ -458,22 +492,180 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 differences => Err(CliError::FixtureMismatch { plugin, differences }),
             }
         }
-        Command::Run { plugin, dry_run, mo, mo_mode, today, wait } => {
+        Command::Run { plugins, keep_going, dry_run, mo, mo_mode, today, wait } => {
+            // Every name is checked first: a typo at the end of a job must not let half of it run.
+            for plugin in &plugins {
+                manifest.plugin(plugin)?;
+            }
             let spec = mo_spec(mo, mo_mode, &manifest)?;
+            let (state_dir, metrics_file) = (manifest.state_dir.clone(), manifest.metrics_file.clone());
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
             }
-            let outcome = runtime(&plugin)?.block_on(
-                host.run(&plugin, &RunOptions { dry_run, today, wait_for_other_run: wait, ..RunOptions::default() }),
-            )?;
-            match cli.log_format {
-                LogFormat::Human => print!("{}", describe_outcome(&plugin, &outcome)),
-                LogFormat::Json => println!("{}", outcome_json(&plugin, &outcome)),
+            let runtime = runtime(&plugins[0])?;
+            let options = RunOptions { dry_run, today, wait_for_other_run: wait, ..RunOptions::default() };
+            let mut ended: Vec<(&str, ExitStatus)> = Vec::new();
+            let mut single_failure = None;
+            for plugin in &plugins {
+                if !keep_going && ended.iter().any(|(_, status)| *status != ExitStatus::Success) {
+                    break;
+                }
+                match run_recorded(&runtime, &host, plugin, &options, &state_dir) {
+                    Ok(outcome) => {
+                        match cli.log_format {
+                            LogFormat::Human => print!("{}", describe_outcome(plugin, &outcome)),
+                            LogFormat::Json => println!("{}", outcome_json(plugin, &outcome)),
+                        }
+                        ended.push((plugin, ExitStatus::Success));
+                    }
+                    Err(err) => {
+                        ended.push((plugin, err.exit_status()));
+                        match plugins.len() {
+                            1 => single_failure = Some(err),
+                            _ => print_failure(cli.log_format, Some(plugin), &err, err.exit_status()),
+                        }
+                    }
+                }
+            }
+            if let Some(file) = metrics_file
+                && let Err(err) = crate::ledger::write_metrics(&state_dir, &file)
+            {
+                tracing::warn!("{err}; the runs themselves are not affected");
+            }
+            if let Some(err) = single_failure {
+                return Err(err.into());
+            }
+            job_result(cli.log_format, &plugins, &ended)
+        }
+        Command::Runs { plugin, last, output } => {
+            let (entries, unreadable) = crate::ledger::read(&manifest.state_dir, plugin.as_deref())?;
+            if unreadable > 0 {
+                let path = crate::ledger::path(&manifest.state_dir);
+                tracing::warn!("{unreadable} lines of {} are not runs and are passed over", path.display());
+            }
+            let shown = &entries[entries.len().saturating_sub(last)..];
+            match output {
+                Output::Json => println!("{}", serde_json::to_string_pretty(shown).expect("entries serialise")),
+                Output::Text => print!("{}", describe_runs(shown, plugin.as_deref())),
             }
             Ok(())
         }
     }
+}
+
+/// Runs `plugin` and records the run in the ledger (a ledger that cannot be written is a
+/// warning: the run is what matters).
+fn run_recorded(
+    runtime: &tokio::runtime::Runtime,
+    host: &Host,
+    plugin: &str,
+    options: &RunOptions,
+    state_dir: &std::path::Path,
+) -> Result<RunOutcome, RunError> {
+    let (started, before) = (chrono::Utc::now(), host.mo_traffic());
+    let result = runtime.block_on(host.run(plugin, options));
+    let traffic = host.mo_traffic() - before;
+    let (counts, files, bytes) = match &result {
+        Ok(outcome) => (
+            outcome.report.counts.iter().cloned().collect(),
+            outcome.files.len() as u64,
+            outcome.files.iter().map(|(_, size)| size).sum(),
+        ),
+        Err(_) => Default::default(),
+    };
+    let entry = crate::ledger::Entry {
+        plugin: plugin.to_owned(),
+        started,
+        ended: chrono::Utc::now(),
+        exit_code: result.as_ref().map_or_else(|err| err.exit_status() as u8, |_| 0),
+        dry_run: options.dry_run,
+        error: result.as_ref().err().map(|err| moport_manifest::secret::redact(&err.to_string()).into_owned()),
+        counts,
+        files,
+        bytes,
+        mo_requests: traffic.requests,
+        mo_mutations: traffic.mutations,
+    };
+    if let Err(err) = crate::ledger::append(state_dir, &entry.bounded()) {
+        tracing::warn!(plugin, "{err}; the run itself is not affected");
+    }
+    result
+}
+
+/// A job's summary, for a job of several plugins, and its exit code: that of the first plugin
+/// that failed.
+fn job_result(format: LogFormat, plugins: &[String], ended: &[(&str, ExitStatus)]) -> Result<(), CliError> {
+    let status = ended.iter().map(|(_, status)| *status).find(|status| *status != ExitStatus::Success);
+    if plugins.len() > 1 {
+        let not_run = &plugins[ended.len()..];
+        match format {
+            LogFormat::Human => {
+                let mut summary = format!("job of {} plugins:\n", plugins.len());
+                for (plugin, status) in ended {
+                    let _ = match status {
+                        ExitStatus::Success => writeln!(summary, "  {plugin}: ok"),
+                        failed => writeln!(summary, "  {plugin}: failed (exit {})", *failed as u8),
+                    };
+                }
+                for plugin in not_run {
+                    let _ = writeln!(summary, "  {plugin}: not run");
+                }
+                print!("{summary}");
+            }
+            LogFormat::Json => {
+                let runs: Vec<_> = ended
+                    .iter()
+                    .map(|(plugin, status)| serde_json::json!({"plugin": plugin, "exit_code": *status as u8}))
+                    .chain(not_run.iter().map(|plugin| serde_json::json!({"plugin": plugin, "exit_code": null})))
+                    .collect();
+                let exit_code = status.unwrap_or(ExitStatus::Success) as u8;
+                println!("{}", serde_json::json!({"job": runs, "exit_code": exit_code}));
+            }
+        }
+        if let Some(status) = status {
+            let failed = ended
+                .iter()
+                .filter(|(_, status)| *status != ExitStatus::Success)
+                .map(|(plugin, status)| format!("{plugin} (exit {})", *status as u8))
+                .collect();
+            return Err(CliError::JobFailed { failed, not_run: not_run.to_vec(), status });
+        }
+    }
+    Ok(())
+}
+
+/// The ledger's runs as a table for people.
+fn describe_runs(entries: &[crate::ledger::Entry], plugin: Option<&str>) -> String {
+    if entries.is_empty() {
+        return match plugin {
+            Some(plugin) => format!("no runs of `{plugin}` are recorded\n"),
+            None => "no runs are recorded\n".to_owned(),
+        };
+    }
+    let mut out = format!(
+        "{:<20} {:<16} {:>4} {:>9} {:>6} {:>12} {:>8} {:>9}\n",
+        "started (UTC)", "plugin", "exit", "took", "files", "bytes", "MO req.", "mutations"
+    );
+    for entry in entries {
+        let _ = writeln!(
+            out,
+            "{:<20} {:<16} {:>4} {:>7.1} s {:>6} {:>12} {:>8} {:>9}{}",
+            entry.started.format("%Y-%m-%d %H:%M:%S"),
+            entry.plugin,
+            entry.exit_code,
+            entry.seconds(),
+            entry.files,
+            entry.bytes,
+            entry.mo_requests,
+            entry.mo_mutations,
+            if entry.dry_run { "  (dry run)" } else { "" },
+        );
+        if let Some(error) = &entry.error {
+            let _ = writeln!(out, "    {}", printable(error));
+        }
+    }
+    out
 }
 
 /// `--mo-mode`: `cache` or `direct`, each described in `--help`.

@@ -143,6 +143,8 @@ pub async fn test(
         dar: if dar_table.is_file() { DarSpec::Table(dar_table) } else { DarSpec::Off },
         today: None,
         state_dir,
+        // A fixture's run is a test, not a night's run: no metrics.
+        metrics_file: None,
         base: dir.to_owned(),
         plugins: BTreeMap::from([(plugin.to_owned(), spec.clone())]),
         targets,

@@ -20,6 +20,7 @@ macro_rules! as_run_error {
 
 pub mod cli;
 pub mod fixture;
+pub mod ledger;
 pub mod logging;
 pub mod template;
 

@@ -505,3 +505,73 @@ fn log_lines_on_a_terminal_are_coloured_unless_no_color_is_set() {
     let plain = on_a_terminal(Some("1"));
     assert!(!plain.contains('\u{1b}') && plain.contains("Hej"), "no colour under NO_COLOR:\n{plain}");
 }
+
+#[test]
+fn a_job_runs_its_plugins_in_order_and_the_ledger_and_metrics_record_each_run() {
+    let work = Workdir::with_manifest(&failing_manifest().replacen(
+        "[host]\n",
+        "[host]\nmetrics = \"metrics/moport.prom\"\n",
+        1,
+    ));
+    // A name that is not in plugins.toml stops the job before anything runs.
+    work.ends_with(&["run", "picky", "nosuch"], 3);
+    assert!(!work.path("state/runs.jsonl").exists(), "nothing ran");
+
+    let out = work.moport(&["run", "picky", "spin"]);
+    assert_eq!(out.status.code(), Some(4), "the first failure's exit code");
+    let summary = text(&out.stdout);
+    assert!(summary.contains("picky: failed (exit 4)") && summary.contains("spin: not run"), "{summary}");
+    assert!(text(&out.stderr).contains("the job failed: picky (exit 4); not run: spin"), "{}", text(&out.stderr));
+
+    let out = work.moport(&["--log-format", "json", "run", "picky", "spin", "--keep-going"]);
+    assert_eq!(out.status.code(), Some(4));
+    let last_line = text(&out.stdout).lines().last().unwrap().to_owned();
+    let job: serde_json::Value = serde_json::from_str(&last_line).unwrap();
+    assert_eq!(
+        job["job"],
+        serde_json::json!([{"plugin": "picky", "exit_code": 4}, {"plugin": "spin", "exit_code": 5}])
+    );
+    assert_eq!(job["exit_code"], 4);
+
+    let runs = work.moport(&["runs", "--output", "json"]);
+    let runs: Vec<serde_json::Value> = serde_json::from_slice(&runs.stdout).unwrap();
+    let recorded: Vec<_> =
+        runs.iter().map(|run| (run["plugin"].as_str().unwrap(), run["exit_code"].as_u64().unwrap())).collect();
+    assert_eq!(recorded, [("picky", 4), ("picky", 4), ("spin", 5)]);
+    assert!(runs[0]["error"].as_str().unwrap().contains("probe was told to fail"));
+    let table = text(&work.moport(&["runs", "spin"]).stdout);
+    assert!(table.contains("spin") && !table.contains("picky") && table.contains("time limit"), "{table}");
+
+    let metrics = std::fs::read_to_string(work.path("metrics/moport.prom")).unwrap();
+    assert!(metrics.contains("mo_return_code{job=\"picky\"} 4\n"), "{metrics}");
+    assert!(metrics.contains("mo_return_code{job=\"spin\"} 5\n"), "{metrics}");
+    assert!(metrics.contains("# TYPE mo_end_time gauge\n"), "{metrics}");
+}
+
+#[test]
+fn a_job_that_succeeds_exits_0_and_says_so() {
+    let work = Workdir::shipped();
+    let out = work.moport(&["run", "hello", "plan2learn", "--mo", "demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(summary.contains("job of 2 plugins:\n  hello: ok\n  plan2learn: ok\n"), "{summary}");
+    let table = text(&work.moport(&["runs", "plan2learn"]).stdout);
+    assert!(table.lines().nth(1).is_some_and(|line| line.contains("plan2learn") && line.contains(" 0 ")), "{table}");
+}
+
+#[test]
+fn a_ledger_or_metrics_file_that_cannot_be_written_is_a_warning_not_a_failed_run() {
+    let work = Workdir::shipped();
+    work.edit_shipped(|text| text.replacen("[host]\n", "[host]\nmetrics = \"moport.prom\"\n", 1));
+    // A folder where the file goes: it cannot be written.
+    std::fs::create_dir_all(work.path("state/runs.jsonl")).unwrap();
+    let stderr = work.ends_with(&["run", "hello"], 0);
+    assert!(
+        stderr.contains("runs.jsonl: Is a directory") && stderr.contains("the run itself is not affected"),
+        "{stderr}"
+    );
+    std::fs::remove_dir(work.path("state/runs.jsonl")).unwrap();
+    std::fs::create_dir_all(work.path("moport.prom")).unwrap();
+    let stderr = work.ends_with(&["run", "hello"], 0);
+    assert!(stderr.contains("moport.prom") && stderr.contains("the runs themselves are not affected"), "{stderr}");
+}

@@ -250,6 +250,14 @@ async fn moport_run_plan2learn_reads_mo_over_graphql_and_ships_over_ftps() {
     assert!(stdout.contains("shipped them to `p2l`"), "{stdout}");
     assert!(!stderr.contains("hemmelig"), "a password in the log: {stderr}");
     assert_shipped(work.path(), server_folder.path());
+    // The run ledger counts the requests MO answered.
+    let args = ["--config", config.to_str().unwrap(), "runs", "--output", "json"];
+    let (code, runs, _) = moport_cli::moport(work.path(), Vec::new(), &args).await;
+    assert_eq!(code, 0);
+    let runs: serde_json::Value = serde_json::from_str(&runs).unwrap();
+    let answered: u64 = mo.operations().values().sum();
+    assert!(answered > 0);
+    assert_eq!((runs[0]["mo_requests"].as_u64(), runs[0]["files"].as_u64()), (Some(answered), Some(5)), "{runs}");
 }
 
 /// A proxy for an FTP control connection that cuts the first connection on which the client

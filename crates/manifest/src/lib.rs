@@ -58,8 +58,11 @@ pub struct Manifest {
     pub dar: DarSpec,
     /// The runs' date, when plugins.toml fixes it (`[host] today`).
     pub today: Option<chrono::NaiveDate>,
-    /// The folder that holds each plugin's `state` (`<plugin>.json`).
+    /// The folder that holds each plugin's `state` (`<plugin>.json`) and the run ledger.
     pub state_dir: PathBuf,
+    /// Where each plugin's last run is written in Prometheus's text format (`[host] metrics`),
+    /// for node_exporter's text file collector.
+    pub metrics_file: Option<PathBuf>,
     /// The folder of plugins.toml, which relative paths start from.
     pub base: PathBuf,
     pub plugins: BTreeMap<String, PluginSpec>,
@@ -104,6 +107,8 @@ struct HostSection {
     state: Option<PathBuf>,
     /// The runs' date (`YYYY-MM-DD`) instead of today in Copenhagen.
     today: Option<String>,
+    /// A Prometheus text file of each plugin's last run, rewritten after every `moport run`.
+    metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -375,6 +380,7 @@ impl Manifest {
             dar,
             today,
             state_dir,
+            metrics_file: file.host.metrics.map(|metrics| base.join(metrics)),
             base,
             plugins,
             targets,

@@ -76,4 +76,30 @@ impl MoSource {
             MoSource::Graphql(_) => true,
         }
     }
+
+    /// What has been sent to a live MO so far; nothing for a snapshot.
+    pub fn traffic(&self) -> MoTraffic {
+        match self {
+            MoSource::Snapshot(_) => MoTraffic::default(),
+            MoSource::Graphql(mo) => mo.traffic(),
+        }
+    }
+}
+
+/// Requests sent to a live MO, and the mutations in those it took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MoTraffic {
+    pub requests: u64,
+    pub mutations: u64,
+}
+
+impl std::ops::Sub for MoTraffic {
+    type Output = MoTraffic;
+
+    fn sub(self, before: MoTraffic) -> MoTraffic {
+        MoTraffic {
+            requests: self.requests.saturating_sub(before.requests),
+            mutations: self.mutations.saturating_sub(before.mutations),
+        }
+    }
 }

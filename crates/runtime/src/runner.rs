@@ -198,6 +198,11 @@ pub struct Host {
 }
 
 impl Host {
+    /// What the runs of this host have sent to a live MO so far.
+    pub fn mo_traffic(&self) -> moport_mo::MoTraffic {
+        self.mo.get().map(MoSource::traffic).unwrap_or_default()
+    }
+
     pub fn new(manifest: Manifest, cache: ComponentCache) -> Result<Host, RunError> {
         let engine = PluginEngine::new().map_err(|err| RunError::Internal {
             plugin: "-".into(),

@@ -207,6 +207,15 @@ impl GraphqlSource {
         })
     }
 
+    /// Requests sent to MO so far, and the mutations in those MO took.
+    pub fn traffic(&self) -> crate::MoTraffic {
+        let traffic = &self.client.traffic;
+        crate::MoTraffic {
+            requests: traffic.requests.load(std::sync::atomic::Ordering::Relaxed),
+            mutations: traffic.mutations.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
     /// Looks DAR addresses up with `provider` (the host's `[host] dar`); the first one set stays.
     pub fn use_dar(&self, provider: DarProvider) {
         let _ = self.dar.set(provider);
