@@ -3,7 +3,7 @@
 use crate::fixture::FixtureError;
 use crate::logging::{self, LogFormat};
 use crate::template::TemplateError;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use moport_caps::Failing;
 use moport_caps::log::{MAX_MESSAGE_BYTES, cut_to, printable};
 use moport_caps::state::{StateError, StateStore};
@@ -179,6 +179,24 @@ enum Command {
         #[arg(long)]
         update: bool,
     },
+    /// Print a shell's completion script for moport.
+    #[command(after_help = "Examples:\n  \
+        moport completions bash > /etc/bash_completion.d/moport\n  \
+        moport completions zsh > ~/.zfunc/_moport\n  \
+        moport completions fish > ~/.config/fish/completions/moport.fish")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write moport's manual pages (moport.1, and moport-run.1 and so on for each command).
+    #[command(after_help = "Examples:\n  \
+        moport manual --out /usr/local/share/man/man1\n  \
+        moport manual --out man && man -l man/moport-run.1")]
+    Manual {
+        /// The folder the pages go in (made if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Make a new plugin crate from a template that builds, tests and runs as made, and add it
     /// to plugins.toml.
     #[command(after_help = "Examples:\n  \
@@ -320,6 +338,8 @@ pub enum CliError {
     JobFailed { failed: Vec<String>, not_run: Vec<String>, status: ExitStatus },
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error("cannot write the manual pages in {}: {source}", folder.display())]
+    Manual { folder: PathBuf, source: std::io::Error },
 }
 
 impl CliError {
@@ -330,7 +350,7 @@ impl CliError {
             CliError::Fixture(_) | CliError::Template(_) => ExitStatus::Config,
             CliError::FixtureMismatch { .. } => ExitStatus::Internal,
             CliError::CheckFailed { status, .. } | CliError::JobFailed { status, .. } => *status,
-            CliError::Ledger(_) => ExitStatus::Io,
+            CliError::Ledger(_) | CliError::Manual { .. } => ExitStatus::Io,
         }
     }
 }
@@ -411,11 +431,24 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             return Ok(load(snapshot, mo, *into_non_empty, *dry_run)?);
         }
         Command::New { name, world, dir, sdk } => return new_plugin(name, *world, dir, sdk, &cli.config),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "moport", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Manual { out } => {
+            let written = std::fs::create_dir_all(out).and_then(|()| clap_mangen::generate_to(Cli::command(), out));
+            return written.map_err(|source| CliError::Manual { folder: out.clone(), source });
+        }
         _ => {}
     }
     let manifest = Manifest::load(&cli.config, crate::built_plugins())?;
     match cli.command {
-        Command::Demo(_) | Command::Snapshot { .. } | Command::Load { .. } | Command::New { .. } => {
+        Command::Demo(_)
+        | Command::Snapshot { .. }
+        | Command::Load { .. }
+        | Command::New { .. }
+        | Command::Completions { .. }
+        | Command::Manual { .. } => {
             unreachable!("handled before plugins.toml is read")
         }
         Command::State(command) => {

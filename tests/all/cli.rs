@@ -575,3 +575,23 @@ fn a_ledger_or_metrics_file_that_cannot_be_written_is_a_warning_not_a_failed_run
     let stderr = work.ends_with(&["run", "hello"], 0);
     assert!(stderr.contains("moport.prom") && stderr.contains("the runs themselves are not affected"), "{stderr}");
 }
+
+#[test]
+fn completions_and_manual_pages_cover_every_command() {
+    let work = Workdir::with_manifest("");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = work.moport(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = text(&out.stdout);
+        assert!(["runs", "keep-going", "inspect"].iter().all(|word| script.contains(word)), "{shell}:\n{script:.1000}");
+    }
+    work.ends_with(&["manual", "--out", "man"], 0);
+    for page in ["moport.1", "moport-run.1", "moport-runs.1", "moport-state-clear.1"] {
+        let text = std::fs::read_to_string(work.path("man").join(page)).unwrap();
+        assert!(text.contains(".TH moport"), "{page} is a manual page:\n{text:.300}");
+    }
+    // A file where the folder would go.
+    std::fs::write(work.path("taken"), "").unwrap();
+    let stderr = work.ends_with(&["manual", "--out", "taken"], 6);
+    assert!(stderr.contains("cannot write the manual pages in taken"), "{stderr}");
+}
