@@ -61,6 +61,10 @@ struct Cli {
     /// How log lines on stderr look; `json` also makes `run` print its result as JSON.
     #[arg(long, global = true, value_enum, default_value = "human")]
     log_format: LogFormat,
+    /// How `list`, `inspect`, `check`, `state show` and `runs` print their answer: `text` for
+    /// people, `json` for scripts.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    output: Output,
     /// More log detail: -v for debug, -vv for trace.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     verbose: u8,
@@ -142,9 +146,6 @@ enum Command {
         /// How many runs to show.
         #[arg(long, default_value_t = 20)]
         last: usize,
-        /// `text` for people, `json` (an array of runs) for scripts.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
     },
     /// Check what a run of the plugin would reach, writing nothing: its component and grants, its
     /// MO source (with a live MO, a token and one object of each collection) and each granted
@@ -460,7 +461,13 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             manifest.plugin(plugin)?;
             let store = StateStore::new(&manifest.state_dir, plugin);
             match &command {
-                StateCommand::Show { .. } => print!("{}", show_state(&store)?),
+                StateCommand::Show { .. } => match cli.output {
+                    Output::Text => print!("{}", show_state(&store)?),
+                    Output::Json => println!(
+                        "{:#}",
+                        serde_json::json!({"plugin": plugin, "path": store.path(), "values": store.load()?})
+                    ),
+                },
                 StateCommand::Clear { yes, .. } => {
                     let _lock = moport_runtime::runner::run_lock(&manifest.state_dir, plugin, false)?;
                     if !store.path().exists() {
@@ -483,13 +490,19 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::List => {
-            print!("{}", list(&manifest));
+            match cli.output {
+                Output::Text => print!("{}", list(&manifest)),
+                Output::Json => println!("{:#}", list_json(&manifest)),
+            }
             Ok(())
         }
         Command::Inspect { plugin } => {
             let host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             let loaded = host.load(&plugin)?;
-            print!("{}", inspect(&loaded));
+            match cli.output {
+                Output::Text => print!("{}", inspect(&loaded)),
+                Output::Json => println!("{:#}", inspect_json(&loaded)),
+            }
             Ok(())
         }
         Command::Check { plugin, mo, mo_mode } => {
@@ -499,15 +512,32 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 host = host.with_mo_spec(spec);
             }
             let lines = runtime(&plugin)?.block_on(host.check(&plugin));
-            let mut failed = None;
-            for line in &lines {
-                match &line.result {
-                    // What a server answered is shown, and a server may echo a credential.
-                    Ok(found) => println!("ok      {}: {}", line.what, moport_manifest::secret::redact(found)),
-                    Err((failing, problem)) => {
-                        println!("FAILED  {}: {}", line.what, moport_manifest::secret::redact(problem));
-                        failed = failed.or(Some(check_status(*failing)));
+            let failed =
+                lines.iter().find_map(|line| line.result.as_ref().err().map(|(failing, _)| check_status(*failing)));
+            // What a server answered is shown, and a server may echo a credential.
+            let redact = |text: &str| moport_manifest::secret::redact(text).into_owned();
+            match cli.output {
+                Output::Text => {
+                    for line in &lines {
+                        match &line.result {
+                            Ok(found) => println!("ok      {}: {}", line.what, redact(found)),
+                            Err((_, problem)) => println!("FAILED  {}: {}", line.what, redact(problem)),
+                        }
                     }
+                }
+                Output::Json => {
+                    let checks: Vec<_> = lines
+                        .iter()
+                        .map(|line| match &line.result {
+                            Ok(found) => serde_json::json!({"what": line.what, "ok": true, "found": redact(found)}),
+                            Err((failing, problem)) => serde_json::json!({
+                                "what": line.what, "ok": false, "problem": redact(problem),
+                                "exit_code": check_status(*failing) as u8,
+                            }),
+                        })
+                        .collect();
+                    let exit_code = failed.unwrap_or(ExitStatus::Success) as u8;
+                    println!("{:#}", serde_json::json!({"plugin": plugin, "checks": checks, "exit_code": exit_code}));
                 }
             }
             match failed {
@@ -571,14 +601,14 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             }
             job_result(cli.log_format, &plugins, &ended)
         }
-        Command::Runs { plugin, last, output } => {
+        Command::Runs { plugin, last } => {
             let (entries, unreadable) = crate::ledger::read(&manifest.state_dir, plugin.as_deref())?;
             if unreadable > 0 {
                 let path = crate::ledger::path(&manifest.state_dir);
                 tracing::warn!("{unreadable} lines of {} are not runs and are passed over", path.display());
             }
             let shown = &entries[entries.len().saturating_sub(last)..];
-            match output {
+            match cli.output {
                 Output::Json => println!("{}", serde_json::to_string_pretty(shown).expect("entries serialise")),
                 Output::Text => print!("{}", describe_runs(shown, plugin.as_deref())),
             }
@@ -962,6 +992,53 @@ fn inspect(loaded: &LoadedPlugin) -> String {
         let _ = writeln!(out, "\nthis plugin cannot run as configured: {err}");
     }
     out
+}
+
+fn list_json(manifest: &Manifest) -> serde_json::Value {
+    let plugins: Vec<_> = manifest
+        .plugins
+        .iter()
+        .map(|(name, spec)| {
+            serde_json::json!({
+                "plugin": name, "description": spec.description, "component": spec.component,
+                "built": spec.component.is_file(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(plugins)
+}
+
+fn inspect_json(loaded: &LoadedPlugin) -> serde_json::Value {
+    let (spec, contract) = (&loaded.spec, &loaded.contract);
+    let grants = &spec.grants;
+    let uses: Vec<_> = contract
+        .capabilities
+        .iter()
+        .map(|c| serde_json::json!({"capability": c.to_string(), "granted": c.is_granted(grants)}))
+        .collect();
+    let mo = grants.mo.map(|access| if access == MoAccess::Write { "write" } else { "read" });
+    serde_json::json!({
+        "plugin": spec.name,
+        "description": spec.description,
+        "component": {"path": spec.component, "bytes": loaded.wasm_bytes, "sha256": loaded.wasm_sha256},
+        "world": contract.world.to_string(),
+        "wit_version": contract.wit_version.to_string(),
+        "host_wit_version": contract::host_wit_version().to_string(),
+        "uses": uses,
+        "grants": {"files": grants.files, "mo": mo, "remote": grants.remote, "dar": grants.dar, "state": grants.state},
+        "limits": {
+            "memory_bytes": spec.limits.memory.0, "time_seconds": spec.limits.time.0.as_secs_f64(),
+            "output_bytes": spec.limits.output.0, "component_bytes": spec.limits.component.0,
+        },
+        "settings": spec.settings.keys().collect::<Vec<_>>(),
+        "load_ms": loaded.load_time.as_secs_f64() * 1000.0,
+        "cache": match loaded.cache {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+            CacheOutcome::Disabled => "off",
+        },
+        "refused": contract::check_grants(&spec.name, contract, grants).err().map(|err| err.to_string()),
+    })
 }
 
 fn grants_summary(spec: &PluginSpec) -> String {

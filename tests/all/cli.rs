@@ -595,3 +595,28 @@ fn completions_and_manual_pages_cover_every_command() {
     let stderr = work.ends_with(&["manual", "--out", "taken"], 6);
     assert!(stderr.contains("cannot write the manual pages in taken"), "{stderr}");
 }
+
+#[test]
+fn list_inspect_check_and_state_show_answer_in_json_for_scripts() {
+    let work = Workdir::shipped();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = work.moport(&[&["--output", "json"], args].concat());
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|err| panic!("{args:?}: {err}: {}", text(&out.stdout)))
+    };
+    let listed = json(&["list"]);
+    let hello = listed.as_array().unwrap().iter().find(|p| p["plugin"] == "hello").unwrap();
+    assert_eq!(hello["built"], true);
+    let inspected = json(&["inspect", "plan2learn"]);
+    assert_eq!(
+        (&inspected["world"], &inspected["grants"]["mo"]),
+        (&serde_json::json!("exporter"), &serde_json::json!("read"))
+    );
+    assert_eq!(inspected["refused"], serde_json::Value::Null);
+    let checked = json(&["check", "hello", "--mo", "demo"]);
+    assert_eq!(checked["exit_code"], 0);
+    assert!(checked["checks"].as_array().unwrap().iter().all(|line| line["ok"] == true), "{checked}");
+    work.ends_with(&["state", "set", "aarhus-los", "last_import", "2026-11-30T22:00:00Z"], 0);
+    let state = json(&["state", "show", "aarhus-los"]);
+    assert_eq!(state["values"], serde_json::json!({"last_import": "2026-11-30T22:00:00Z"}));
+}
