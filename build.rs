@@ -4,8 +4,10 @@
 //! Plugin crates are the workspace members under `plugins/` and `tests/plugins/` whose `[lib]`
 //! is a `cdylib`. They are compiled in release by a nested cargo with its own target directory
 //! (`<target>/wasm`), so it never waits on the lock of the build that runs this script. The
-//! components land in `<target>/plugins/<package>.wasm`; the host learns that folder through the
-//! `MOPORT_BUILT_PLUGINS` compile-time variable.
+//! components land in `<target>/plugins/<package>.wasm`; the tests learn that folder through the
+//! `MOPORT_BUILT_PLUGINS` compile-time variable. The shipped plugins' components (not the tests'
+//! own) are also carried in the host library (`$OUT_DIR/shipped_components.rs`), so that an
+//! installed `moport` runs them with no folder of components beside it.
 
 use std::env;
 use std::fs;
@@ -27,7 +29,9 @@ fn main() {
     println!("cargo:rustc-env=MOPORT_BUILT_PLUGINS={}", components_dir.display());
 
     let plugins = find_plugin_crates(&root);
+    let shipped_list = out_dir.join("shipped_components.rs");
     if plugins.is_empty() {
+        write_shipped(&shipped_list, &components_dir, &[]);
         return;
     }
     require_wasm_target();
@@ -74,10 +78,26 @@ fn main() {
         let placed = components_dir.join(format!("{}.wasm", plugin.package));
         copy_if_changed(&built, &placed);
     }
+    write_shipped(&shipped_list, &components_dir, &plugins);
+}
+
+/// Writes the list of the shipped components, each a file name and its bytes.
+fn write_shipped(list: &Path, components_dir: &Path, plugins: &[PluginCrate]) {
+    let mut text = String::from("&[\n");
+    for plugin in plugins.iter().filter(|plugin| plugin.shipped) {
+        let file = components_dir.join(format!("{}.wasm", plugin.package));
+        text.push_str(&format!("    ({:?}, include_bytes!({:?})),\n", format!("{}.wasm", plugin.package), file));
+    }
+    text.push_str("]\n");
+    if fs::read_to_string(list).ok().as_deref() != Some(text.as_str()) {
+        fs::write(list, text).unwrap_or_else(|err| panic!("could not write {}: {err}", list.display()));
+    }
 }
 
 struct PluginCrate {
     package: String,
+    /// Under `plugins/`, not one of the tests' own.
+    shipped: bool,
 }
 
 /// The crates directly under the plugin roots whose library is a `cdylib`.
@@ -99,7 +119,8 @@ fn find_plugin_crates(root: &Path) -> Vec<PluginCrate> {
                 .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("cdylib")));
             let package = manifest.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str());
             if let (true, Some(package)) = (is_cdylib, package) {
-                found.push(PluginCrate { package: package.to_owned() });
+                let shipped = !plugin_root.starts_with("tests/");
+                found.push(PluginCrate { package: package.to_owned(), shipped });
             }
         }
     }

@@ -211,13 +211,15 @@ enum Command {
         /// An `exporter` reads MO; an `importer` may also write it.
         #[arg(long, value_enum, default_value = "exporter")]
         world: crate::template::World,
-        /// The folder the crate goes in. Inside the moport repository, `plugins` (a workspace
-        /// member); anywhere else the crate is a workspace of its own using this moport's SDK.
+        /// The folder the crate's own folder (`DIR/NAME`) is made in. Inside the moport
+        /// repository, `plugins` (the crate becomes a workspace member); anywhere else the crate
+        /// is a workspace of its own, depending on the SDK by path.
         #[arg(long, value_name = "DIR", default_value = "plugins")]
         dir: PathBuf,
-        /// The guest SDK to depend on, for a crate outside the moport repository.
-        #[arg(long, value_name = "DIR", default_value = crate::template::BUILT_WITH_SDK)]
-        sdk: PathBuf,
+        /// The guest SDK (`plugins/sdk` of a moport checkout) a crate outside the moport
+        /// repository depends on [default: that of the checkout DIR lies in, if any].
+        #[arg(long, value_name = "DIR", env = "MOPORT_SDK")]
+        sdk: Option<PathBuf>,
     },
     /// Read a live MO whole into a snapshot file (written atomically).
     #[command(after_help = "Examples:\n  \
@@ -341,6 +343,11 @@ pub enum CliError {
     Ledger(#[from] crate::ledger::LedgerError),
     #[error("cannot write the manual pages in {}: {source}", folder.display())]
     Manual { folder: PathBuf, source: std::io::Error },
+    #[error(
+        "a plugin crate outside the moport repository depends on moport's SDK: pass `--sdk DIR` (or set \
+         MOPORT_SDK) naming `plugins/sdk` of a moport checkout, or make the crate inside one"
+    )]
+    NoSdk,
 }
 
 impl CliError {
@@ -352,6 +359,7 @@ impl CliError {
             CliError::FixtureMismatch { .. } => ExitStatus::Internal,
             CliError::CheckFailed { status, .. } | CliError::JobFailed { status, .. } => *status,
             CliError::Ledger(_) | CliError::Manual { .. } => ExitStatus::Io,
+            CliError::NoSdk => ExitStatus::Usage,
         }
     }
 }
@@ -431,7 +439,9 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         Command::Load { snapshot, mo, into_non_empty, dry_run } => {
             return Ok(load(snapshot, mo, *into_non_empty, *dry_run)?);
         }
-        Command::New { name, world, dir, sdk } => return new_plugin(name, *world, dir, sdk, &cli.config),
+        Command::New { name, world, dir, sdk } => {
+            return new_plugin(name, *world, dir, sdk.as_deref(), &cli.config);
+        }
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "moport", &mut std::io::stdout());
             return Ok(());
@@ -854,7 +864,7 @@ fn new_plugin(
     name: &str,
     world: crate::template::World,
     dir: &std::path::Path,
-    sdk: &std::path::Path,
+    sdk: Option<&std::path::Path>,
     config: &std::path::Path,
 ) -> Result<(), CliError> {
     // Inside the moport workspace (its members include `plugins/*`) the crate takes the
@@ -862,8 +872,12 @@ fn new_plugin(
     let parent = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
     let in_workspace = parent.ends_with("plugins")
         && parent.parent().is_some_and(|root| root.join("plugins/sdk/Cargo.toml").is_file());
-    let sdk = std::path::absolute(sdk).unwrap_or_else(|_| sdk.to_owned());
-    let made = crate::template::generate(name, world, &parent, config, (!in_workspace).then_some(sdk.as_path()))?;
+    let sdk = match (in_workspace, sdk) {
+        (true, _) => None,
+        (false, Some(sdk)) => Some(std::path::absolute(sdk).unwrap_or_else(|_| sdk.to_owned())),
+        (false, None) => Some(checkout_sdk(&parent).ok_or(CliError::NoSdk)?),
+    };
+    let made = crate::template::generate(name, world, &parent, config, sdk.as_deref())?;
     for file in &made.files {
         println!("wrote   {}", file.display());
     }
@@ -883,6 +897,13 @@ fn new_plugin(
         if world == crate::template::World::Importer { " --dry-run" } else { "" },
     );
     Ok(())
+}
+
+/// `plugins/sdk` of the moport checkout `folder` lies in, if it lies in one.
+fn checkout_sdk(folder: &std::path::Path) -> Option<PathBuf> {
+    folder.ancestors().map(|dir| dir.join("plugins/sdk")).find(|sdk| {
+        std::fs::read_to_string(sdk.join("Cargo.toml")).is_ok_and(|text| text.contains("name = \"moport-sdk\""))
+    })
 }
 
 fn describe_verdict(plugin: &str, fixture: &std::path::Path, verdict: &crate::fixture::Verdict) -> String {
@@ -940,11 +961,18 @@ fn list(manifest: &Manifest) -> String {
     let width = manifest.plugins.keys().map(String::len).max().unwrap_or(0).max(6);
     let mut out = format!("{:width$}  {:9}  DESCRIPTION\n", "PLUGIN", "COMPONENT");
     for (name, spec) in &manifest.plugins {
-        let state = if spec.component.is_file() { "built" } else { "missing" };
+        let state = match (spec.builtin, spec.component.is_file()) {
+            (Some(_), _) => "built-in",
+            (None, true) => "built",
+            (None, false) => "missing",
+        };
         let _ = writeln!(out, "{name:width$}  {state:9}  {}", spec.description);
     }
-    if manifest.plugins.values().any(|spec| !spec.component.is_file()) {
-        out.push_str("\nmissing components: run `cargo build` to build the plugins.\n");
+    if manifest.plugins.values().any(|spec| spec.builtin.is_none() && !spec.component.is_file()) {
+        out.push_str(
+            "\nmissing components: build them (`cargo build` in the moport repository), or fix `component` or \
+             [host] `components` in plugins.toml.\n",
+        );
     }
     out
 }
@@ -961,10 +989,11 @@ fn inspect(loaded: &LoadedPlugin) -> String {
     if !spec.description.is_empty() {
         line("description", spec.description.clone());
     }
-    line(
-        "component",
-        format!("{} ({} bytes, sha256 {})", spec.component.display(), loaded.wasm_bytes, &loaded.wasm_sha256[..16]),
-    );
+    let component = match spec.builtin {
+        Some(_) => format!("{}, built into moport", file_name(&spec.component)),
+        None => spec.component.display().to_string(),
+    };
+    line("component", format!("{component} ({} bytes, sha256 {})", loaded.wasm_bytes, &loaded.wasm_sha256[..16]));
     line("world", contract.world.to_string());
     line("WIT", format!("{}@{} (this moport provides {host_version})", contract::WIT_PACKAGE, contract.wit_version));
     let uses = |capability: Capability| {
@@ -994,14 +1023,26 @@ fn inspect(loaded: &LoadedPlugin) -> String {
     out
 }
 
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// A component's file, or the name of the built-in one.
+fn component_json(spec: &PluginSpec) -> serde_json::Value {
+    match spec.builtin {
+        Some(_) => serde_json::json!(file_name(&spec.component)),
+        None => serde_json::json!(spec.component),
+    }
+}
+
 fn list_json(manifest: &Manifest) -> serde_json::Value {
     let plugins: Vec<_> = manifest
         .plugins
         .iter()
         .map(|(name, spec)| {
             serde_json::json!({
-                "plugin": name, "description": spec.description, "component": spec.component,
-                "built": spec.component.is_file(),
+                "plugin": name, "description": spec.description, "component": component_json(spec),
+                "built": spec.builtin.is_some() || spec.component.is_file(),
             })
         })
         .collect();
@@ -1020,7 +1061,8 @@ fn inspect_json(loaded: &LoadedPlugin) -> serde_json::Value {
     serde_json::json!({
         "plugin": spec.name,
         "description": spec.description,
-        "component": {"path": spec.component, "bytes": loaded.wasm_bytes, "sha256": loaded.wasm_sha256},
+        "component": {"path": component_json(spec), "built_in": spec.builtin.is_some(), "bytes": loaded.wasm_bytes,
+            "sha256": loaded.wasm_sha256},
         "world": contract.world.to_string(),
         "wit_version": contract.wit_version.to_string(),
         "host_wit_version": contract::host_wit_version().to_string(),

@@ -24,13 +24,27 @@ pub mod ledger;
 pub mod logging;
 pub mod template;
 
-/// Where `cargo build` placed the components of this workspace's plugin crates (`build.rs`): the
-/// components plugins.toml names are taken from here unless `[host] components` says otherwise.
+/// Where `cargo build` placed the components of this workspace's plugin crates (`build.rs`),
+/// the tests' own among them, for tests and benchmarks that name it as `[host] components`.
+/// Nothing in the `moport` binary looks there: an installed moport must not depend on the
+/// machine it was built on.
 pub const BUILT_PLUGINS_DIR: &str = env!("MOPORT_BUILT_PLUGINS");
 
-/// [`BUILT_PLUGINS_DIR`] as a path, for [`moport_manifest::Manifest::load`].
-pub fn built_plugins() -> &'static std::path::Path {
-    std::path::Path::new(BUILT_PLUGINS_DIR)
+/// The shipped plugins' components, built by build.rs and carried in the binary.
+pub static SHIPPED_COMPONENTS: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/shipped_components.rs"));
+
+/// Where a component plugins.toml names without `[host] components` is found: in
+/// `<prefix>/lib/moport/plugins/` beside an installed `<prefix>/bin/moport` (a release
+/// tarball's layout), else built into moport.
+pub fn built_plugins() -> &'static moport_manifest::BuiltComponents {
+    static BUILT: std::sync::OnceLock<moport_manifest::BuiltComponents> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let prefix = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_owned()));
+        moport_manifest::BuiltComponents {
+            folder: prefix.unwrap_or_default().join("lib/moport/plugins"),
+            builtin: SHIPPED_COMPONENTS,
+        }
+    })
 }
 
 /// The allocator of every program built on the host: `moport`, its tests and its benchmarks, so

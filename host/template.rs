@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Where this moport's SDK is, for a crate generated outside the moport workspace.
-pub const BUILT_WITH_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum World {
@@ -93,9 +92,16 @@ pub fn generate(
             .display()
             .to_string(),
     };
+    let build = match sdk {
+        None => "cargo build".to_owned(),
+        Some(_) => format!(
+            "cargo build --release --target wasm32-wasip2 --manifest-path {}",
+            std::path::absolute(&crate_dir).unwrap_or_else(|_| crate_dir.clone()).join("Cargo.toml").display()
+        ),
+    };
     let (lib_rs, fixture, entry) = match world {
-        World::Exporter => exporter(name, &type_name, &component),
-        World::Importer => importer(name, &type_name, &crate_dir, manifest, &component),
+        World::Exporter => exporter(name, &type_name, &component, &build),
+        World::Importer => importer(name, &type_name, &crate_dir, manifest, &component, &build),
     };
     let mut files = vec![(crate_dir.join("Cargo.toml"), cargo_toml), (crate_dir.join("src/lib.rs"), lib_rs)];
     files.extend(fixture.into_iter().map(|(path, text)| (crate_dir.join("fixture").join(path), text)));
@@ -182,7 +188,9 @@ fn relative_to_manifest(path: &Path, manifest: &Path) -> String {
 
 type Fixture = Vec<(String, String)>;
 
-fn exporter(name: &str, type_name: &str, component: &str) -> (String, Fixture, String) {
+/// The crate, fixture and plugins.toml entry of an exporter; `build` is the command that builds
+/// its component, for the entry's comment.
+fn exporter(name: &str, type_name: &str, component: &str, build: &str) -> (String, Fixture, String) {
     let lib = format!(
         r#"//! {name}: an exporter made with `moport new`. It writes MO's org units valid on the run's
 //! date to `units.csv` in its output folder. Change `units_csv` (and its test) to export what you
@@ -260,7 +268,7 @@ mod tests {{
     let mut entry = String::new();
     let _ = write!(
         entry,
-        "# Made by `moport new {name}`: `cargo build`, then `moport run {name} --mo demo`.\n\
+        "# Made by `moport new {name}`: `{build}`, then `moport run {name} --mo demo`.\n\
          [plugins.{name}]\ncomponent = {component:?}\ndescription = \"Writes MO's org units to units.csv\"\n\n\
          [plugins.{name}.grants]\nfiles = {output:?}\nmo = \"read\"\n"
     );
@@ -273,6 +281,7 @@ fn importer(
     crate_dir: &Path,
     manifest: &Path,
     component: &str,
+    build: &str,
 ) -> (String, Fixture, String) {
     let lib = format!(
         r#"//! {name}: an importer made with `moport new`. It reads `units.csv` (`uuid;name;parent`, an empty
@@ -363,7 +372,7 @@ mod tests {{
     // The fixture's inbox doubles as the target's folder, so `moport run` has a file to read.
     let inbox = relative_to_manifest(&crate_dir.join(format!("fixture/remote/{name}-inbox")), manifest);
     let entry = format!(
-        "# Made by `moport new {name} --world importer`: `cargo build`, then `moport run {name} --mo demo --dry-run`.\n\
+        "# Made by `moport new {name} --world importer`: `{build}`, then `moport run {name} --mo demo --dry-run`.\n\
          [plugins.{name}]\ncomponent = {component:?}\ndescription = \"Creates or updates org units from units.csv\"\n\n\
          [plugins.{name}.grants]\nmo = \"write\"\nremote = [\"{name}-inbox\"]\n\n\
          [plugins.{name}.settings]\nsource = \"{name}-inbox\"\n\n\

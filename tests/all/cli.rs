@@ -620,3 +620,43 @@ fn list_inspect_check_and_state_show_answer_in_json_for_scripts() {
     let state = json(&["state", "show", "aarhus-los"]);
     assert_eq!(state["values"], serde_json::json!({"last_import": "2026-11-30T22:00:00Z"}));
 }
+
+#[test]
+fn an_installed_moport_runs_the_shipped_plugins_with_nothing_of_the_build_machine() {
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_moport")).unwrap();
+    let checkout_sdk = format!("{REPO}/plugins/sdk");
+    for path in [moport::BUILT_PLUGINS_DIR, checkout_sdk.as_str()] {
+        assert!(!binary.windows(path.len()).any(|bytes| bytes == path.as_bytes()), "the binary holds {path}");
+    }
+    // `cargo install` puts the binary alone in PREFIX/bin; the operator's plugins.toml names
+    // a shipped component and no folder of components.
+    let prefix = tempfile::tempdir().unwrap();
+    let installed = prefix.path().join("bin/moport");
+    std::fs::create_dir_all(installed.parent().unwrap()).unwrap();
+    std::fs::write(&installed, &binary).unwrap();
+    std::fs::set_permissions(&installed, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let work = Workdir::with_manifest(
+        "[plugins.hello]\ncomponent = \"hello.wasm\"\ngrants = { files = \"out\" }\nsettings = { recipient = \"Viborg\" }\n",
+    );
+    let run = |args: &[&str]| {
+        let out = Command::new(&installed)
+            .current_dir(work.path(""))
+            .env("MOPORT_CACHE_DIR", work.path("cache"))
+            .env("MOPORT_CACHE_KEY", work.path("cache.key"))
+            .env_remove("MOPORT_CONFIG")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    run(&["run", "hello"]);
+    assert!(std::fs::read_to_string(work.path("out/hello.txt")).unwrap().contains("Viborg"));
+    assert!(run(&["inspect", "hello"]).contains("hello.wasm, built into moport"));
+    // A component installed beside it, in PREFIX/lib/moport/plugins, is used instead.
+    let beside = prefix.path().join("lib/moport/plugins");
+    std::fs::create_dir_all(&beside).unwrap();
+    std::fs::copy(Path::new(moport::BUILT_PLUGINS_DIR).join("hello.wasm"), beside.join("hello.wasm")).unwrap();
+    let inspected = run(&["inspect", "hello"]);
+    assert!(inspected.contains(&beside.join("hello.wasm").display().to_string()), "{inspected}");
+}

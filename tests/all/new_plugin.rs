@@ -5,9 +5,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// A moport checkout's SDK, as a third party who has one names it.
+const SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk");
+
 fn moport(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_moport"))
         .current_dir(dir)
+        .env("MOPORT_SDK", SDK)
         .env("MOPORT_CACHE_DIR", dir.join("cache"))
         .env("MOPORT_CACHE_KEY", dir.join("cache.key"))
         .env_remove("MOPORT_CONFIG")
@@ -39,6 +43,16 @@ fn a_new_exporter_and_importer_build_test_and_run_as_made() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let target = dir.join("target");
+    // Outside a moport checkout, and with no SDK named, moport says what to name.
+    let unnamed = Command::new(env!("CARGO_BIN_EXE_moport"))
+        .current_dir(dir)
+        .env_remove("MOPORT_SDK")
+        .args(["new", "acme-units"])
+        .output()
+        .unwrap();
+    assert_eq!(unnamed.status.code(), Some(2), "{}", text(&unnamed));
+    assert!(text(&unnamed).contains("pass `--sdk DIR` (or set MOPORT_SDK)"), "{}", text(&unnamed));
+    assert!(!dir.join("plugins").exists(), "nothing is made");
     for (name, world, run) in [
         ("acme-units", "exporter", vec!["run", "acme-units", "--mo", "demo"]),
         ("acme-import", "importer", vec!["run", "acme-import", "--mo", "demo", "--dry-run"]),
@@ -46,6 +60,8 @@ fn a_new_exporter_and_importer_build_test_and_run_as_made() {
         let made = moport(dir, &["new", name, "--world", world]);
         assert!(made.status.success(), "{}", text(&made));
         assert!(text(&made).contains(&format!("moport test {name} --fixture")), "{}", text(&made));
+        let entry = std::fs::read_to_string(dir.join("plugins.toml")).unwrap();
+        assert!(entry.contains("`cargo build --release --target wasm32-wasip2 --manifest-path "), "{entry}");
         let manifest = dir.join("plugins").join(name).join("Cargo.toml");
         let manifest = manifest.to_str().unwrap();
 

@@ -194,12 +194,24 @@ struct LimitsEntry {
     component: Option<ByteSize>,
 }
 
+/// Where components come from when plugins.toml names no `[host] components` folder: `folder`
+/// (beside an installed moport), else the components built into moport.
+#[derive(Debug, Clone)]
+pub struct BuiltComponents {
+    pub folder: PathBuf,
+    /// File names and bytes.
+    pub builtin: &'static [(&'static str, &'static [u8])],
+}
+
 /// One plugin as plugins.toml describes it, with paths resolved.
 #[derive(Debug, Clone)]
 pub struct PluginSpec {
     pub name: String,
     pub description: String,
+    /// The component's file (where it would be, when it is built in).
     pub component: PathBuf,
+    /// The component's bytes, when it is one built into moport and no file stands in its place.
+    pub builtin: Option<&'static [u8]>,
     pub grants: Grants,
     pub limits: Limits,
     /// The plugin's own settings, as JSON values (what the `settings` capability hands out).
@@ -254,16 +266,16 @@ impl Default for Limits {
 }
 
 impl Manifest {
-    /// Reads plugins.toml; components are taken from `built_plugins` unless `[host] components`
-    /// names another folder.
-    pub fn load(path: &Path, built_plugins: &Path) -> Result<Manifest, ManifestError> {
+    /// Reads plugins.toml; components are taken from `built` unless `[host] components` names a
+    /// folder.
+    pub fn load(path: &Path, built: &BuiltComponents) -> Result<Manifest, ManifestError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
-        Manifest::parse(path, &text, built_plugins)
+        Manifest::parse(path, &text, built)
     }
 
     /// Parses plugins.toml text; `path` names the file in errors and anchors relative paths.
-    pub fn parse(path: &Path, text: &str, built_plugins: &Path) -> Result<Manifest, ManifestError> {
+    pub fn parse(path: &Path, text: &str, built: &BuiltComponents) -> Result<Manifest, ManifestError> {
         let file: ManifestFile = toml::from_str(text).map_err(|err| ManifestError::Parse {
             path: path.to_owned(),
             message: err.to_string().trim_end().to_owned(),
@@ -281,9 +293,10 @@ impl Manifest {
         // Absolute, so that every path moport prints can be used from any folder.
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let base = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
+        let builtin = if file.host.components.is_some() { &[][..] } else { built.builtin };
         let components_dir = match file.host.components {
             Some(dir) => base.join(dir),
-            None => built_plugins.to_owned(),
+            None => built.folder.clone(),
         };
         let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base, file.host.mo_mode)).transpose().map_err(
             |problem| ManifestError::Parse { path: path.to_owned(), message: format!("[host] mo: {problem}") },
@@ -326,9 +339,15 @@ impl Manifest {
                     }
                 }
             }
+            let component = components_dir.join(&entry.component);
+            let builtin = match component.is_file() {
+                true => None,
+                false => builtin.iter().find(|(name, _)| Path::new(name) == entry.component).map(|(_, bytes)| *bytes),
+            };
             let spec = PluginSpec {
                 description: entry.description,
-                component: components_dir.join(entry.component),
+                component,
+                builtin,
                 grants: Grants {
                     files: entry.grants.files.map(|dir| base.join(dir)),
                     mo: entry.grants.mo,
@@ -440,6 +459,11 @@ pub fn toml_to_json(value: toml::Value) -> serde_json::Value {
 mod tests {
     use super::*;
 
+    /// No components built in, the folder as given.
+    fn built(folder: &str) -> BuiltComponents {
+        BuiltComponents { folder: PathBuf::from(folder), builtin: &[] }
+    }
+
     const EXAMPLE: &str = r#"
 [host]
 components = "built"
@@ -468,7 +492,7 @@ path = "ship"
 
     #[test]
     fn targets_resolve_paths_and_passwords_and_grants_must_name_one() {
-        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE, &built("built")).unwrap();
         assert!(
             matches!(&manifest.targets["plan2learn"], TargetSpec::Local { path, create: false } if path == Path::new("/etc/moport/ship"))
         );
@@ -480,25 +504,25 @@ user = "kommune"
 password = "hemmelig"
 ca_file = "ca.pem"
 "#;
-        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), ftps, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), ftps, &built("built")).unwrap();
         let TargetSpec::Ftp(spec) = &manifest.targets["p2l"] else { panic!("an FTP target") };
         assert!(spec.tls && spec.port == 21 && spec.ca_file.as_deref() == Some(Path::new("/etc/moport/ca.pem")));
         assert!(!format!("{spec:?}").contains("hemmelig"), "the password never prints");
         // A target that cannot be used blocks only the plugins granted it.
         let unset = ftps.replace("password = \"hemmelig\"", "password_env = \"MOPORT_TEST_UNSET_VARIABLE\"");
         let manifest =
-            Manifest::parse(Path::new("plugins.toml"), &format!("{EXAMPLE}{unset}"), Path::new("built")).unwrap();
+            Manifest::parse(Path::new("plugins.toml"), &format!("{EXAMPLE}{unset}"), &built("built")).unwrap();
         let problem = "[targets.p2l] password_env: the environment variable MOPORT_TEST_UNSET_VARIABLE is not set";
         assert!(manifest.unusable_targets["p2l"].contains(problem));
         assert!(manifest.unusable_target_of(&manifest.plugins["hello"]).is_ok());
         let granted = format!("{EXAMPLE}{unset}").replace("remote = [\"plan2learn\"]", "remote = [\"p2l\"]");
-        let manifest = Manifest::parse(Path::new("plugins.toml"), &granted, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &granted, &built("built")).unwrap();
         let err = manifest.unusable_target_of(&manifest.plugins["hello"]).unwrap_err();
         assert!(err.to_string().contains(problem), "{err}");
         let err = Manifest::parse(
             Path::new("plugins.toml"),
             &EXAMPLE.replace("[targets.plan2learn]", "[targets.other]"),
-            Path::new("built"),
+            &built("built"),
         );
         assert!(
             err.unwrap_err()
@@ -521,20 +545,20 @@ ca_file = "ca.pem"
 kind = "ftps"
 settings_from = { file = "settings.json", host = "exporters.plan2learn.host", user = "exporters.plan2learn.user", password = "exporters.plan2learn.password" }
 "#;
-        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text, &built("built")).unwrap();
         let TargetSpec::Ftp(spec) = &manifest.targets["plan2learn"] else { panic!("an FTP target") };
         assert_eq!(
             (spec.host.as_str(), spec.user.as_str(), spec.password.expose()),
             ("ftp.plan2learn.example", "aarhus", "fra-dipex")
         );
         let with_own_user = text.replace("kind = \"ftps\"", "kind = \"ftps\"\nuser = \"moport\"\npassword = \"egen\"");
-        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), &with_own_user, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), &with_own_user, &built("built")).unwrap();
         let TargetSpec::Ftp(spec) = &manifest.targets["plan2learn"] else { panic!("an FTP target") };
         assert_eq!((spec.user.as_str(), spec.password.expose()), ("moport", "egen"), "plugins.toml wins");
         let manifest = Manifest::parse(
             &dir.path().join("plugins.toml"),
             &text.replace("user = \"exporters.plan2learn.user\"", "user = \"nope\""),
-            Path::new("built"),
+            &built("built"),
         )
         .unwrap();
         assert!(manifest.unusable_targets["plan2learn"].contains("has no `nope` (for the target's user)"));
@@ -557,7 +581,7 @@ settings = { "exporters.plan2learn.variant" = "Viborg" }
 settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_unit", "plan2learn.phone.priority",
     "integrations.SD_Lon.import.too_deep", "exporters.plan2learn.variant", "plan2learn.email.priority"] }
 "#;
-        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(&dir.path().join("plugins.toml"), text, &built("built")).unwrap();
         let settings = &manifest.plugin("p2l").unwrap().settings;
         assert_eq!(settings["exporters.plan2learn.root_unit"], "r");
         assert_eq!(settings["plan2learn.phone.priority"], serde_json::json!(["p"]));
@@ -569,7 +593,7 @@ settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_uni
         let err = Manifest::parse(
             &dir.path().join("plugins.toml"),
             &text.replace("settings.json", "missing.json"),
-            Path::new("built"),
+            &built("built"),
         );
         let err = err.unwrap_err().to_string();
         assert!(err.contains("plugin `p2l`: cannot take settings from") && err.contains("missing.json"), "{err}");
@@ -577,7 +601,7 @@ settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_uni
 
     #[test]
     fn paths_are_relative_to_the_manifest_and_limits_default() {
-        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(Path::new("/etc/moport/plugins.toml"), EXAMPLE, &built("built")).unwrap();
         let hello = manifest.plugin("hello").unwrap();
         assert_eq!(hello.component, Path::new("/etc/moport/built/hello.wasm"));
         assert_eq!(hello.grants.files.as_deref(), Some(Path::new("/etc/moport/out/hello")));
@@ -593,7 +617,7 @@ settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_uni
     #[test]
     fn unknown_keys_are_refused_with_their_line() {
         let text = EXAMPLE.replace("mo = \"read\"", "mo = \"read\"\nnetwork = true");
-        let err = Manifest::parse(Path::new("plugins.toml"), &text, Path::new("built")).unwrap_err().to_string();
+        let err = Manifest::parse(Path::new("plugins.toml"), &text, &built("built")).unwrap_err().to_string();
         assert!(err.starts_with("plugins.toml: "), "{err}");
         assert!(err.contains("line 12") && err.contains("unknown field `network`"), "{err}");
     }
@@ -601,16 +625,16 @@ settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_uni
     #[test]
     fn bad_limit_values_say_what_is_expected() {
         let text = EXAMPLE.replace("64MiB", "64MB");
-        let err = Manifest::parse(Path::new("plugins.toml"), &text, Path::new("built")).unwrap_err().to_string();
+        let err = Manifest::parse(Path::new("plugins.toml"), &text, &built("built")).unwrap_err().to_string();
         assert!(err.contains("`64MB` is not a size") && err.contains("line 15, column 10"), "{err}");
     }
 
     #[test]
     fn the_manifest_version_is_one_or_unsaid_and_another_is_named() {
         let versioned = format!("manifest_version = 1\n{EXAMPLE}");
-        assert!(Manifest::parse(Path::new("plugins.toml"), &versioned, Path::new("built")).is_ok());
+        assert!(Manifest::parse(Path::new("plugins.toml"), &versioned, &built("built")).is_ok());
         let future = format!("manifest_version = 2\n{EXAMPLE}");
-        let err = Manifest::parse(Path::new("plugins.toml"), &future, Path::new("built")).unwrap_err().to_string();
+        let err = Manifest::parse(Path::new("plugins.toml"), &future, &built("built")).unwrap_err().to_string();
         assert!(
             err.starts_with("plugins.toml: manifest_version = 2: this moport reads plugins.toml version 1"),
             "{err}"
@@ -619,16 +643,23 @@ settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_uni
 
     #[test]
     fn unknown_plugin_lists_the_known_ones() {
-        let manifest = Manifest::parse(Path::new("plugins.toml"), EXAMPLE, Path::new("built")).unwrap();
+        let manifest = Manifest::parse(Path::new("plugins.toml"), EXAMPLE, &built("built")).unwrap();
         let err = manifest.plugin("helo").unwrap_err().to_string();
         assert!(err.contains("no plugin named `helo`") && err.contains("hello"), "{err}");
     }
 
     #[test]
-    fn without_a_components_folder_the_built_plugins_are_used() {
+    fn without_a_components_folder_a_file_beside_moport_or_else_the_built_in_one_is_used() {
         let text = EXAMPLE.replace("[host]\ncomponents = \"built\"", "");
-        let built = Path::new("/opt/moport/plugins");
-        let manifest = Manifest::parse(Path::new("plugins.toml"), &text, built).unwrap();
-        assert_eq!(manifest.plugin("hello").unwrap().component, built.join("hello.wasm"));
+        let dir = tempfile::tempdir().unwrap();
+        let built = BuiltComponents { folder: dir.path().to_owned(), builtin: &[("hello.wasm", b"built in")] };
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &text, &built).unwrap();
+        let hello = manifest.plugin("hello").unwrap();
+        assert_eq!((&hello.component, hello.builtin), (&dir.path().join("hello.wasm"), Some(&b"built in"[..])));
+        std::fs::write(dir.path().join("hello.wasm"), "installed").unwrap();
+        let manifest = Manifest::parse(Path::new("plugins.toml"), &text, &built).unwrap();
+        assert_eq!(manifest.plugin("hello").unwrap().builtin, None, "the file beside moport is used");
+        let manifest = Manifest::parse(Path::new("plugins.toml"), EXAMPLE, &built).unwrap();
+        assert_eq!(manifest.plugin("hello").unwrap().builtin, None, "`[host] components` is the only place looked in");
     }
 }

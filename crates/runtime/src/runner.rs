@@ -53,7 +53,12 @@ pub enum ExitStatus {
 pub enum RunError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
-    #[error("plugin `{plugin}`: component {} not found; run `cargo build` to build the plugins, or fix `component` in plugins.toml", path.display())]
+    #[error(
+        "plugin `{plugin}`: component {} not found; build the plugin (`cargo build` in the moport repository builds \
+         its plugins), or name its file in `component`, or the folder it is in as `components` under [host] in \
+         plugins.toml",
+        path.display()
+    )]
     MissingComponent { plugin: String, path: PathBuf },
     #[error("plugin `{plugin}`: {} is not a usable WebAssembly component: {message}", path.display())]
     BadComponent { plugin: String, path: PathBuf, message: String },
@@ -502,15 +507,21 @@ fn compile(engine: &wasmtime::Engine, cache: &ComponentCache, spec: PluginSpec) 
     let started = Instant::now();
     let plugin = spec.name.as_str();
     let bad = |message: String| RunError::BadComponent { plugin: plugin.into(), path: spec.component.clone(), message };
-    let file = std::fs::File::open(&spec.component).map_err(|err| match err.kind() {
-        std::io::ErrorKind::NotFound => {
-            RunError::MissingComponent { plugin: plugin.into(), path: spec.component.clone() }
+    let wasm = match spec.builtin {
+        Some(bytes) => std::borrow::Cow::Borrowed(bytes),
+        None => {
+            let file = std::fs::File::open(&spec.component).map_err(|err| match err.kind() {
+                std::io::ErrorKind::NotFound => {
+                    RunError::MissingComponent { plugin: plugin.into(), path: spec.component.clone() }
+                }
+                _ => bad(err.to_string()),
+            })?;
+            let mut wasm = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, spec.limits.component.0 + 1), &mut wasm)
+                .map_err(|err| bad(err.to_string()))?;
+            std::borrow::Cow::Owned(wasm)
         }
-        _ => bad(err.to_string()),
-    })?;
-    let mut wasm = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, spec.limits.component.0 + 1), &mut wasm)
-        .map_err(|err| bad(err.to_string()))?;
+    };
     if wasm.len() as u64 > spec.limits.component.0 {
         let (path, limit) = (spec.component.clone(), spec.limits.component);
         return Err(RunError::ComponentTooLarge { plugin: plugin.into(), path, limit });
