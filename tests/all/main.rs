@@ -7,6 +7,7 @@ mod support;
 mod aarhus_los;
 mod cli;
 mod dar;
+mod deploy;
 mod host_memory;
 mod mo_graphql;
 mod mo_read;
