@@ -68,3 +68,41 @@ fn the_cron_line_runs_the_job_from_its_secrets_and_logs_it() {
     assert!(log.contains("job of 2 plugins:\n  aarhus-los: ok\n  plan2learn: ok\n"), "{log}");
     assert!(Path::new(&at("etc/out/a/hello.txt")).is_file() && Path::new(&at("etc/out/b/hello.txt")).is_file());
 }
+
+#[test]
+fn the_release_tarball_unpacks_to_an_installed_moport_with_its_manual_and_completions() {
+    let dir = tempfile::tempdir().unwrap();
+    let packed = Command::new("bash")
+        .arg(Path::new(REPO).join("deploy/tarball"))
+        .args(["--binary", MOPORT, "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(packed.status.success(), "{}", String::from_utf8_lossy(&packed.stderr));
+    let tarball = String::from_utf8(packed.stdout).unwrap().trim().to_owned();
+    let prefix = dir.path().join("prefix");
+    std::fs::create_dir(&prefix).unwrap();
+    let unpacked =
+        Command::new("tar").args(["-xzf", &tarball, "--strip-components=1", "-C"]).arg(&prefix).status().unwrap();
+    assert!(unpacked.success());
+    for file in [
+        "share/man/man1/moport-run.1",
+        "share/bash-completion/completions/moport",
+        "share/zsh/site-functions/_moport",
+        "share/fish/vendor_completions.d/moport.fish",
+        "share/doc/moport/docs/deploy.md",
+    ] {
+        assert!(prefix.join(file).is_file(), "{file} is in the tarball");
+    }
+    assert!(prefix.join("lib/moport/plugins").is_dir());
+    // The example plugins.toml runs from where it was unpacked, with the built-in components.
+    let out = Command::new(prefix.join("bin/moport"))
+        .args(["--config", "share/doc/moport/plugins.toml", "run", "hello"])
+        .current_dir(&prefix)
+        .env("MOPORT_CACHE_DIR", dir.path().join("cache"))
+        .env("MOPORT_CACHE_KEY", dir.path().join("cache.key"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(prefix.join("share/doc/moport/output/hello/hello.txt").is_file());
+}
