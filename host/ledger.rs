@@ -135,10 +135,16 @@ pub fn metrics(entries: &[Entry]) -> String {
     for (name, kind, help, value) in families {
         text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
         for (plugin, entry) in &last {
-            text.push_str(&format!("{name}{{job=\"{plugin}\"}} {}\n", value(entry)));
+            text.push_str(&format!("{name}{{job=\"{}\"}} {}\n", label_value(plugin), value(entry)));
         }
     }
     text
+}
+
+/// A label value as the text format writes it: the ledger is a file anyone with access may
+/// have edited, and one bad line must not make node_exporter refuse the whole file.
+fn label_value(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn unix(time: &DateTime<Utc>) -> f64 {
@@ -198,5 +204,7 @@ mod tests {
         assert!(text.contains("mo_start_time{job=\"plan2learn\"} 1796608800\n"), "{text}");
         assert!(text.contains("mo_end_time{job=\"plan2learn\"} 1796608801.5\n"), "{text}");
         assert!(text.contains("moport_run_mo_requests{job=\"plan2learn\"} 47\n"), "{text}");
+        let odd = metrics(&[entry("a\"b\\c\nd", 0, false, "2026-12-07T02:00:00Z")]);
+        assert!(odd.contains("mo_return_code{job=\"a\\\"b\\\\c\\nd\"} 0\n"), "{odd}");
     }
 }

@@ -39,9 +39,10 @@ pub static SHIPPED_COMPONENTS: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR
 pub fn built_plugins() -> &'static moport_manifest::BuiltComponents {
     static BUILT: std::sync::OnceLock<moport_manifest::BuiltComponents> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
+        // Never a relative folder: that would be the working folder's, anyone's.
         let prefix = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_owned()));
         moport_manifest::BuiltComponents {
-            folder: prefix.unwrap_or_default().join("lib/moport/plugins"),
+            folder: prefix.filter(|prefix| prefix.is_absolute()).map(|prefix| prefix.join("lib/moport/plugins")),
             builtin: SHIPPED_COMPONENTS,
         }
     })

@@ -7,8 +7,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Where this moport's SDK is, for a crate generated outside the moport workspace.
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum World {
     Exporter,

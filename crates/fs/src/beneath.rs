@@ -6,6 +6,7 @@
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -108,7 +109,7 @@ impl Beneath {
     /// its size says so).
     pub fn read(&self, path: &str, max: u64) -> io::Result<Vec<u8>> {
         let (parent, name) = self.parent_of(path, false)?;
-        let file = std::fs::File::from(open_file(&parent, name, OFlags::RDONLY)?);
+        let file = std::fs::File::from(open_regular_file(&parent, name)?);
         let size = file.metadata()?.len();
         let too_large = || io::Error::new(io::ErrorKind::FileTooLarge, format!("it holds more than {max} bytes"));
         if size > max {
@@ -128,7 +129,7 @@ impl Beneath {
     /// folders.
     pub fn write_atomically(&self, path: &str, contents: &[u8]) -> io::Result<()> {
         let (parent, name) = self.parent_of(path, true)?;
-        write_in(&parent, name, contents)
+        write_in(&parent, OsStr::new(name), contents)
     }
 
     /// The names in the folder at `path`, links among them (as links), sorted.
@@ -171,8 +172,11 @@ impl Beneath {
         if let Ok(existing) = rustix::fs::statat(&to_parent, to_name, AtFlags::SYMLINK_NOFOLLOW)
             && FileType::from_raw_mode(existing.st_mode) == FileType::RegularFile
         {
-            let file = open_file(&from_parent, from_name, OFlags::RDONLY)?;
-            rustix::fs::fchmod(&file, Mode::from_raw_mode(existing.st_mode))?;
+            // Only a file takes the replaced file's permissions; a folder moved over a file
+            // fails in the rename, unchanged.
+            if let Ok(file) = open_regular_file(&from_parent, from_name) {
+                rustix::fs::fchmod(&file, Mode::from_raw_mode(existing.st_mode))?;
+            }
         }
         Ok(rustix::fs::renameat(&from_parent, from_name, &to_parent, to_name)?)
     }
@@ -196,6 +200,16 @@ fn names(path: &str) -> io::Result<Vec<&str>> {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("`{path}` is not a path of plain names")));
     }
     Ok(names)
+}
+
+/// A number no other call in any process is likely to draw: the standard library's per-process
+/// random hash keys, over a count of the calls.
+fn unique_number() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    hasher.finish()
 }
 
 fn kind_of(file_type: FileType) -> Kind {
@@ -231,32 +245,46 @@ fn open_folder(dir: &OwnedFd, name: &str, create: bool) -> io::Result<OwnedFd> {
     }
 }
 
-fn open_file(dir: &OwnedFd, name: &str, flags: OFlags) -> io::Result<OwnedFd> {
+/// The regular file `name` in `dir`, opened for reading. Opening does not wait (a named pipe
+/// with no writer would hold the run past its time limit, as file calls do not yield), and
+/// anything but a regular file is refused.
+fn open_regular_file(dir: &OwnedFd, name: &str) -> io::Result<OwnedFd> {
     if name.is_empty() {
         return Err(io::Error::new(io::ErrorKind::IsADirectory, "the path names the folder, not a file"));
     }
-    rustix::fs::openat(dir, name, flags | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|err| refusal(dir, name, err))
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let file = rustix::fs::openat(dir, name, flags, Mode::empty()).map_err(|err| refusal(dir, name, err))?;
+    match FileType::from_raw_mode(rustix::fs::fstat(&file)?.st_mode) {
+        FileType::RegularFile => {
+            // Reads of a regular file never wait; blocking again keeps std's reads simple.
+            rustix::fs::fcntl_setfl(&file, OFlags::RDONLY)?;
+            Ok(file)
+        }
+        FileType::Directory => Err(io::Error::new(io::ErrorKind::IsADirectory, "it is a folder, not a file")),
+        _ => Err(io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file (a pipe, socket or device)")),
+    }
 }
 
 /// Writes `name` in `dir` through a hidden temporary file made new (never one found there, never
 /// through a link), synced, then renamed over `name`; a replaced file keeps its permissions.
-pub(crate) fn write_in(dir: &OwnedFd, name: &str, contents: &[u8]) -> io::Result<()> {
+pub(crate) fn write_in(dir: &OwnedFd, name: &OsStr, contents: &[u8]) -> io::Result<()> {
     if name.is_empty() {
         return Err(io::Error::new(io::ErrorKind::IsADirectory, "the path names the folder, not a file"));
     }
-    // The process id keeps two writers of one target off each other's temporary file.
-    let partial = format!(".{name}.{}{}", std::process::id(), crate::PARTIAL_SUFFIX);
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let file = match rustix::fs::openat(dir, partial.as_str(), flags, Mode::from_raw_mode(0o666)) {
-        Ok(file) => file,
-        // What a killed writer with this process id left.
-        Err(Errno::EXIST) => {
-            rustix::fs::unlinkat(dir, partial.as_str(), AtFlags::empty())?;
-            rustix::fs::openat(dir, partial.as_str(), flags, Mode::from_raw_mode(0o666))?
+    // A name of its own each time: two writers of one file (two processes, or two containers
+    // that are each process 1) never share a temporary file, and none is taken over.
+    let (partial, file) = loop {
+        let mut partial = OsString::from(".");
+        partial.push(name);
+        partial.push(format!(".{:016x}{}", unique_number(), crate::PARTIAL_SUFFIX));
+        match rustix::fs::openat(dir, partial.as_os_str(), flags, Mode::from_raw_mode(0o666)) {
+            Ok(file) => break (partial, file),
+            Err(Errno::EXIST) => continue,
+            Err(err) => return Err(err.into()),
         }
-        Err(err) => return Err(err.into()),
     };
+    let partial = partial.as_os_str();
     let written = (|| -> io::Result<()> {
         if let Ok(existing) = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
             && FileType::from_raw_mode(existing.st_mode) == FileType::RegularFile
@@ -266,10 +294,10 @@ pub(crate) fn write_in(dir: &OwnedFd, name: &str, contents: &[u8]) -> io::Result
         let mut file = std::fs::File::from(file);
         io::Write::write_all(&mut file, contents)?;
         file.sync_all()?;
-        Ok(rustix::fs::renameat(dir, partial.as_str(), dir, name)?)
+        Ok(rustix::fs::renameat(dir, partial, dir, name)?)
     })();
     if written.is_err() {
-        let _ = rustix::fs::unlinkat(dir, partial.as_str(), AtFlags::empty());
+        let _ = rustix::fs::unlinkat(dir, partial, AtFlags::empty());
         return written;
     }
     let _ = rustix::fs::fsync(dir.as_fd());
@@ -347,6 +375,23 @@ mod tests {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         swapper.join().unwrap();
         assert_eq!(fs::read_dir(&outside).unwrap().count(), 0, "a write landed outside the folder");
+    }
+
+    #[test]
+    fn a_pipe_is_refused_at_once_and_a_folder_moved_over_a_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("los.csv");
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+        let beneath = Beneath::new(dir.path());
+        // With no writer, opening the pipe to read would wait for ever.
+        let err = beneath.read("los.csv", 100).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        fs::create_dir(dir.path().join("incoming")).unwrap();
+        fs::write(dir.path().join("done.csv"), "x").unwrap();
+        assert!(beneath.move_to("incoming", &beneath, "done.csv").is_err());
+        let mode = fs::metadata(dir.path().join("incoming")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "the folder keeps its x bits");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
     let name = target.file_name().ok_or_else(|| io::Error::other("the path does not end in a file name"))?;
     fs::create_dir_all(parent)?;
     let folder = fs::File::open(parent)?;
-    beneath::write_in(&folder.into(), &name.to_string_lossy(), contents)
+    beneath::write_in(&folder.into(), name, contents)
 }
 
 /// Makes renames in `folder` durable. Best effort: not every file system lets a folder be

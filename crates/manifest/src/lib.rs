@@ -51,7 +51,8 @@ pub enum ManifestError {
 #[derive(Debug, Clone)]
 pub struct Manifest {
     pub path: PathBuf,
-    pub components_dir: PathBuf,
+    /// The folder components are taken from; none when only built-in ones are.
+    pub components_dir: Option<PathBuf>,
     /// Where plugins that read MO read it from, unless `--mo` says otherwise.
     pub mo: Option<MoSourceSpec>,
     /// Where plugins granted `dar` look addresses up.
@@ -198,7 +199,8 @@ struct LimitsEntry {
 /// (beside an installed moport), else the components built into moport.
 #[derive(Debug, Clone)]
 pub struct BuiltComponents {
-    pub folder: PathBuf,
+    /// None when moport cannot tell where it is installed: then only the built-in ones.
+    pub folder: Option<PathBuf>,
     /// File names and bytes.
     pub builtin: &'static [(&'static str, &'static [u8])],
 }
@@ -295,7 +297,7 @@ impl Manifest {
         let base = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
         let builtin = if file.host.components.is_some() { &[][..] } else { built.builtin };
         let components_dir = match file.host.components {
-            Some(dir) => base.join(dir),
+            Some(dir) => Some(base.join(dir)),
             None => built.folder.clone(),
         };
         let mo = file.host.mo.map(|text| MoSourceSpec::parse(&text, &base, file.host.mo_mode)).transpose().map_err(
@@ -339,8 +341,11 @@ impl Manifest {
                     }
                 }
             }
-            let component = components_dir.join(&entry.component);
-            let builtin = match component.is_file() {
+            let component = match &components_dir {
+                Some(dir) => dir.join(&entry.component),
+                None => entry.component.clone(),
+            };
+            let builtin = match components_dir.is_some() && component.is_file() {
                 true => None,
                 false => builtin.iter().find(|(name, _)| Path::new(name) == entry.component).map(|(_, bytes)| *bytes),
             };
@@ -461,7 +466,7 @@ mod tests {
 
     /// No components built in, the folder as given.
     fn built(folder: &str) -> BuiltComponents {
-        BuiltComponents { folder: PathBuf::from(folder), builtin: &[] }
+        BuiltComponents { folder: Some(PathBuf::from(folder)), builtin: &[] }
     }
 
     const EXAMPLE: &str = r#"
@@ -652,7 +657,7 @@ settings_from = { file = "settings.json", keys = ["exporters.plan2learn.root_uni
     fn without_a_components_folder_a_file_beside_moport_or_else_the_built_in_one_is_used() {
         let text = EXAMPLE.replace("[host]\ncomponents = \"built\"", "");
         let dir = tempfile::tempdir().unwrap();
-        let built = BuiltComponents { folder: dir.path().to_owned(), builtin: &[("hello.wasm", b"built in")] };
+        let built = BuiltComponents { folder: Some(dir.path().to_owned()), builtin: &[("hello.wasm", b"built in")] };
         let manifest = Manifest::parse(Path::new("plugins.toml"), &text, &built).unwrap();
         let hello = manifest.plugin("hello").unwrap();
         assert_eq!((&hello.component, hello.builtin), (&dir.path().join("hello.wasm"), Some(&b"built in"[..])));

@@ -118,7 +118,13 @@ impl LocalTarget {
 
     pub fn rename(&self, from: &str, to: &str) -> Result<(), CallError> {
         self.folder()?;
-        self.files.move_to(from, &self.files, to).map_err(|err| self.error(from, err))
+        self.files.move_to(from, &self.files, to).map_err(|err| {
+            // A link met on the way may be in either path: name the one it is in.
+            let in_to = moport_fs::beneath::link_refused(&err).is_some_and(|link| {
+                to.split('/').any(|name| name == link.name) && !from.split('/').any(|name| name == link.name)
+            });
+            self.error(if in_to { to } else { from }, err)
+        })
     }
 
     pub fn remove(&self, path: &str) -> Result<(), CallError> {

@@ -593,7 +593,6 @@ fn describe(error: PluginError) -> (&'static str, String) {
     (kind, printable(&cut_to(&message, MAX_MESSAGE_BYTES)).into_owned())
 }
 
-/// Turns a trap into the limit or crash that caused it.
 /// Where a run failed: checking the shape of the instance's exports, where no guest code runs,
 /// or running guest code (the instance's start code, then `run`).
 enum Stage {
@@ -605,6 +604,7 @@ enum Stage {
 /// allows (`tests/all/host_memory.rs` notices if that changes).
 const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 
+/// Turns a trap into the limit or crash that caused it.
 fn classify_trap(plugin: &str, spec: &PluginSpec, error: &wasmtime::Error, stderr: &CapturedOutput) -> RunError {
     if let Some(limit) = error.downcast_ref::<LimitExceeded>() {
         return RunError::Limit { plugin: plugin.into(), limit: limit.clone() };
