@@ -8,6 +8,11 @@
 //! `MOPORT_BUILT_PLUGINS` compile-time variable. The shipped plugins' components (not the tests'
 //! own) are also carried in the host library (`$OUT_DIR/shipped_components.rs`), so that an
 //! installed `moport` runs them with no folder of components beside it.
+//!
+//! The guest SDK is carried too, as source (`$OUT_DIR/carried_sdk.rs`): the SDK crate, the two
+//! crates it builds on natively, the WIT files, and a workspace manifest holding only the
+//! workspace fields they inherit, so `moport new` and `moport sdk` can hand a plugin author a
+//! buildable SDK on a machine with no moport checkout.
 
 use std::env;
 use std::fs;
@@ -16,6 +21,9 @@ use std::process::Command;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 const PLUGIN_ROOTS: &[&str] = &["plugins", "plugins/examples", "tests/plugins"];
+/// The crates of the carried SDK, at the paths they have in the repository, so that their
+/// manifests and the SDK's `wit` path hold unchanged.
+const SDK_CRATES: &[&str] = &["plugins/sdk", "crates/types", "crates/mo-rules"];
 
 fn main() {
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -23,10 +31,11 @@ fn main() {
     let target_dir = cargo_target_dir(&out_dir);
     let components_dir = target_dir.join("plugins");
 
-    for watched in ["wit", "Cargo.lock"].iter().chain(PLUGIN_ROOTS) {
+    for watched in ["wit", "Cargo.lock", "Cargo.toml"].iter().chain(PLUGIN_ROOTS).chain(SDK_CRATES) {
         println!("cargo:rerun-if-changed={watched}");
     }
     println!("cargo:rustc-env=MOPORT_BUILT_PLUGINS={}", components_dir.display());
+    write_carried_sdk(&root, &out_dir);
 
     let plugins = find_plugin_crates(&root);
     let shipped_list = out_dir.join("shipped_components.rs");
@@ -89,8 +98,110 @@ fn write_shipped(list: &Path, components_dir: &Path, plugins: &[PluginCrate]) {
         text.push_str(&format!("    ({:?}, include_bytes!({:?})),\n", format!("{}.wasm", plugin.package), file));
     }
     text.push_str("]\n");
-    if fs::read_to_string(list).ok().as_deref() != Some(text.as_str()) {
-        fs::write(list, text).unwrap_or_else(|err| panic!("could not write {}: {err}", list.display()));
+    write_if_changed(list, &text);
+}
+
+/// Writes the list of the carried SDK's files, each a path below the SDK's folder and its
+/// bytes: the source and manifest of each of `SDK_CRATES`, `wit/*.wit`, and a `Cargo.toml`
+/// that makes them a workspace of their own. An empty list where the SDK is not in the source
+/// tree (a package of the host alone).
+fn write_carried_sdk(root: &Path, out_dir: &Path) {
+    let list = out_dir.join("carried_sdk.rs");
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    if root.join("plugins/sdk/Cargo.toml").is_file() {
+        let workspace_manifest = out_dir.join("carried_sdk_workspace.toml");
+        write_if_changed(&workspace_manifest, &sdk_workspace_manifest(root));
+        files.push(("Cargo.toml".to_owned(), workspace_manifest));
+        for krate in SDK_CRATES {
+            files.push((format!("{krate}/Cargo.toml"), root.join(krate).join("Cargo.toml")));
+            collect_files(root, &root.join(krate).join("src"), &mut files);
+        }
+        collect_files(root, &root.join("wit"), &mut files);
+    }
+    let mut text = String::from("&[\n");
+    for (name, file) in &files {
+        text.push_str(&format!("    ({name:?}, include_bytes!({file:?})),\n"));
+    }
+    text.push_str("]\n");
+    write_if_changed(&list, &text);
+}
+
+/// The carried SDK's workspace manifest: this workspace's `[workspace.package]`, and those of
+/// its `[workspace.dependencies]` the SDK's crates name. A path dependency among them must be
+/// one of the carried crates, else the SDK would not build where it is written.
+fn sdk_workspace_manifest(root: &Path) -> String {
+    let read = |path: &Path| -> toml::Table {
+        let text = fs::read_to_string(path).unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+        text.parse().unwrap_or_else(|err| panic!("{} is not valid TOML: {err}", path.display()))
+    };
+    let workspace = read(&root.join("Cargo.toml"));
+    let workspace = workspace.get("workspace").and_then(|w| w.as_table()).expect("the root Cargo.toml has [workspace]");
+    let all_dependencies = workspace.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
+    let mut named = toml::Table::new();
+    for krate in SDK_CRATES {
+        let manifest = read(&root.join(krate).join("Cargo.toml"));
+        let mut tables: Vec<&toml::Table> = Vec::new();
+        for key in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            tables.extend(manifest.get(key).and_then(|t| t.as_table()));
+        }
+        if let Some(targets) = manifest.get("target").and_then(|t| t.as_table()) {
+            for target in targets.values().filter_map(|t| t.as_table()) {
+                for key in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                    tables.extend(target.get(key).and_then(|t| t.as_table()));
+                }
+            }
+        }
+        for (name, _) in tables.iter().flat_map(|table| table.iter()) {
+            let Some(spec) = all_dependencies.get(name) else { continue };
+            if let Some(path) = spec.get("path").and_then(|p| p.as_str()) {
+                assert!(
+                    SDK_CRATES.contains(&path),
+                    "{krate} depends on `{name}` at {path}, which the carried SDK (build.rs SDK_CRATES) lacks"
+                );
+            }
+            named.insert(name.clone(), spec.clone());
+        }
+    }
+    let mut manifest = toml::Table::new();
+    let mut carried = toml::Table::new();
+    carried.insert("resolver".into(), workspace.get("resolver").cloned().unwrap_or_else(|| "3".into()));
+    carried.insert(
+        "members".into(),
+        toml::Value::Array(SDK_CRATES.iter().map(|krate| toml::Value::from(*krate)).collect()),
+    );
+    if let Some(package) = workspace.get("package") {
+        carried.insert("package".into(), package.clone());
+    }
+    carried.insert("dependencies".into(), named.into());
+    manifest.insert("workspace".into(), carried.into());
+    let body = toml::to_string(&manifest).expect("a TOML table serialises");
+    format!(
+        "# moport's guest SDK, as moport {} carries it (`moport sdk --out DIR`): the SDK crate\n\
+         # (plugins/sdk), the crates its test host builds on, and the WIT contract.\n\n{body}",
+        env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION")
+    )
+}
+
+/// Every file below `folder`, in a stable order, named relative to `root`.
+fn collect_files(root: &Path, folder: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let mut entries: Vec<PathBuf> = fs::read_dir(folder)
+        .unwrap_or_else(|err| panic!("cannot list {}: {err}", folder.display()))
+        .map(|entry| entry.expect("a listed entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_files(root, &path, files);
+        } else {
+            let name = path.strip_prefix(root).expect("below the root").to_str().expect("UTF-8 file names in the SDK");
+            files.push((name.to_owned(), path));
+        }
+    }
+}
+
+fn write_if_changed(path: &Path, text: &str) {
+    if fs::read_to_string(path).ok().as_deref() != Some(text) {
+        fs::write(path, text).unwrap_or_else(|err| panic!("could not write {}: {err}", path.display()));
     }
 }
 

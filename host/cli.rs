@@ -222,10 +222,24 @@ enum Command {
         /// is a workspace of its own, depending on the SDK by path.
         #[arg(long, value_name = "DIR", default_value = "plugins")]
         dir: PathBuf,
-        /// The guest SDK (`plugins/sdk` of a moport checkout) a crate outside the moport
-        /// repository depends on [default: that of the checkout DIR lies in, if any].
+        /// The guest SDK a crate outside the moport repository depends on: `plugins/sdk` of a
+        /// moport checkout, or below a folder `moport sdk --out` wrote [default: that of the
+        /// checkout DIR lies in, else the SDK this moport carries, written to
+        /// $XDG_DATA_HOME/moport/sdk/VERSION or ~/.local/share/moport/sdk/VERSION].
         #[arg(long, value_name = "DIR", env = "MOPORT_SDK")]
         sdk: Option<PathBuf>,
+    },
+    /// Write the guest SDK this moport carries (its source, the crates it builds on and the WIT
+    /// contract) to a folder, for plugin crates built where there is no moport checkout.
+    #[command(after_help = "Examples:\n  \
+        moport sdk --out vendor/moport                         then depend on vendor/moport/plugins/sdk\n  \
+        moport sdk --out vendor/moport && moport new acme-units --dir . --sdk vendor/moport/plugins/sdk\n\n\
+        `moport new` does this by itself when it finds no SDK; a plugin's CI without moport's\n\
+        source can run this to get the SDK its crate names.")]
+    Sdk {
+        /// The folder the SDK goes in (made if missing); its crate is DIR/plugins/sdk.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Read a live MO whole into a snapshot file (written atomically).
     #[command(after_help = "Examples:\n  \
@@ -349,11 +363,8 @@ pub enum CliError {
     Ledger(#[from] crate::ledger::LedgerError),
     #[error("cannot write the manual pages in {}: {source}", folder.display())]
     Manual { folder: PathBuf, source: std::io::Error },
-    #[error(
-        "a plugin crate outside the moport repository depends on moport's SDK: pass `--sdk DIR` (or set \
-         MOPORT_SDK) naming `plugins/sdk` of a moport checkout, or make the crate inside one"
-    )]
-    NoSdk,
+    #[error(transparent)]
+    Sdk(#[from] crate::sdk::SdkError),
 }
 
 impl CliError {
@@ -365,7 +376,8 @@ impl CliError {
             CliError::FixtureMismatch { .. } => ExitStatus::Internal,
             CliError::CheckFailed { status, .. } | CliError::JobFailed { status, .. } => *status,
             CliError::Ledger(_) | CliError::Manual { .. } => ExitStatus::Io,
-            CliError::NoSdk => ExitStatus::Usage,
+            CliError::Sdk(crate::sdk::SdkError::Write { .. }) => ExitStatus::Io,
+            CliError::Sdk(_) => ExitStatus::Usage,
         }
     }
 }
@@ -456,6 +468,14 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             let written = std::fs::create_dir_all(out).and_then(|()| clap_mangen::generate_to(Cli::command(), out));
             return written.map_err(|source| CliError::Manual { folder: out.clone(), source });
         }
+        Command::Sdk { out } => {
+            let sdk = crate::sdk::write_sdk(out)?;
+            let sdk = std::path::absolute(&sdk).unwrap_or(sdk);
+            println!("wrote moport's SDK to {}; a plugin crate depends on it as", out.display());
+            println!("  moport-sdk = {{ path = {:?} }}", sdk.display().to_string());
+            println!("(`moport new NAME --sdk {}` writes that line for you)", sdk.display());
+            return Ok(());
+        }
         _ => {}
     }
     let manifest = Manifest::load(&cli.config, crate::built_plugins())?;
@@ -465,7 +485,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         | Command::Load { .. }
         | Command::New { .. }
         | Command::Completions { .. }
-        | Command::Manual { .. } => {
+        | Command::Manual { .. }
+        | Command::Sdk { .. } => {
             unreachable!("handled before plugins.toml is read")
         }
         Command::State(command) => {
@@ -762,12 +783,25 @@ fn new_plugin(
     // Inside the moport workspace (its members include `plugins/*`) the crate takes the
     // workspace's SDK; elsewhere it names the SDK's folder.
     let parent = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
-    let in_workspace = parent.ends_with("plugins")
-        && parent.parent().is_some_and(|root| root.join("plugins/sdk/Cargo.toml").is_file());
+    let in_workspace = parent.ends_with("plugins") && parent.parent().is_some_and(is_moport_workspace);
     let sdk = match (in_workspace, sdk) {
         (true, _) => None,
-        (false, Some(sdk)) => Some(std::path::absolute(sdk).unwrap_or_else(|_| sdk.to_owned())),
-        (false, None) => Some(checkout_sdk(&parent).ok_or(CliError::NoSdk)?),
+        (false, Some(sdk)) => {
+            let sdk = std::path::absolute(sdk).unwrap_or_else(|_| sdk.to_owned());
+            if !crate::sdk::is_sdk(&sdk) {
+                return Err(crate::sdk::SdkError::NotAnSdk { folder: sdk }.into());
+            }
+            Some(sdk)
+        }
+        (false, None) => match checkout_sdk(&parent) {
+            Some(sdk) => Some(sdk),
+            None => {
+                let folder = crate::sdk::user_sdk_folder()?;
+                let sdk = crate::sdk::write_sdk(&folder)?;
+                println!("wrote   moport's SDK to {} (the crate depends on it by path)", folder.display());
+                Some(sdk)
+            }
+        },
     };
     let made = crate::template::generate(name, world, &parent, config, sdk.as_deref())?;
     for file in &made.files {
@@ -791,11 +825,19 @@ fn new_plugin(
     Ok(())
 }
 
+/// Whether `root` is a moport checkout's workspace, whose members may take the SDK as
+/// `moport-sdk.workspace = true` (a folder `moport sdk --out` wrote is not: it has no such key).
+fn is_moport_workspace(root: &std::path::Path) -> bool {
+    std::fs::read_to_string(root.join("Cargo.toml")).ok().and_then(|text| text.parse::<toml::Table>().ok()).is_some_and(
+        |manifest| {
+            manifest.get("workspace").and_then(|w| w.get("dependencies")).and_then(|d| d.get("moport-sdk")).is_some()
+        },
+    )
+}
+
 /// `plugins/sdk` of the moport checkout `folder` lies in, if it lies in one.
 fn checkout_sdk(folder: &std::path::Path) -> Option<PathBuf> {
-    folder.ancestors().map(|dir| dir.join("plugins/sdk")).find(|sdk| {
-        std::fs::read_to_string(sdk.join("Cargo.toml")).is_ok_and(|text| text.contains("name = \"moport-sdk\""))
-    })
+    folder.ancestors().map(|dir| dir.join(crate::sdk::SDK_CRATE)).find(|sdk| crate::sdk::is_sdk(sdk))
 }
 
 fn describe_verdict(plugin: &str, fixture: &std::path::Path, verdict: &crate::fixture::Verdict) -> String {

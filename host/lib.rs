@@ -22,6 +22,7 @@ pub mod cli;
 pub mod fixture;
 pub mod ledger;
 pub mod logging;
+pub mod sdk;
 pub mod template;
 
 /// Where `cargo build` placed the components of this workspace's plugin crates (`build.rs`),

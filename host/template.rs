@@ -70,7 +70,15 @@ pub fn generate(
         })
         .collect();
     let sdk_line = match sdk {
-        Some(path) => format!("moport-sdk = {{ path = {:?} }}", path.display().to_string()),
+        // An SDK kept beside the crate (`moport sdk --out`) is named relative to it, so the two
+        // move together; any other by its full path.
+        Some(path) => {
+            let named = match path.strip_prefix(parent) {
+                Ok(beside) => Path::new("..").join(beside),
+                Err(_) => path.to_owned(),
+            };
+            format!("moport-sdk = {{ path = {:?} }}", named.display().to_string())
+        }
         None => "moport-sdk.workspace = true".to_owned(),
     };
     // A crate outside the moport workspace is a workspace of its own.
@@ -407,5 +415,20 @@ mod tests {
         assert!(matches!(taken, Err(TemplateError::Exists(_))));
         let bad = generate("Acme", World::Exporter, &plugins, &root.path().join("plugins.toml"), None);
         assert!(matches!(bad, Err(TemplateError::BadName(_))));
+    }
+
+    #[test]
+    fn outside_a_workspace_an_sdk_beside_the_crate_is_named_relative_to_it_any_other_in_full() {
+        let root = tempfile::tempdir().unwrap();
+        let manifest = root.path().join("plugins.toml");
+        let beside = root.path().join("vendor/moport/plugins/sdk");
+        generate("acme-units", World::Exporter, root.path(), &manifest, Some(&beside)).unwrap();
+        let crate_toml = std::fs::read_to_string(root.path().join("acme-units/Cargo.toml")).unwrap();
+        assert!(crate_toml.contains(r#"moport-sdk = { path = "../vendor/moport/plugins/sdk" }"#), "{crate_toml}");
+        assert!(crate_toml.ends_with("\n[workspace]\n"), "a workspace of its own: {crate_toml}");
+        let elsewhere = Path::new("/opt/moport-sdk/plugins/sdk");
+        generate("acme-import", World::Importer, root.path(), &manifest, Some(elsewhere)).unwrap();
+        let crate_toml = std::fs::read_to_string(root.path().join("acme-import/Cargo.toml")).unwrap();
+        assert!(crate_toml.contains(r#"moport-sdk = { path = "/opt/moport-sdk/plugins/sdk" }"#), "{crate_toml}");
     }
 }

@@ -659,4 +659,8 @@ fn an_installed_moport_runs_the_shipped_plugins_with_nothing_of_the_build_machin
     std::fs::copy(Path::new(moport::BUILT_PLUGINS_DIR).join("hello.wasm"), beside.join("hello.wasm")).unwrap();
     let inspected = run(&["inspect", "hello"]);
     assert!(inspected.contains(&beside.join("hello.wasm").display().to_string()), "{inspected}");
+    // It hands out the SDK it carries (tests/all/new_plugin.rs builds plugins on it).
+    run(&["sdk", "--out", "sdk"]);
+    let carried = std::fs::read(work.path("sdk/plugins/sdk/src/lib.rs")).unwrap();
+    assert_eq!(carried, std::fs::read(format!("{checkout_sdk}/src/lib.rs")).unwrap());
 }

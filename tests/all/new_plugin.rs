@@ -1,24 +1,35 @@
 //! `moport new` as a third party meets it, outside the moport repository: the generated crates
 //! build for wasm32-wasip2, pass their own unit tests, pass `moport test` on their fixture, and
-//! run on the demo municipality, exactly as generated.
+//! run on the demo municipality, exactly as generated; one on the SDK moport carries, one on a
+//! checkout's.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 /// A moport checkout's SDK, as a third party who has one names it.
-const SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk");
+const CHECKOUT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk");
 
-fn moport(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_moport"))
+/// moport in `dir`, with a home of its own below `dir` and no SDK named unless `sdk` is.
+fn moport_with(dir: &Path, sdk: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_moport"));
+    command
         .current_dir(dir)
-        .env("MOPORT_SDK", SDK)
+        .env("HOME", dir.join("home"))
+        .env_remove("XDG_DATA_HOME")
         .env("MOPORT_CACHE_DIR", dir.join("cache"))
         .env("MOPORT_CACHE_KEY", dir.join("cache.key"))
         .env_remove("MOPORT_CONFIG")
         .env_remove("MOPORT_LOG")
-        .args(args)
-        .output()
-        .unwrap()
+        .args(args);
+    match sdk {
+        Some(sdk) => command.env("MOPORT_SDK", sdk),
+        None => command.env_remove("MOPORT_SDK"),
+    };
+    command.output().unwrap()
+}
+
+fn moport(dir: &Path, args: &[&str]) -> Output {
+    moport_with(dir, None, args)
 }
 
 /// cargo as a user runs it on the crate: none of this test's own cargo settings leak in, and
@@ -43,22 +54,30 @@ fn a_new_exporter_and_importer_build_test_and_run_as_made() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let target = dir.join("target");
-    // Outside a moport checkout, and with no SDK named, moport says what to name.
-    let unnamed = Command::new(env!("CARGO_BIN_EXE_moport"))
-        .current_dir(dir)
-        .env_remove("MOPORT_SDK")
-        .args(["new", "acme-units"])
-        .output()
-        .unwrap();
-    assert_eq!(unnamed.status.code(), Some(2), "{}", text(&unnamed));
-    assert!(text(&unnamed).contains("pass `--sdk DIR` (or set MOPORT_SDK)"), "{}", text(&unnamed));
-    assert!(!dir.join("plugins").exists(), "nothing is made");
-    for (name, world, run) in [
-        ("acme-units", "exporter", vec!["run", "acme-units", "--mo", "demo"]),
-        ("acme-import", "importer", vec!["run", "acme-import", "--mo", "demo", "--dry-run"]),
+    // A folder that is not an SDK is refused, naming it, and nothing is made.
+    let wrong = moport_with(dir, Some("/"), &["new", "acme-units"]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    assert!(text(&wrong).contains("/ is not moport's SDK"), "{}", text(&wrong));
+    assert!(!dir.join("acme-units").exists() && !dir.join("plugins").exists(), "nothing is made");
+    // The exporter is made outside any checkout with no SDK named: moport writes the SDK it
+    // carries to the user's data folder. The importer names a checkout's.
+    let carried_sdk = dir.join("home/.local/share/moport/sdk").join(env!("CARGO_PKG_VERSION"));
+    for (name, world, sdk, run) in [
+        ("acme-units", "exporter", None, vec!["run", "acme-units", "--mo", "demo"]),
+        ("acme-import", "importer", Some(CHECKOUT_SDK), vec!["run", "acme-import", "--mo", "demo", "--dry-run"]),
     ] {
-        let made = moport(dir, &["new", name, "--world", world]);
+        let made = moport_with(dir, sdk, &["new", name, "--world", world]);
         assert!(made.status.success(), "{}", text(&made));
+        let crate_toml = std::fs::read_to_string(dir.join("plugins").join(name).join("Cargo.toml")).unwrap();
+        let depends_on = match sdk {
+            Some(sdk) => sdk.to_owned(),
+            None => {
+                let written = format!("wrote   moport's SDK to {}", carried_sdk.display());
+                assert!(text(&made).contains(&written), "{}", text(&made));
+                carried_sdk.join("plugins/sdk").display().to_string()
+            }
+        };
+        assert!(crate_toml.contains(&format!("moport-sdk = {{ path = {depends_on:?} }}")), "{crate_toml}");
         assert!(text(&made).contains(&format!("moport test {name} --fixture")), "{}", text(&made));
         let entry = std::fs::read_to_string(dir.join("plugins.toml")).unwrap();
         assert!(entry.contains("`cargo build --release --target wasm32-wasip2 --manifest-path "), "{entry}");
@@ -102,4 +121,30 @@ fn a_new_exporter_and_importer_build_test_and_run_as_made() {
     let again = moport(dir, &["new", "acme-units"]);
     assert_eq!(again.status.code(), Some(3), "{}", text(&again));
     assert!(text(&again).contains("already exists"), "{}", text(&again));
+
+    // `moport sdk --out` writes the same SDK anywhere, and says how a crate names it.
+    let vendored = moport(dir, &["sdk", "--out", "vendor/moport"]);
+    assert_eq!(vendored.status.code(), Some(0), "{}", text(&vendored));
+    let named = format!("moport-sdk = {{ path = {:?} }}", dir.join("vendor/moport/plugins/sdk").display().to_string());
+    assert!(text(&vendored).contains(&named), "{}", text(&vendored));
+    assert_eq!(files_below(&dir.join("vendor/moport")), files_below(&carried_sdk));
+}
+
+/// Each file below `folder`, by its path relative to it, with its bytes.
+fn files_below(folder: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut folders = vec![folder.to_owned()];
+    while let Some(next) = folders.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                found.push((path.strip_prefix(folder).unwrap().to_owned(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    assert!(found.len() > 10, "an SDK of {} files", found.len());
+    found
 }
