@@ -598,7 +598,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 manifest.plugin(plugin)?;
             }
             let spec = mo_spec(mo, mo_mode, &manifest)?;
-            let (state_dir, metrics_file) = (manifest.state_dir.clone(), manifest.metrics_file.clone());
+            let publisher = crate::metrics::Publisher::new(&manifest);
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
@@ -611,7 +611,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 if !keep_going && ended.iter().any(|(_, status)| *status != ExitStatus::Success) {
                     break;
                 }
-                match run_recorded(&runtime, &host, plugin, &options, &state_dir) {
+                match run_recorded(&runtime, &host, plugin, &options, &publisher) {
                     Ok(outcome) => {
                         match cli.log_format {
                             LogFormat::Human => print!("{}", describe_outcome(plugin, &outcome)),
@@ -628,25 +628,23 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                     }
                 }
             }
-            if let Some(file) = metrics_file
-                && let Err(err) = crate::ledger::write_metrics(&state_dir, &file)
-            {
-                tracing::warn!("{err}; the runs themselves are not affected");
-            }
             if let Some(err) = single_failure {
                 return Err(err.into());
             }
             job_result(cli.log_format, &plugins, &ended)
         }
         Command::Runs { plugin, last } => {
-            let (entries, unreadable) = crate::ledger::read(&manifest.state_dir, plugin.as_deref())?;
+            let (runs, unreadable) = crate::ledger::read(&manifest.state_dir, plugin.as_deref())?;
             if unreadable > 0 {
                 let path = crate::ledger::path(&manifest.state_dir);
                 tracing::warn!("{unreadable} lines of {} are not runs and are passed over", path.display());
             }
-            let shown = &entries[entries.len().saturating_sub(last)..];
+            let shown = &runs[runs.len().saturating_sub(last)..];
             match cli.output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(shown).expect("entries serialise")),
+                Output::Json => {
+                    let shown: Vec<serde_json::Value> = shown.iter().map(crate::ledger::Run::to_json).collect();
+                    println!("{}", serde_json::to_string_pretty(&shown).expect("JSON values serialise"));
+                }
                 Output::Text => print!("{}", describe_runs(shown, plugin.as_deref())),
             }
             Ok(())

@@ -145,6 +145,7 @@ pub async fn test(
         state_dir,
         // A fixture's run is a test, not a night's run: no metrics.
         metrics_file: None,
+        pushgateway: None,
         base: dir.to_owned(),
         plugins: BTreeMap::from([(plugin.to_owned(), spec.clone())]),
         targets,

@@ -1,5 +1,7 @@
-//! The run ledger: one JSON line per `moport run` of a plugin, appended to `runs.jsonl` in the
-//! state folder, for `moport runs` and for monitoring (the Prometheus text file below).
+//! The run ledger: two JSON lines per `moport run` of a plugin, one as it starts and one as it
+//! ends, appended to `runs.jsonl` in the state folder, for `moport runs` and for monitoring
+//! (host/metrics.rs). A run that started and never ended (killed, the machine gone) stays in
+//! sight instead of the run before it standing for it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,7 +19,66 @@ const MAX_COUNTS: usize = 100;
 /// An error's length in the ledger.
 const MAX_ERROR_BYTES: usize = 2048;
 
-/// One run of one plugin.
+/// The line a run starts with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Started {
+    pub plugin: String,
+    pub started: DateTime<Utc>,
+    pub dry_run: bool,
+}
+
+/// A run as the ledger knows it: ended, or started with no end (yet).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Run {
+    Ended(Entry),
+    /// Still running, or killed before it could say how it ended.
+    Unfinished(Started),
+}
+
+impl Run {
+    pub fn plugin(&self) -> &str {
+        match self {
+            Run::Ended(entry) => &entry.plugin,
+            Run::Unfinished(start) => &start.plugin,
+        }
+    }
+
+    pub fn started(&self) -> DateTime<Utc> {
+        match self {
+            Run::Ended(entry) => entry.started,
+            Run::Unfinished(start) => start.started,
+        }
+    }
+
+    pub fn dry_run(&self) -> bool {
+        match self {
+            Run::Ended(entry) => entry.dry_run,
+            Run::Unfinished(start) => start.dry_run,
+        }
+    }
+
+    /// As `moport runs --output json` shows it: an unfinished run has `ended` and `exit_code`
+    /// null.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Run::Ended(entry) => serde_json::to_value(entry).expect("an entry serialises"),
+            Run::Unfinished(start) => serde_json::json!({
+                "plugin": start.plugin, "started": start.started, "dry_run": start.dry_run,
+                "ended": null, "exit_code": null,
+            }),
+        }
+    }
+}
+
+/// A line of the ledger. An ended run's line is tried first: a start's fields are a part of it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Ended(Entry),
+    Started(Started),
+}
+
+/// How a run ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub plugin: String,
@@ -68,21 +129,30 @@ pub fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE_NAME)
 }
 
-/// Appends `entry` as one line, written with one call so that runs of other plugins ending at
-/// the same moment do not interleave.
+/// Appends the line of a run that starts.
+pub fn append_start(state_dir: &Path, start: &Started) -> Result<(), LedgerError> {
+    append_line(state_dir, serde_json::to_vec(start).expect("a start serialises"))
+}
+
+/// Appends the line of a run that ended, which `started` and `plugin` tie to its start.
 pub fn append(state_dir: &Path, entry: &Entry) -> Result<(), LedgerError> {
+    append_line(state_dir, serde_json::to_vec(entry).expect("an entry serialises"))
+}
+
+/// Appends one line, written with one call so that runs of other plugins writing at the same
+/// moment do not interleave.
+fn append_line(state_dir: &Path, mut line: Vec<u8>) -> Result<(), LedgerError> {
     let path = path(state_dir);
     let failed = |source| LedgerError { path: path.clone(), source };
     std::fs::create_dir_all(state_dir).map_err(failed)?;
-    let mut line = serde_json::to_vec(entry).expect("an entry serialises");
     line.push(b'\n');
     let mut file = std::fs::File::options().create(true).append(true).open(&path).map_err(failed)?;
     file.write_all(&line).map_err(failed)
 }
 
-/// The ledger's entries, oldest first (of its last few MiB), of `plugin` or of all; lines that
-/// are not entries are passed over and counted.
-pub fn read(state_dir: &Path, plugin: Option<&str>) -> Result<(Vec<Entry>, usize), LedgerError> {
+/// The ledger's runs in the order they started (of its last few MiB), of `plugin` or of all;
+/// lines that are neither start nor end are passed over and counted.
+pub fn read(state_dir: &Path, plugin: Option<&str>) -> Result<(Vec<Run>, usize), LedgerError> {
     let path = path(state_dir);
     let failed = |source| LedgerError { path: path.clone(), source };
     let mut file = match std::fs::File::open(&path) {
@@ -101,62 +171,26 @@ pub fn read(state_dir: &Path, plugin: Option<&str>) -> Result<(Vec<Entry>, usize
         lines.remove(0);
     }
     let mut unreadable = 0;
-    let mut entries = Vec::new();
+    let mut runs: Vec<Run> = Vec::new();
+    // Where each unfinished run is in `runs`, by plugin and start, for its end to take its place.
+    let mut open: BTreeMap<(String, DateTime<Utc>), usize> = BTreeMap::new();
     for line in lines {
-        match serde_json::from_slice::<Entry>(line) {
-            Ok(entry) if plugin.is_none_or(|plugin| entry.plugin == plugin) => entries.push(entry),
+        match serde_json::from_slice::<Line>(line) {
+            Ok(Line::Started(start)) if plugin.is_none_or(|plugin| start.plugin == plugin) => {
+                open.insert((start.plugin.clone(), start.started), runs.len());
+                runs.push(Run::Unfinished(start));
+            }
+            Ok(Line::Ended(entry)) if plugin.is_none_or(|plugin| entry.plugin == plugin) => {
+                match open.remove(&(entry.plugin.clone(), entry.started)) {
+                    Some(at) => runs[at] = Run::Ended(entry),
+                    None => runs.push(Run::Ended(entry)),
+                }
+            }
             Ok(_) => {}
             Err(_) => unreadable += 1,
         }
     }
-    Ok((entries, unreadable))
-}
-
-/// Prometheus's text format of the last real (not dry) run of each plugin in `entries`, under
-/// DIPEX job-runner's names (`mo_start_time`, `mo_end_time`, `mo_return_code`, labelled by
-/// `job`) and moport's own.
-pub fn metrics(entries: &[Entry]) -> String {
-    let mut last: BTreeMap<&str, &Entry> = BTreeMap::new();
-    for entry in entries.iter().filter(|entry| !entry.dry_run) {
-        last.insert(&entry.plugin, entry);
-    }
-    type Value = fn(&Entry) -> f64;
-    let families: [(&str, &str, &str, Value); 8] = [
-        ("mo_start_time", "gauge", "When the job's last run started (Unix time)", |e| unix(&e.started)),
-        ("mo_end_time", "gauge", "When the job's last run ended (Unix time)", |e| unix(&e.ended)),
-        ("mo_return_code", "gauge", "The exit code of the job's last run", |e| f64::from(e.exit_code)),
-        ("moport_run_duration_seconds", "gauge", "How long the job's last run took", Entry::seconds),
-        ("moport_run_files", "gauge", "Files the job's last run put in its output folder", |e| e.files as f64),
-        ("moport_run_bytes", "gauge", "Bytes of those files", |e| e.bytes as f64),
-        ("moport_run_mo_requests", "gauge", "Requests the job's last run sent to MO", |e| e.mo_requests as f64),
-        ("moport_run_mo_mutations", "gauge", "Mutations MO took in the job's last run", |e| e.mo_mutations as f64),
-    ];
-    let mut text = String::new();
-    for (name, kind, help, value) in families {
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
-        for (plugin, entry) in &last {
-            text.push_str(&format!("{name}{{job=\"{}\"}} {}\n", label_value(plugin), value(entry)));
-        }
-    }
-    text
-}
-
-/// A label value as the text format writes it: the ledger is a file anyone with access may
-/// have edited, and one bad line must not make node_exporter refuse the whole file.
-fn label_value(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-fn unix(time: &DateTime<Utc>) -> f64 {
-    time.timestamp_millis() as f64 / 1000.0
-}
-
-/// Writes [`metrics`] of the ledger to `file` (atomically, as node_exporter's text file
-/// collector reads it at any moment).
-pub fn write_metrics(state_dir: &Path, file: &Path) -> Result<(), LedgerError> {
-    let (entries, _) = read(state_dir, None)?;
-    moport_fs::write_atomically(file, metrics(&entries).as_bytes())
-        .map_err(|source| LedgerError { path: file.to_owned(), source })
+    Ok((runs, unreadable))
 }
 
 #[cfg(test)]
@@ -189,22 +223,30 @@ mod tests {
         let (all, unreadable) = read(dir.path(), None).unwrap();
         assert_eq!((all.len(), unreadable), (2, 1));
         let (los, _) = read(dir.path(), Some("aarhus-los")).unwrap();
-        assert_eq!(los, [entry("aarhus-los", 6, false, "2026-12-07T03:00:00Z")]);
+        assert_eq!(los, [Run::Ended(entry("aarhus-los", 6, false, "2026-12-07T03:00:00Z"))]);
     }
 
     #[test]
-    fn metrics_hold_each_job_s_last_real_run_under_dipex_s_names() {
-        let entries = [
-            entry("plan2learn", 6, false, "2026-12-06T02:00:00Z"),
-            entry("plan2learn", 0, false, "2026-12-07T02:00:00Z"),
-            entry("plan2learn", 4, true, "2026-12-07T09:00:00Z"),
-        ];
-        let text = metrics(&entries);
-        assert!(text.contains("# TYPE mo_return_code gauge\nmo_return_code{job=\"plan2learn\"} 0\n"), "{text}");
-        assert!(text.contains("mo_start_time{job=\"plan2learn\"} 1796608800\n"), "{text}");
-        assert!(text.contains("mo_end_time{job=\"plan2learn\"} 1796608801.5\n"), "{text}");
-        assert!(text.contains("moport_run_mo_requests{job=\"plan2learn\"} 47\n"), "{text}");
-        let odd = metrics(&[entry("a\"b\\c\nd", 0, false, "2026-12-07T02:00:00Z")]);
-        assert!(odd.contains("mo_return_code{job=\"a\\\"b\\\\c\\nd\"} 0\n"), "{odd}");
+    fn a_run_s_end_takes_its_start_s_place_and_a_start_with_no_end_stays_unfinished() {
+        let dir = tempfile::tempdir().unwrap();
+        let start =
+            |plugin: &str, at: &str| Started { plugin: plugin.into(), started: at.parse().unwrap(), dry_run: false };
+        append_start(dir.path(), &start("aarhus-los", "2026-12-07T02:00:00Z")).unwrap();
+        append_start(dir.path(), &start("plan2learn", "2026-12-07T02:00:00.5Z")).unwrap();
+        append(dir.path(), &entry("plan2learn", 0, false, "2026-12-07T02:00:00.5Z")).unwrap();
+        // A run of the night before that was killed; the LOS run of tonight never ends either.
+        append_start(dir.path(), &start("plan2learn", "2026-12-08T02:00:00Z")).unwrap();
+        let (runs, unreadable) = read(dir.path(), None).unwrap();
+        assert_eq!(unreadable, 0);
+        assert_eq!(
+            runs,
+            [
+                Run::Unfinished(start("aarhus-los", "2026-12-07T02:00:00Z")),
+                Run::Ended(entry("plan2learn", 0, false, "2026-12-07T02:00:00.5Z")),
+                Run::Unfinished(start("plan2learn", "2026-12-08T02:00:00Z")),
+            ]
+        );
+        assert_eq!(runs[0].to_json()["exit_code"], serde_json::Value::Null);
+        assert_eq!(runs[1].to_json()["exit_code"], 0);
     }
 }

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod fixture;
 pub mod ledger;
 pub mod logging;
+pub mod metrics;
 pub mod sdk;
 pub mod template;
 

@@ -3,16 +3,18 @@
 
 use super::*;
 
-/// Runs `plugin` and records the run in the ledger (a ledger that cannot be written is a
-/// warning: the run is what matters).
+/// Runs `plugin`, recording its start and its end in the ledger and publishing the metrics at
+/// each (a ledger or metrics that cannot be written is a warning: the run is what matters).
 pub(super) fn run_recorded(
     runtime: &tokio::runtime::Runtime,
     host: &Host,
     plugin: &str,
     options: &RunOptions,
-    state_dir: &std::path::Path,
+    publisher: &crate::metrics::Publisher,
 ) -> Result<RunOutcome, RunError> {
     let (started, before) = (chrono::Utc::now(), host.mo_traffic());
+    let start = crate::ledger::Started { plugin: plugin.to_owned(), started, dry_run: options.dry_run };
+    record(runtime, publisher, plugin, crate::ledger::append_start(publisher.state_dir(), &start));
     let result = runtime.block_on(host.run(plugin, options));
     let traffic = host.mo_traffic() - before;
     let (counts, files, bytes) = match &result {
@@ -36,10 +38,24 @@ pub(super) fn run_recorded(
         mo_requests: traffic.requests,
         mo_mutations: traffic.mutations,
     };
-    if let Err(err) = crate::ledger::append(state_dir, &entry.bounded()) {
+    record(runtime, publisher, plugin, crate::ledger::append(publisher.state_dir(), &entry.bounded()));
+    result
+}
+
+/// After a ledger line was (or was not) written: warns of what failed, and publishes the
+/// metrics.
+fn record(
+    runtime: &tokio::runtime::Runtime,
+    publisher: &crate::metrics::Publisher,
+    plugin: &str,
+    appended: Result<(), crate::ledger::LedgerError>,
+) {
+    if let Err(err) = appended {
         tracing::warn!(plugin, "{err}; the run itself is not affected");
     }
-    result
+    for err in runtime.block_on(publisher.publish(plugin)) {
+        tracing::warn!(plugin, "{err}; the run itself is not affected");
+    }
 }
 
 /// A job's summary, for a job of several plugins, and its exit code: that of the first plugin
@@ -85,8 +101,9 @@ pub(super) fn job_result(format: LogFormat, plugins: &[String], ended: &[(&str, 
 }
 
 /// The ledger's runs as a table for people.
-pub(super) fn describe_runs(entries: &[crate::ledger::Entry], plugin: Option<&str>) -> String {
-    if entries.is_empty() {
+pub(super) fn describe_runs(runs: &[crate::ledger::Run], plugin: Option<&str>) -> String {
+    use crate::ledger::Run;
+    if runs.is_empty() {
         return match plugin {
             Some(plugin) => format!("no runs of `{plugin}` are recorded\n"),
             None => "no runs are recorded\n".to_owned(),
@@ -96,11 +113,23 @@ pub(super) fn describe_runs(entries: &[crate::ledger::Entry], plugin: Option<&st
         "{:<20} {:<16} {:>4} {:>9} {:>6} {:>12} {:>8} {:>9}\n",
         "started (UTC)", "plugin", "exit", "took", "files", "bytes", "MO req.", "mutations"
     );
-    for entry in entries {
+    for run in runs {
+        let started = run.started().format("%Y-%m-%d %H:%M:%S");
+        let dry_run = if run.dry_run() { "  (dry run)" } else { "" };
+        let entry = match run {
+            Run::Ended(entry) => entry,
+            Run::Unfinished(start) => {
+                let _ = writeln!(
+                    out,
+                    "{started:<20} {:<16} {:>4}   did not end: still running, or killed{dry_run}",
+                    start.plugin, "-"
+                );
+                continue;
+            }
+        };
         let _ = writeln!(
             out,
-            "{:<20} {:<16} {:>4} {:>7.1} s {:>6} {:>12} {:>8} {:>9}{}",
-            entry.started.format("%Y-%m-%d %H:%M:%S"),
+            "{started:<20} {:<16} {:>4} {:>7.1} s {:>6} {:>12} {:>8} {:>9}{dry_run}",
             entry.plugin,
             entry.exit_code,
             entry.seconds(),
@@ -108,7 +137,6 @@ pub(super) fn describe_runs(entries: &[crate::ledger::Entry], plugin: Option<&st
             entry.bytes,
             entry.mo_requests,
             entry.mo_mutations,
-            if entry.dry_run { "  (dry run)" } else { "" },
         );
         if let Some(error) = &entry.error {
             let _ = writeln!(out, "    {}", printable(error));

@@ -44,15 +44,20 @@ impl Workdir {
     }
 
     fn moport(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_moport"))
+        self.command(args).output().unwrap()
+    }
+
+    /// `moport ARGS` in this folder, with a component cache of its own, to run or to spawn.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_moport"));
+        command
             .current_dir(self.dir.path())
             .env("MOPORT_CACHE_DIR", self.path("cache"))
             .env("MOPORT_CACHE_KEY", self.path("cache.key"))
             .env_remove("MOPORT_CONFIG")
             .env_remove("MOPORT_LOG")
-            .args(args)
-            .output()
-            .unwrap()
+            .args(args);
+        command
     }
 }
 
@@ -309,13 +314,8 @@ fn a_second_run_of_a_plugin_while_one_runs_is_refused_or_waits() {
     assert!(stderr.contains("plugin `hello` is already running") && stderr.contains("--wait"), "{stderr}");
     assert!(!work.path("output/hello/hello.txt").exists(), "the refused run did nothing");
 
-    let mut waiting = Command::new(env!("CARGO_BIN_EXE_moport"))
-        .current_dir(work.dir.path())
-        .env("MOPORT_CACHE_DIR", work.path("cache"))
-        .env("MOPORT_CACHE_KEY", work.path("cache.key"))
-        .env_remove("MOPORT_CONFIG")
-        .env_remove("MOPORT_LOG")
-        .args(["run", "hello", "--wait"])
+    let mut waiting = work
+        .command(&["run", "hello", "--wait"])
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -573,7 +573,74 @@ fn a_ledger_or_metrics_file_that_cannot_be_written_is_a_warning_not_a_failed_run
     std::fs::remove_dir(work.path("state/runs.jsonl")).unwrap();
     std::fs::create_dir_all(work.path("moport.prom")).unwrap();
     let stderr = work.ends_with(&["run", "hello"], 0);
-    assert!(stderr.contains("moport.prom") && stderr.contains("the runs themselves are not affected"), "{stderr}");
+    assert!(
+        stderr
+            .contains(&format!("cannot write the metrics file {}: Is a directory", work.path("moport.prom").display()))
+            && stderr.contains("the run itself is not affected"),
+        "{stderr}"
+    );
+}
+
+/// The line of `family` for `job` in what a Pushgateway serves, without its value.
+fn pushed_value(served: &str, family: &str, job: &str) -> Option<String> {
+    let labels = format!("{family}{{instance=\"\",job=\"{job}\"}} ");
+    served.lines().find_map(|line| line.strip_prefix(&labels)).map(str::to_owned)
+}
+
+#[test]
+fn runs_reach_a_real_pushgateway_as_they_start_and_end_and_a_killed_run_stays_unfinished() {
+    let gateway = crate::support::pushgateway::Pushgateway::start();
+    let manifest = |pushgateway: &str| {
+        format!(
+            "[host]\ncomponents = {:?}\nmetrics = \"moport.prom\"\npushgateway = \"{pushgateway}\"\n\
+             [plugins.hello]\ncomponent = \"hello.wasm\"\ngrants = {{ files = \"out\" }}\n\
+             settings = {{ recipient = \"Viborg\" }}\n\
+             [plugins.sleepy]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out\" }}\n\
+             limits = {{ time = \"120s\", memory = \"32MiB\" }}\nsettings = {{ mode = \"loop\" }}\n",
+            moport::BUILT_PLUGINS_DIR
+        )
+    };
+    let work = Workdir::with_manifest(&manifest(&gateway.url()));
+    let stderr = work.ends_with(&["run", "hello"], 0);
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    let served = gateway.metrics();
+    assert_eq!(pushed_value(&served, "mo_return_code", "hello").as_deref(), Some("0"), "{served}");
+    assert_eq!(pushed_value(&served, "moport_run_unfinished", "hello").as_deref(), Some("0"), "{served}");
+    assert!(pushed_value(&served, "mo_end_time", "hello").is_some(), "{served}");
+
+    // A run killed midway: its start was recorded and pushed, its end never comes.
+    let mut sleepy = work.command(&["run", "sleepy"]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let began = std::time::Instant::now();
+    while pushed_value(&gateway.metrics(), "moport_run_unfinished", "sleepy").as_deref() != Some("1") {
+        assert!(began.elapsed().as_secs() < 60, "the start was not pushed: {}", gateway.metrics());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    sleepy.kill().unwrap();
+    sleepy.wait().unwrap();
+    let served = gateway.metrics();
+    assert!(pushed_value(&served, "mo_start_time", "sleepy").is_some(), "{served}");
+    assert_eq!(pushed_value(&served, "mo_return_code", "sleepy"), None, "no run of it has ended: {served}");
+    let table = text(&work.moport(&["runs", "sleepy"]).stdout);
+    assert!(table.contains("did not end: still running, or killed"), "{table}");
+    let runs: Vec<serde_json::Value> =
+        serde_json::from_slice(&work.moport(&["runs", "--output", "json"]).stdout).unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!((runs[1]["plugin"].as_str(), runs[1]["exit_code"].as_u64()), (Some("sleepy"), None));
+    let file = std::fs::read_to_string(work.path("moport.prom")).unwrap();
+    assert!(file.contains("moport_run_unfinished{job=\"sleepy\"} 1\n"), "{file}");
+    assert!(file.contains("mo_return_code{job=\"hello\"} 0\n") && !file.contains("mo_return_code{job=\"sleepy\"}"));
+
+    // A Pushgateway that refuses, or is not there, is a warning naming it; the run is not failed.
+    let refusing = format!("{}/nope", gateway.url());
+    std::fs::write(work.path("plugins.toml"), manifest(&refusing)).unwrap();
+    let stderr = work.ends_with(&["run", "hello"], 0);
+    let said = format!("cannot push the metrics of `hello` to the Pushgateway at {refusing}: it answered 404");
+    assert!(stderr.contains(&said) && stderr.contains("the run itself is not affected"), "{stderr}");
+    let url = gateway.url();
+    drop(gateway);
+    std::fs::write(work.path("plugins.toml"), manifest(&url)).unwrap();
+    let stderr = work.ends_with(&["run", "hello"], 0);
+    assert!(stderr.contains(&format!("to the Pushgateway at {url}: cannot connect")), "{stderr}");
 }
 
 #[test]

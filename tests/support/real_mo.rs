@@ -295,7 +295,7 @@ fn fresh_run_dir(work: &Path) -> Result<PathBuf, String> {
     Ok(run)
 }
 
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|err| format!("no free port: {err}"))?;
     Ok(listener.local_addr().map_err(|err| err.to_string())?.port())
 }
@@ -389,7 +389,7 @@ fn as_user(command: &mut Command, user: Option<(u32, u32)>) -> &mut Command {
 }
 
 /// Starts a server that is killed when the thread that started it ends (so with the test binary).
-fn spawn_child(command: &mut Command, log: &Path, user: Option<(u32, u32)>) -> Result<Child, String> {
+pub fn spawn_child(command: &mut Command, log: &Path, user: Option<(u32, u32)>) -> Result<Child, String> {
     use std::os::unix::process::CommandExt;
     let out = std::fs::File::create(log).map_err(|err| format!("cannot make {}: {err}", log.display()))?;
     let err = out.try_clone().map_err(|err| err.to_string())?;
@@ -405,7 +405,7 @@ fn spawn_child(command: &mut Command, log: &Path, user: Option<(u32, u32)>) -> R
     command.spawn().map_err(|err| format!("cannot start {:?}: {err}", command.get_program()))
 }
 
-fn wait_until(
+pub fn wait_until(
     limit: Duration,
     what: &str,
     log: &Path,

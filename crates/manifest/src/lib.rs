@@ -64,6 +64,9 @@ pub struct Manifest {
     /// Where each plugin's last run is written in Prometheus's text format (`[host] metrics`),
     /// for node_exporter's text file collector.
     pub metrics_file: Option<PathBuf>,
+    /// The Pushgateway each plugin's runs are pushed to (`[host] pushgateway`): an http(s)
+    /// address with no credentials, query or trailing `/`.
+    pub pushgateway: Option<String>,
     /// The folder of plugins.toml, which relative paths start from.
     pub base: PathBuf,
     pub plugins: BTreeMap<String, PluginSpec>,
@@ -108,8 +111,10 @@ struct HostSection {
     state: Option<PathBuf>,
     /// The runs' date (`YYYY-MM-DD`) instead of today in Copenhagen.
     today: Option<String>,
-    /// A Prometheus text file of each plugin's last run, rewritten after every `moport run`.
+    /// A Prometheus text file of each plugin's last run, rewritten as every run starts and ends.
     metrics: Option<PathBuf>,
+    /// A Prometheus Pushgateway's address, pushed to as every run starts and ends.
+    pushgateway: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,6 +322,9 @@ impl Manifest {
         let today = file.host.today.map(|text| parse_date(&text)).transpose().map_err(|problem| {
             ManifestError::Parse { path: path.to_owned(), message: format!("[host] today: {problem}") }
         })?;
+        let pushgateway = file.host.pushgateway.map(|url| pushgateway_url(&url)).transpose().map_err(|problem| {
+            ManifestError::Parse { path: path.to_owned(), message: format!("[host] pushgateway: {problem}") }
+        })?;
         let defaults = Limits::default();
         let mut plugins = BTreeMap::new();
         for (name, entry) in file.plugins {
@@ -405,6 +413,7 @@ impl Manifest {
             today,
             state_dir,
             metrics_file: file.host.metrics.map(|metrics| base.join(metrics)),
+            pushgateway,
             base,
             plugins,
             targets,
@@ -460,6 +469,25 @@ pub fn toml_to_json(value: toml::Value) -> serde_json::Value {
     }
 }
 
+/// A Pushgateway's address as pushes start from it: `http://` or `https://`, a host, perhaps a
+/// port and a path prefix. Credentials would sit in plugins.toml and in every error that names
+/// the address, so a user name or password is refused, as is a query or fragment.
+fn pushgateway_url(url: &str) -> Result<String, String> {
+    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
+        return Err(format!("`{url}` is not an http:// or https:// address"));
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("the address holds a user name or password; put the Pushgateway behind a proxy that needs none \
+             from moport, or on a network only the job reaches"
+            .to_owned());
+    }
+    if authority.is_empty() || rest.contains(['?', '#']) || rest.contains(char::is_whitespace) {
+        return Err(format!("`{url}` is not a Pushgateway address, like http://pushgateway:9091"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,6 +522,26 @@ levels = [1, 2]
 kind = "local"
 path = "ship"
 "#;
+
+    #[test]
+    fn a_pushgateway_is_an_http_address_without_credentials() {
+        let parse = |url: &str| {
+            let text = EXAMPLE.replacen("[host]\n", &format!("[host]\npushgateway = {url:?}\n"), 1);
+            Manifest::parse(Path::new("plugins.toml"), &text, &built("built")).map(|manifest| manifest.pushgateway)
+        };
+        assert_eq!(parse("http://pushgateway:9091/").unwrap().as_deref(), Some("http://pushgateway:9091"));
+        assert_eq!(parse("https://mon.kommune.dk/push").unwrap().as_deref(), Some("https://mon.kommune.dk/push"));
+        for (url, said) in [
+            ("https://moport:hemmelig@mon.kommune.dk", "holds a user name or password"),
+            ("pushgateway:9091", "is not an http:// or https:// address"),
+            ("http://pushgateway:9091/?job=x", "is not a Pushgateway address"),
+            ("http:///metrics", "is not a Pushgateway address"),
+        ] {
+            let err = parse(url).unwrap_err().to_string();
+            assert!(err.contains("[host] pushgateway: ") && err.contains(said), "{url}: {err}");
+            assert!(!err.contains("hemmelig"), "{err}");
+        }
+    }
 
     #[test]
     fn targets_resolve_paths_and_passwords_and_grants_must_name_one() {

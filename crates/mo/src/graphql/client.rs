@@ -404,7 +404,9 @@ fn transient(err: reqwest::Error) -> Failure {
     Failure::Transient(transport_problem(&err))
 }
 
-fn transport_problem(err: &reqwest::Error) -> String {
+/// What went wrong on the way to an HTTP server, in a few words (also the host's Pushgateway
+/// pushes').
+pub fn transport_problem(err: &reqwest::Error) -> String {
     if err.is_timeout() {
         "no answer in time".to_owned()
     } else if err.is_connect() {
