@@ -140,6 +140,15 @@ fn sdk_workspace_manifest(root: &Path) -> String {
     let mut named = toml::Table::new();
     for krate in SDK_CRATES {
         let manifest = read(&root.join(krate).join("Cargo.toml"));
+        // Only `Cargo.toml` and `src/` of each crate are carried.
+        let package = manifest.get("package").and_then(|p| p.as_table());
+        for key in ["build", "readme", "license-file", "include"] {
+            assert!(
+                package.is_none_or(|package| !package.contains_key(key)),
+                "{krate}/Cargo.toml names `{key}`, a file the carried SDK (build.rs) does not carry"
+            );
+        }
+        assert!(!root.join(krate).join("build.rs").exists(), "{krate}/build.rs is not carried (build.rs)");
         let mut tables: Vec<&toml::Table> = Vec::new();
         for key in ["dependencies", "dev-dependencies", "build-dependencies"] {
             tables.extend(manifest.get(key).and_then(|t| t.as_table()));

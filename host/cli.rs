@@ -473,7 +473,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             let sdk = std::path::absolute(&sdk).unwrap_or(sdk);
             println!("wrote moport's SDK to {}; a plugin crate depends on it as", out.display());
             println!("  moport-sdk = {{ path = {:?} }}", sdk.display().to_string());
-            println!("(`moport new NAME --sdk {}` writes that line for you)", sdk.display());
+            println!("(`moport new NAME --sdk {}` makes a crate that depends on it)", sdk.display());
             return Ok(());
         }
         _ => {}
@@ -782,6 +782,8 @@ fn new_plugin(
     // workspace's SDK; elsewhere it names the SDK's folder.
     let parent = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
     let in_workspace = parent.ends_with("plugins") && parent.parent().is_some_and(is_moport_workspace);
+    // Before an SDK is written anywhere: a crate that cannot be made needs none.
+    crate::template::check(name, &parent, config)?;
     let sdk = match (in_workspace, sdk) {
         (true, _) => None,
         (false, Some(sdk)) => {

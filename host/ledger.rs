@@ -190,14 +190,18 @@ pub fn read(state_dir: &Path, plugin: Option<&str>) -> Result<(Vec<Run>, usize),
             Err(_) => unreadable += 1,
         }
     }
+    // An end whose start is not read (cut off by the tail, or never written) goes where its
+    // start would have been.
+    runs.sort_by_key(Run::started);
     Ok((runs, unreadable))
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn entry(plugin: &str, exit_code: u8, dry_run: bool, at: &str) -> Entry {
+    /// A run of 1.5 s that put 5 files of 1,000 bytes and sent MO 47 requests.
+    pub(crate) fn entry(plugin: &str, exit_code: u8, dry_run: bool, at: &str) -> Entry {
         let started: DateTime<Utc> = at.parse().unwrap();
         Entry {
             plugin: plugin.into(),
@@ -234,7 +238,7 @@ mod tests {
         append_start(dir.path(), &start("aarhus-los", "2026-12-07T02:00:00Z")).unwrap();
         append_start(dir.path(), &start("plan2learn", "2026-12-07T02:00:00.5Z")).unwrap();
         append(dir.path(), &entry("plan2learn", 0, false, "2026-12-07T02:00:00.5Z")).unwrap();
-        // A run of the night before that was killed; the LOS run of tonight never ends either.
+        // The next night's plan2learn run never ends (killed), nor does this night's LOS run.
         append_start(dir.path(), &start("plan2learn", "2026-12-08T02:00:00Z")).unwrap();
         let (runs, unreadable) = read(dir.path(), None).unwrap();
         assert_eq!(unreadable, 0);
@@ -248,5 +252,9 @@ mod tests {
         );
         assert_eq!(runs[0].to_json()["exit_code"], serde_json::Value::Null);
         assert_eq!(runs[1].to_json()["exit_code"], 0);
+        // An end whose start was cut off goes where its start would have been.
+        append(dir.path(), &entry("aarhus-los", 7, false, "2026-12-07T01:00:00Z")).unwrap();
+        let (runs, _) = read(dir.path(), None).unwrap();
+        assert_eq!(runs.first(), Some(&Run::Ended(entry("aarhus-los", 7, false, "2026-12-07T01:00:00Z"))));
     }
 }

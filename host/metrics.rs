@@ -18,6 +18,8 @@ use std::time::Duration;
 
 /// How long a push may take: a Pushgateway that does not answer must not hold the night's job.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
+/// The file in the state folder whose lock publishers take in turn.
+const LOCK_FILE: &str = "metrics.lock";
 /// How much of a Pushgateway's refusal is shown.
 const MAX_REFUSAL_BYTES: usize = 512;
 
@@ -123,6 +125,8 @@ pub enum MetricsError {
     Ledger(#[from] ledger::LedgerError),
     #[error("cannot write the metrics file {}: {source}", file.display())]
     File { file: PathBuf, source: std::io::Error },
+    #[error("cannot take the metrics lock {}: {source}", file.display())]
+    Lock { file: PathBuf, source: std::io::Error },
     #[error("cannot push the metrics of `{job}` to the Pushgateway at {url}: {message}")]
     Push { url: String, job: String, message: String },
 }
@@ -158,11 +162,21 @@ impl Publisher {
     /// After a run of `job` starts or ends: rewrites the file (atomically, as node_exporter
     /// reads it at any moment) and replaces the job's group on the Pushgateway. Each place is
     /// tried whatever became of the other; what failed is returned, for warnings: monitoring
-    /// that cannot be reached does not fail a run.
-    pub async fn publish(&self, job: &str) -> Vec<MetricsError> {
+    /// that cannot be reached does not fail a run. Publishers of other runs wait their turn
+    /// (`metrics.lock` in the state folder), so an older reading of the ledger never overwrites
+    /// a newer one.
+    pub fn publish(&self, runtime: &tokio::runtime::Runtime, job: &str) -> Vec<MetricsError> {
         if self.file.is_none() && self.pushgateway.is_none() {
             return Vec::new();
         }
+        let lock_path = self.state_dir.join(LOCK_FILE);
+        let locked = std::fs::create_dir_all(&self.state_dir)
+            .and_then(|()| std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path))
+            .and_then(|file| file.lock().map(|()| file));
+        let _lock = match locked {
+            Ok(lock) => lock,
+            Err(source) => return vec![MetricsError::Lock { file: lock_path, source }],
+        };
         let runs = match ledger::read(&self.state_dir, None) {
             Ok((runs, _)) => runs,
             Err(err) => return vec![err.into()],
@@ -174,7 +188,7 @@ impl Publisher {
             failures.push(MetricsError::File { file: file.clone(), source });
         }
         if let (Some((url, client)), Some(body)) = (&self.pushgateway, job_text(&runs, job))
-            && let Err(message) = push(client, url, job, body).await
+            && let Err(message) = runtime.block_on(push(client, url, job, body))
         {
             failures.push(MetricsError::Push { url: url.clone(), job: job.to_owned(), message });
         }
@@ -207,20 +221,7 @@ mod tests {
     use crate::ledger::Started;
 
     fn ended(plugin: &str, exit_code: u8, dry_run: bool, at: &str) -> Run {
-        let started: DateTime<Utc> = at.parse().unwrap();
-        Run::Ended(Entry {
-            plugin: plugin.into(),
-            started,
-            ended: started + chrono::Duration::milliseconds(1500),
-            exit_code,
-            dry_run,
-            error: None,
-            counts: BTreeMap::new(),
-            files: 5,
-            bytes: 1000,
-            mo_requests: 47,
-            mo_mutations: 0,
-        })
+        Run::Ended(crate::ledger::tests::entry(plugin, exit_code, dry_run, at))
     }
 
     fn unfinished(plugin: &str, at: &str) -> Run {

@@ -10,12 +10,24 @@ static CARRIED_SDK: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/carri
 /// Where, below the folder the SDK is written to, the crate a plugin depends on lies.
 pub const SDK_CRATE: &str = "plugins/sdk";
 
+/// How the workspace manifest of a folder `moport sdk` wrote begins (build.rs writes it).
+const CARRIED_HEADER: &str = "# moport's guest SDK, as moport ";
+
 #[derive(Debug, thiserror::Error)]
 pub enum SdkError {
-    #[error("this moport was built without its SDK's source; name a moport checkout's `plugins/sdk` with `--sdk DIR`")]
+    #[error(
+        "this moport was built without its SDK's source; with `moport new`, name a moport checkout's `plugins/sdk` \
+         with `--sdk DIR`"
+    )]
     NotCarried,
-    #[error("cannot write the SDK's file {}: {source}; choose another folder, or make this one writable", file.display())]
-    Write { file: PathBuf, source: std::io::Error },
+    #[error("cannot write moport's SDK to {}: {source}; choose another folder, or make this one writable", folder.display())]
+    Write { folder: PathBuf, source: std::io::Error },
+    #[error(
+        "{} holds files that are not moport's SDK, which writing the SDK there would replace or mix with: name a \
+         new or empty folder",
+        folder.display()
+    )]
+    Occupied { folder: PathBuf },
     #[error(
         "there is no per-user folder to write moport's SDK to (neither XDG_DATA_HOME nor HOME is set to an absolute \
          path): set one, write the SDK with `moport sdk --out DIR` and pass `--sdk DIR/plugins/sdk`, or make the \
@@ -30,21 +42,81 @@ pub enum SdkError {
     NotAnSdk { folder: PathBuf },
 }
 
-/// Writes the carried SDK below `folder` (made if missing) and returns the SDK crate's folder.
-/// A file that already holds the same bytes is left alone, so writing again is cheap and keeps
-/// cargo's fingerprints; one that differs is replaced atomically.
+/// Writes the carried SDK as the folder `folder` and returns the SDK crate's folder. The folder
+/// must be new, empty, or one this or another moport wrote the SDK to; that one is left alone
+/// if it holds the same files (so cargo's fingerprints of crates built on it hold), else
+/// replaced whole, files a newer SDK no longer has included (wit-bindgen would read a stale
+/// `.wit` file). The new folder is made beside it and renamed into place: an interrupted
+/// write leaves the old SDK or the new one, never a mix.
 pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
     if CARRIED_SDK.is_empty() {
         return Err(SdkError::NotCarried);
     }
-    for (name, bytes) in CARRIED_SDK {
-        let file = folder.join(name);
-        if std::fs::read(&file).is_ok_and(|held| held == *bytes) {
-            continue;
+    let failed = |source| SdkError::Write { folder: folder.to_owned(), source };
+    let occupied = match std::fs::read_dir(folder) {
+        Ok(mut entries) => entries.next().is_some(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Err(err) => return Err(failed(err)),
+    };
+    if occupied {
+        // Only a folder an SDK was written to is read, never one of the user's.
+        let is_sdk_folder =
+            std::fs::read_to_string(folder.join("Cargo.toml")).is_ok_and(|text| text.starts_with(CARRIED_HEADER));
+        if !is_sdk_folder {
+            return Err(SdkError::Occupied { folder: folder.to_owned() });
         }
-        moport_fs::write_atomically(&file, bytes).map_err(|source| SdkError::Write { file: file.clone(), source })?;
+        let mut carried: Vec<(PathBuf, &[u8])> =
+            CARRIED_SDK.iter().map(|(name, bytes)| (PathBuf::from(name), *bytes)).collect();
+        carried.sort();
+        let held = files_below(folder).map_err(failed)?;
+        if held.len() == carried.len()
+            && held.iter().zip(&carried).all(|((name, bytes), (carried_name, carried_bytes))| {
+                name == carried_name && bytes.as_deref() == Some(*carried_bytes)
+            })
+        {
+            return Ok(folder.join(SDK_CRATE));
+        }
+    }
+    let parent = folder.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(failed)?;
+    let staging = tempfile::Builder::new().prefix(".moport-sdk-").tempdir_in(parent).map_err(failed)?;
+    for (name, bytes) in CARRIED_SDK {
+        let file = staging.path().join(name);
+        std::fs::create_dir_all(file.parent().expect("a file below the folder")).map_err(failed)?;
+        std::fs::write(&file, bytes).map_err(failed)?;
+    }
+    if occupied || folder.exists() {
+        // Out of the way first: a folder is renamed only over an empty one.
+        let old = tempfile::Builder::new().prefix(".moport-sdk-old-").tempdir_in(parent).map_err(failed)?;
+        std::fs::rename(folder, old.path()).map_err(failed)?;
+        std::fs::rename(staging.keep(), folder).map_err(failed)?;
+    } else {
+        std::fs::rename(staging.keep(), folder).map_err(failed)?;
     }
     Ok(folder.join(SDK_CRATE))
+}
+
+/// Each entry below `folder` that is not a folder, by its path relative to it, with its bytes
+/// if it is a regular file (a link or a pipe is not read, and differs from any file), sorted.
+fn files_below(folder: &Path) -> std::io::Result<Vec<(PathBuf, Option<Vec<u8>>)>> {
+    let mut found = Vec::new();
+    let mut folders = vec![folder.to_owned()];
+    while let Some(next) = folders.pop() {
+        for entry in std::fs::read_dir(&next)? {
+            let path = entry?.path();
+            let kind = std::fs::symlink_metadata(&path)?.file_type();
+            let name = path.strip_prefix(folder).expect("below the folder").to_owned();
+            if kind.is_dir() {
+                folders.push(path);
+            } else if kind.is_file() {
+                found.push((name, Some(std::fs::read(&path)?)));
+            } else {
+                found.push((name, None));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The per-user folder `moport new` writes the SDK to: `$XDG_DATA_HOME/moport/sdk/VERSION`,
@@ -88,16 +160,41 @@ mod tests {
         assert!(is_sdk(&sdk));
         assert!(!is_sdk(out.path()) && !is_sdk(&out.path().join("crates/types")));
         let workspace = std::fs::read_to_string(out.path().join("Cargo.toml")).unwrap();
+        assert!(workspace.starts_with(CARRIED_HEADER), "build.rs writes the header write_sdk knows: {workspace}");
         let workspace: toml::Table = workspace.parse().unwrap();
         let members = workspace["workspace"]["members"].as_array().unwrap();
         assert_eq!(members.len(), 3, "{members:?}");
         assert!(workspace["workspace"]["dependencies"].get("wit-bindgen").is_some());
         assert!(workspace["workspace"]["dependencies"].get("wasmtime").is_none(), "only what the SDK names");
 
-        // Writing again changes nothing that is already right, and mends what is not.
+        // Writing again leaves what is right alone, and replaces what is not whole: a file of an
+        // older SDK that this one lacks goes.
+        let modified = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
         let lib = sdk.join("src/lib.rs");
+        let before = modified(&lib);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_sdk(out.path()).unwrap();
+        assert_eq!(modified(&lib), before, "an SDK that is whole is not written again");
         std::fs::write(&lib, "broken").unwrap();
+        std::fs::write(out.path().join("wit/gone.wit"), "package old:gone;").unwrap();
         write_sdk(out.path()).unwrap();
         assert_eq!(std::fs::read(&lib).unwrap(), std::fs::read(root.join("plugins/sdk/src/lib.rs")).unwrap());
+        assert!(!out.path().join("wit/gone.wit").exists());
+        let parent = out.path().parent().unwrap();
+        let left: Vec<_> = std::fs::read_dir(parent)
+            .unwrap()
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name.starts_with(".moport-sdk-"))
+            .collect();
+        assert!(left.is_empty(), "no staging folder is left: {left:?}");
+
+        // A folder of other files is not written into.
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(project.path().join("Cargo.toml"), "[package]\nname = \"mine\"\n").unwrap();
+        assert!(matches!(write_sdk(project.path()), Err(SdkError::Occupied { .. })));
+        assert_eq!(std::fs::read_to_string(project.path().join("Cargo.toml")).unwrap(), "[package]\nname = \"mine\"\n");
+        // An empty one is.
+        let empty = tempfile::tempdir().unwrap();
+        assert!(is_sdk(&write_sdk(empty.path()).unwrap()));
     }
 }

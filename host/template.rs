@@ -31,6 +31,30 @@ pub struct Generated {
     pub files: Vec<PathBuf>,
 }
 
+/// Whether the crate `<parent>/<name>` can be made and listed in the plugins.toml at
+/// `manifest`: a valid name, no such folder, no such entry. Returns plugins.toml's text (empty
+/// if there is none yet).
+pub fn check(name: &str, parent: &Path, manifest: &Path) -> Result<String, TemplateError> {
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(TemplateError::BadName(name.to_owned()));
+    }
+    let crate_dir = parent.join(name);
+    if crate_dir.exists() {
+        return Err(TemplateError::Exists(crate_dir));
+    }
+    let manifest_text = match std::fs::read_to_string(manifest) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(TemplateError::Io { path: manifest.to_owned(), source }),
+    };
+    if manifest_text.contains(&format!("[plugins.{name}]")) {
+        return Err(TemplateError::Listed(name.to_owned()));
+    }
+    Ok(manifest_text)
+}
+
 /// Writes the crate `<parent>/<name>` and appends its entry to the plugins.toml at `manifest`.
 /// `sdk` is the SDK dependency line's path; `None` inside the moport workspace, whose members
 /// include `plugins/*`.
@@ -41,27 +65,12 @@ pub fn generate(
     manifest: &Path,
     sdk: Option<&Path>,
 ) -> Result<Generated, TemplateError> {
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !valid {
-        return Err(TemplateError::BadName(name.to_owned()));
-    }
+    let manifest_text = check(name, parent, manifest)?;
     let crate_dir = parent.join(name);
-    if crate_dir.exists() {
-        return Err(TemplateError::Exists(crate_dir));
-    }
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| TemplateError::Io { path, source }
     };
-    let manifest_text = match std::fs::read_to_string(manifest) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(err) => return Err(io(manifest)(err)),
-    };
-    if manifest_text.contains(&format!("[plugins.{name}]")) {
-        return Err(TemplateError::Listed(name.to_owned()));
-    }
     let type_name: String = name
         .split('-')
         .map(|part| {

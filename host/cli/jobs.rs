@@ -5,6 +5,9 @@ use super::*;
 
 /// Runs `plugin`, recording its start and its end in the ledger and publishing the metrics at
 /// each (a ledger or metrics that cannot be written is a warning: the run is what matters).
+/// The start is recorded once the plugin's run lock is held: a second start refused because
+/// another run goes on (exit 7) is recorded as ended, never as this plugin's run starting, and
+/// with `--wait` the run starts when the wait is over.
 pub(super) fn run_recorded(
     runtime: &tokio::runtime::Runtime,
     host: &Host,
@@ -12,10 +15,17 @@ pub(super) fn run_recorded(
     options: &RunOptions,
     publisher: &crate::metrics::Publisher,
 ) -> Result<RunOutcome, RunError> {
+    let locked = moport_runtime::runner::run_lock(publisher.state_dir(), plugin, options.wait_for_other_run);
     let (started, before) = (chrono::Utc::now(), host.mo_traffic());
-    let start = crate::ledger::Started { plugin: plugin.to_owned(), started, dry_run: options.dry_run };
-    record(runtime, publisher, plugin, crate::ledger::append_start(publisher.state_dir(), &start));
-    let result = runtime.block_on(host.run(plugin, options));
+    let result = match locked {
+        Ok(lock) => {
+            let start = crate::ledger::Started { plugin: plugin.to_owned(), started, dry_run: options.dry_run };
+            record(runtime, publisher, plugin, crate::ledger::append_start(publisher.state_dir(), &start));
+            let options = RunOptions { held_lock: Some(std::sync::Arc::new(lock)), ..options.clone() };
+            runtime.block_on(host.run(plugin, &options))
+        }
+        Err(refused) => Err(refused),
+    };
     let traffic = host.mo_traffic() - before;
     let (counts, files, bytes) = match &result {
         Ok(outcome) => (
@@ -53,7 +63,7 @@ fn record(
     if let Err(err) = appended {
         tracing::warn!(plugin, "{err}; the run itself is not affected");
     }
-    for err in runtime.block_on(publisher.publish(plugin)) {
+    for err in publisher.publish(runtime, plugin) {
         tracing::warn!(plugin, "{err}; the run itself is not affected");
     }
 }

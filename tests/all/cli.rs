@@ -581,7 +581,7 @@ fn a_ledger_or_metrics_file_that_cannot_be_written_is_a_warning_not_a_failed_run
     );
 }
 
-/// The line of `family` for `job` in what a Pushgateway serves, without its value.
+/// The value of `family` for `job` in what a Pushgateway serves.
 fn pushed_value(served: &str, family: &str, job: &str) -> Option<String> {
     let labels = format!("{family}{{instance=\"\",job=\"{job}\"}} ");
     served.lines().find_map(|line| line.strip_prefix(&labels)).map(str::to_owned)
@@ -615,17 +615,23 @@ fn runs_reach_a_real_pushgateway_as_they_start_and_end_and_a_killed_run_stays_un
         assert!(began.elapsed().as_secs() < 60, "the start was not pushed: {}", gateway.metrics());
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // A second start while it runs is refused, and is not the job's run: the start stays.
+    let started = pushed_value(&gateway.metrics(), "mo_start_time", "sleepy").unwrap();
+    let stderr = work.ends_with(&["run", "sleepy"], 7);
+    assert!(stderr.contains("plugin `sleepy` is already running"), "{stderr}");
+    let served = gateway.metrics();
+    assert_eq!(pushed_value(&served, "mo_start_time", "sleepy").as_deref(), Some(started.as_str()), "{served}");
+    assert_eq!(pushed_value(&served, "moport_run_unfinished", "sleepy").as_deref(), Some("1"), "{served}");
     sleepy.kill().unwrap();
     sleepy.wait().unwrap();
     let served = gateway.metrics();
-    assert!(pushed_value(&served, "mo_start_time", "sleepy").is_some(), "{served}");
     assert_eq!(pushed_value(&served, "mo_return_code", "sleepy"), None, "no run of it has ended: {served}");
     let table = text(&work.moport(&["runs", "sleepy"]).stdout);
     assert!(table.contains("did not end: still running, or killed"), "{table}");
     let runs: Vec<serde_json::Value> =
         serde_json::from_slice(&work.moport(&["runs", "--output", "json"]).stdout).unwrap();
-    assert_eq!(runs.len(), 2, "{runs:?}");
-    assert_eq!((runs[1]["plugin"].as_str(), runs[1]["exit_code"].as_u64()), (Some("sleepy"), None));
+    let recorded: Vec<_> = runs.iter().map(|run| (run["plugin"].as_str(), run["exit_code"].as_u64())).collect();
+    assert_eq!(recorded, [(Some("hello"), Some(0)), (Some("sleepy"), None), (Some("sleepy"), Some(7))]);
     let file = std::fs::read_to_string(work.path("moport.prom")).unwrap();
     assert!(file.contains("moport_run_unfinished{job=\"sleepy\"} 1\n"), "{file}");
     assert!(file.contains("mo_return_code{job=\"hello\"} 0\n") && !file.contains("mo_return_code{job=\"sleepy\"}"));

@@ -54,6 +54,10 @@ fn a_new_exporter_and_importer_build_test_and_run_as_made() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let target = dir.join("target");
+    // A crate that cannot be made needs no SDK: none is written for it.
+    let bad_name = moport(dir, &["new", "Acme"]);
+    assert_eq!(bad_name.status.code(), Some(3), "{}", text(&bad_name));
+    assert!(!dir.join("home/.local/share/moport").exists(), "no SDK was written");
     // A folder that is not an SDK is refused, naming it, and nothing is made.
     let wrong = moport_with(dir, Some("/"), &["new", "acme-units"]);
     assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));

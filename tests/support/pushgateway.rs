@@ -1,8 +1,7 @@
 //! A real Prometheus Pushgateway (Debian's `prometheus-pushgateway`, which
 //! tests/os2mo/install-deps installs) on a free loopback port, for `[host] pushgateway`.
 
-use super::real_mo::{free_port, spawn_child, wait_until};
-use std::io::{Read, Write};
+use super::real_mo::{free_port, http_request, spawn_child, wait_until};
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -52,14 +51,6 @@ impl Pushgateway {
     }
 }
 
-/// An HTTP/1.0 GET on loopback: the status and the body.
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let status = answer.split(' ').nth(1)?.parse().ok()?;
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_owned();
-    Some((status, body))
+    http_request(port, "GET", path, Duration::from_secs(10))
 }

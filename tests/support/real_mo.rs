@@ -165,10 +165,11 @@ fn launch(issuer_port: u16) -> Result<(String, PathBuf), String> {
     )?;
     let url = format!("http://127.0.0.1:{mo_port}");
     wait_until(Duration::from_secs(180), "MO to answer /health/ready", &log, &mut mo, || {
-        http_status(mo_port, "GET", "/health/ready", Duration::from_secs(5)) == Some(204)
+        http_request(mo_port, "GET", "/health/ready", Duration::from_secs(5)).is_some_and(|(status, _)| status == 204)
     })?;
     // The template `reset` copies: MO's migrations applied to an empty database.
-    let setup = http_status(mo_port, "POST", "/testing/database/setup", Duration::from_secs(120));
+    let setup =
+        http_request(mo_port, "POST", "/testing/database/setup", Duration::from_secs(120)).map(|(status, _)| status);
     if setup != Some(204) {
         return Err(format!("MO's testing API made no empty template (HTTP {setup:?}); see {}", log.display()));
     }
@@ -455,14 +456,18 @@ fn mo_environment(source: &Path, pg_port: u16, issuer_port: u16) -> Vec<(String,
 }
 
 /// The status of a bodiless request to MO on loopback, or `None` without an answer.
-fn http_status(port: u16, method: &str, path: &str, timeout: Duration) -> Option<u16> {
+/// An HTTP/1.0 request without a body on loopback: the answer's status and body (also the
+/// Pushgateway's helper's).
+pub fn http_request(port: u16, method: &str, path: &str, timeout: Duration) -> Option<(u16, String)> {
     use std::io::Write;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
     write!(stream, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
+    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_owned();
+    Some((status, body))
 }
 
 /// The last lines of a program's output, for an error message.

@@ -473,17 +473,20 @@ pub fn toml_to_json(value: toml::Value) -> serde_json::Value {
 /// port and a path prefix. Credentials would sit in plugins.toml and in every error that names
 /// the address, so a user name or password is refused, as is a query or fragment.
 fn pushgateway_url(url: &str) -> Result<String, String> {
-    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
-        return Err(format!("`{url}` is not an http:// or https:// address"));
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err("the address holds a user name or password; put the Pushgateway behind a proxy that needs none \
-             from moport, or on a network only the job reaches"
+    // The address is not repeated in these errors: what is wrong with it may be a password.
+    let authority = url.split_once("://").map_or(url, |(_, rest)| rest).split(['/', '?', '#']).next();
+    if authority.unwrap_or_default().contains('@') || !url.contains("://") && url.contains('@') {
+        return Err("the address holds a user name or password; put the Pushgateway behind a proxy that needs \
+                    none from moport, or on a network only the job reaches"
             .to_owned());
     }
-    if authority.is_empty() || rest.contains(['?', '#']) || rest.contains(char::is_whitespace) {
-        return Err(format!("`{url}` is not a Pushgateway address, like http://pushgateway:9091"));
+    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
+        return Err("the address does not start with http:// or https://, like http://pushgateway:9091".to_owned());
+    };
+    if rest.starts_with('/') || rest.is_empty() || rest.contains(['?', '#']) || rest.contains(char::is_whitespace) {
+        return Err("the address is not a Pushgateway's, like http://pushgateway:9091 (a host, perhaps a port and \
+                    a path; no query)"
+            .to_owned());
     }
     Ok(url.trim_end_matches('/').to_owned())
 }
@@ -533,9 +536,11 @@ path = "ship"
         assert_eq!(parse("https://mon.kommune.dk/push").unwrap().as_deref(), Some("https://mon.kommune.dk/push"));
         for (url, said) in [
             ("https://moport:hemmelig@mon.kommune.dk", "holds a user name or password"),
-            ("pushgateway:9091", "is not an http:// or https:// address"),
-            ("http://pushgateway:9091/?job=x", "is not a Pushgateway address"),
-            ("http:///metrics", "is not a Pushgateway address"),
+            ("HTTP://moport:hemmelig@mon.kommune.dk", "holds a user name or password"),
+            ("moport:hemmelig@mon.kommune.dk", "holds a user name or password"),
+            ("pushgateway:9091", "does not start with http:// or https://"),
+            ("http://pushgateway:9091/?token=hemmelig", "is not a Pushgateway's"),
+            ("http:///metrics", "is not a Pushgateway's"),
         ] {
             let err = parse(url).unwrap_err().to_string();
             assert!(err.contains("[host] pushgateway: ") && err.contains(said), "{url}: {err}");

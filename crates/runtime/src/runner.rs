@@ -168,6 +168,9 @@ pub struct RunOptions {
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Wait for another run of the plugin to end instead of refusing (`moport run --wait`).
     pub wait_for_other_run: bool,
+    /// The plugin's run lock, when the caller took it (to record the run's start only once no
+    /// other run of it goes on); else the run takes it.
+    pub held_lock: Option<std::sync::Arc<RunLock>>,
 }
 
 /// The calendar date in Copenhagen at `instant`: MO's dates are Danish dates, and a host's own
@@ -343,7 +346,16 @@ impl Host {
         let spec = &loaded.spec;
         let plugin = spec.name.as_str();
         self.manifest.unusable_target_of(spec)?;
-        let _lock = run_lock(&self.manifest.state_dir, plugin, options.wait_for_other_run)?;
+        let _lock = match &options.held_lock {
+            Some(held) if held.plugin == plugin => None,
+            Some(held) => {
+                return Err(RunError::Internal {
+                    plugin: plugin.into(),
+                    message: format!("the run lock passed in is that of `{}`", held.plugin),
+                });
+            }
+            None => Some(run_lock(&self.manifest.state_dir, plugin, options.wait_for_other_run)?),
+        };
         contract::check_grants(plugin, &loaded.contract, &spec.grants)?;
         // What the contract check lets through and wasmtime still cannot link (a `wasi:*`
         // interface moport does not provide, an import or export of another shape) is the
@@ -539,20 +551,28 @@ fn compile(engine: &wasmtime::Engine, cache: &ComponentCache, spec: PluginSpec) 
     })
 }
 
+/// A plugin's run lock, held while this lives.
+#[derive(Debug)]
+pub struct RunLock {
+    plugin: String,
+    _file: std::fs::File,
+}
+
 /// A plugin's run lock in `state_dir`, held while the file lives: two runs of one plugin would
 /// import the same files twice and lose one run's state, and `moport state set` or `clear`
 /// during a run would be undone by its end. The system lets go of it however the process ends.
-pub fn run_lock(state_dir: &Path, plugin: &str, wait: bool) -> Result<std::fs::File, RunError> {
+pub fn run_lock(state_dir: &Path, plugin: &str, wait: bool) -> Result<RunLock, RunError> {
     let path = state_dir.join(format!("{plugin}.lock"));
     let failed = |source| RunError::Lock { plugin: plugin.into(), path: path.clone(), source };
     std::fs::create_dir_all(state_dir).map_err(failed)?;
     let file = std::fs::File::options().create(true).truncate(false).write(true).open(&path).map_err(failed)?;
+    let held = |file| RunLock { plugin: plugin.to_owned(), _file: file };
     match file.try_lock() {
-        Ok(()) => Ok(file),
+        Ok(()) => Ok(held(file)),
         Err(std::fs::TryLockError::WouldBlock) if wait => {
             tracing::info!(plugin, lock = %path.display(), "waiting for the other run of the plugin to end");
             file.lock().map_err(failed)?;
-            Ok(file)
+            Ok(held(file))
         }
         Err(std::fs::TryLockError::WouldBlock) => Err(RunError::AlreadyRunning { plugin: plugin.into(), path }),
         Err(std::fs::TryLockError::Error(source)) => Err(failed(source)),
