@@ -23,7 +23,7 @@ use std::process::ExitCode;
 mod jobs;
 mod show;
 
-use jobs::{describe_outcome, describe_runs, job_result, outcome_json, run_recorded};
+use jobs::{Recorder, describe_outcome, describe_runs, job_result, outcome_json};
 use show::{inspect, inspect_json, list, list_json, show_state};
 
 const AFTER_HELP: &str = "\
@@ -50,6 +50,7 @@ Exit codes:
   5  the plugin hit a limit (memory, time, output) or crashed
   6  a service the plugin depends on failed (MO, a remote target, the output folder)
   7  the plugin is already running (another `moport run` of it; `--wait` waits for it)
+  130, 143  stopped by SIGINT or SIGTERM (the run going on is recorded as stopped)
 
 Environment:
   MOPORT_CONFIG     plugins.toml to use (as --config)
@@ -598,12 +599,16 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 manifest.plugin(plugin)?;
             }
             let spec = mo_spec(mo, mo_mode, &manifest)?;
-            let publisher = crate::metrics::Publisher::new(&manifest);
+            let recorder = Recorder::new(crate::metrics::Publisher::new(&manifest));
             let mut host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             if let Some(spec) = spec {
                 host = host.with_mo_spec(spec);
             }
             let runtime = runtime(&plugins[0])?;
+            recorder.stop_on_signals().map_err(|err| RunError::Internal {
+                plugin: plugins[0].clone(),
+                message: format!("cannot listen for SIGTERM and SIGINT: {err}"),
+            })?;
             let options = RunOptions { dry_run, today, wait_for_other_run: wait, ..RunOptions::default() };
             let mut ended: Vec<(&str, ExitStatus)> = Vec::new();
             let mut single_failure = None;
@@ -611,7 +616,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 if !keep_going && ended.iter().any(|(_, status)| *status != ExitStatus::Success) {
                     break;
                 }
-                match run_recorded(&runtime, &host, plugin, &options, &publisher) {
+                match recorder.run(&runtime, &host, plugin, &options) {
                     Ok(outcome) => {
                         match cli.log_format {
                             LogFormat::Human => print!("{}", describe_outcome(plugin, &outcome)),

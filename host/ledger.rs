@@ -101,6 +101,24 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The end of the run `start` began, as yet with nothing to say: exit code 0, no error, no
+    /// counts, files or requests, ended as it started.
+    pub fn started(start: Started) -> Entry {
+        Entry {
+            plugin: start.plugin,
+            started: start.started,
+            ended: start.started,
+            exit_code: 0,
+            dry_run: start.dry_run,
+            error: None,
+            counts: BTreeMap::new(),
+            files: 0,
+            bytes: 0,
+            mo_requests: 0,
+            mo_mutations: 0,
+        }
+    }
+
     pub fn seconds(&self) -> f64 {
         (self.ended - self.started).num_milliseconds() as f64 / 1000.0
     }

@@ -3,68 +3,135 @@
 
 use super::*;
 
-/// Runs `plugin`, recording its start and its end in the ledger and publishing the metrics at
-/// each (a ledger or metrics that cannot be written is a warning: the run is what matters).
-/// The start is recorded once the plugin's run lock is held: a second start refused because
-/// another run goes on (exit 7) is recorded as ended, never as this plugin's run starting, and
-/// with `--wait` the run starts when the wait is over.
-pub(super) fn run_recorded(
-    runtime: &tokio::runtime::Runtime,
-    host: &Host,
-    plugin: &str,
-    options: &RunOptions,
-    publisher: &crate::metrics::Publisher,
-) -> Result<RunOutcome, RunError> {
-    let locked = moport_runtime::runner::run_lock(publisher.state_dir(), plugin, options.wait_for_other_run);
-    let (started, before) = (chrono::Utc::now(), host.mo_traffic());
-    let result = match locked {
-        Ok(lock) => {
-            let start = crate::ledger::Started { plugin: plugin.to_owned(), started, dry_run: options.dry_run };
-            record(runtime, publisher, plugin, crate::ledger::append_start(publisher.state_dir(), &start));
-            let options = RunOptions { held_lock: Some(std::sync::Arc::new(lock)), ..options.clone() };
-            runtime.block_on(host.run(plugin, &options))
-        }
-        Err(refused) => Err(refused),
-    };
-    let traffic = host.mo_traffic() - before;
-    let (counts, files, bytes) = match &result {
-        Ok(outcome) => (
-            outcome.report.counts.iter().cloned().collect(),
-            outcome.files.len() as u64,
-            outcome.files.iter().map(|(_, size)| size).sum(),
-        ),
-        Err(_) => Default::default(),
-    };
-    let entry = crate::ledger::Entry {
-        plugin: plugin.to_owned(),
-        started,
-        ended: chrono::Utc::now(),
-        exit_code: result.as_ref().map_or_else(|err| err.exit_status() as u8, |_| 0),
-        dry_run: options.dry_run,
-        error: result.as_ref().err().map(|err| moport_manifest::secret::redact(&err.to_string()).into_owned()),
-        counts,
-        files,
-        bytes,
-        mo_requests: traffic.requests,
-        mo_mutations: traffic.mutations,
-    };
-    record(runtime, publisher, plugin, crate::ledger::append(publisher.state_dir(), &entry.bounded()));
-    result
+/// Where runs are recorded: the ledger and the metrics, and the run going on, which a signal
+/// that stops moport records as stopped.
+pub(super) struct Recorder {
+    publisher: std::sync::Arc<crate::metrics::Publisher>,
+    current: std::sync::Arc<std::sync::Mutex<Option<crate::ledger::Started>>>,
 }
 
-/// After a ledger line was (or was not) written: warns of what failed, and publishes the
-/// metrics.
-fn record(
-    runtime: &tokio::runtime::Runtime,
-    publisher: &crate::metrics::Publisher,
-    plugin: &str,
-    appended: Result<(), crate::ledger::LedgerError>,
-) {
-    if let Err(err) = appended {
-        tracing::warn!(plugin, "{err}; the run itself is not affected");
+impl Recorder {
+    pub(super) fn new(publisher: crate::metrics::Publisher) -> Recorder {
+        Recorder { publisher: std::sync::Arc::new(publisher), current: Default::default() }
     }
-    for err in publisher.publish(runtime, plugin) {
-        tracing::warn!(plugin, "{err}; the run itself is not affected");
+
+    /// Sets or takes the run going on; whoever takes it writes its end.
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<crate::ledger::Started>> {
+        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// From now on, SIGTERM (systemd's stop, a pod's deadline) and SIGINT (Ctrl-C) end moport
+    /// with 143 and 130, as the shell reports a process those signals end, after writing the
+    /// end of the run going on, as stopped, to the ledger and the metrics: an operator sees why
+    /// the night's run ended, not a run that never ended. What the run had done stays as a kill
+    /// leaves it (files not published, state not saved, MO's writes so far kept).
+    pub(super) fn stop_on_signals(&self) -> std::io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        // Registered here, before any run starts; waited for on a thread of their own.
+        let (mut terminate, mut interrupt) = {
+            let _context = runtime.enter();
+            (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
+        };
+        let (publisher, current) = (self.publisher.clone(), self.current.clone());
+        std::thread::Builder::new().name("moport-signals".into()).spawn(move || {
+            let (signal, code) = runtime.block_on(async {
+                tokio::select! {
+                    _ = terminate.recv() => ("SIGTERM", 143),
+                    _ = interrupt.recv() => ("SIGINT", 130),
+                }
+            });
+            let stopped = current.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            match stopped {
+                Some(start) => {
+                    let plugin = start.plugin.clone();
+                    tracing::warn!(plugin, "{signal}: moport stops; the run is recorded as stopped before it ended");
+                    let entry = crate::ledger::Entry {
+                        ended: chrono::Utc::now(),
+                        exit_code: code,
+                        error: Some(format!("stopped by {signal} before it ended")),
+                        ..crate::ledger::Entry::started(start)
+                    };
+                    if let Err(err) = crate::ledger::append(publisher.state_dir(), &entry) {
+                        tracing::warn!(plugin, "{err}");
+                    }
+                    for err in publisher.publish(&runtime, &plugin) {
+                        tracing::warn!(plugin, "{err}");
+                    }
+                }
+                None => tracing::warn!("{signal}: moport stops"),
+            }
+            std::process::exit(i32::from(code));
+        })?;
+        Ok(())
+    }
+
+    /// Runs `plugin`, recording its start and its end in the ledger and publishing the metrics
+    /// at each (a ledger or metrics that cannot be written is a warning: the run is what
+    /// matters). The start is recorded once the plugin's run lock is held: a second start
+    /// refused because another run goes on (exit 7) is recorded as ended, never as this
+    /// plugin's run starting, and with `--wait` the run starts when the wait is over.
+    pub(super) fn run(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        host: &Host,
+        plugin: &str,
+        options: &RunOptions,
+    ) -> Result<RunOutcome, RunError> {
+        let state_dir = self.publisher.state_dir();
+        let locked = moport_runtime::runner::run_lock(state_dir, plugin, options.wait_for_other_run);
+        let (started, before) = (chrono::Utc::now(), host.mo_traffic());
+        let start = crate::ledger::Started { plugin: plugin.to_owned(), started, dry_run: options.dry_run };
+        let result = match locked {
+            Ok(lock) => {
+                self.record(runtime, plugin, crate::ledger::append_start(state_dir, &start));
+                *self.current() = Some(start.clone());
+                let options = RunOptions { held_lock: Some(std::sync::Arc::new(lock)), ..options.clone() };
+                let result = runtime.block_on(host.run(plugin, &options));
+                if self.current().take().is_none() {
+                    // A signal took the run to record it as stopped; moport is about to end.
+                    return result;
+                }
+                result
+            }
+            Err(refused) => Err(refused),
+        };
+        let traffic = host.mo_traffic() - before;
+        let mut entry = crate::ledger::Entry {
+            ended: chrono::Utc::now(),
+            mo_requests: traffic.requests,
+            mo_mutations: traffic.mutations,
+            ..crate::ledger::Entry::started(start)
+        };
+        match &result {
+            Ok(outcome) => {
+                entry.counts = outcome.report.counts.iter().cloned().collect();
+                entry.files = outcome.files.len() as u64;
+                entry.bytes = outcome.files.iter().map(|(_, size)| size).sum();
+            }
+            Err(err) => {
+                entry.exit_code = err.exit_status() as u8;
+                entry.error = Some(moport_manifest::secret::redact(&err.to_string()).into_owned());
+            }
+        }
+        self.record(runtime, plugin, crate::ledger::append(state_dir, &entry.bounded()));
+        result
+    }
+
+    /// After a ledger line was (or was not) written: warns of what failed, and publishes the
+    /// metrics.
+    fn record(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        plugin: &str,
+        appended: Result<(), crate::ledger::LedgerError>,
+    ) {
+        if let Err(err) = appended {
+            tracing::warn!(plugin, "{err}; the run itself is not affected");
+        }
+        for err in self.publisher.publish(runtime, plugin) {
+            tracing::warn!(plugin, "{err}; the run itself is not affected");
+        }
     }
 }
 

@@ -581,6 +581,45 @@ fn a_ledger_or_metrics_file_that_cannot_be_written_is_a_warning_not_a_failed_run
     );
 }
 
+#[test]
+fn a_run_stopped_by_sigterm_or_sigint_ends_with_its_code_and_is_recorded_as_stopped() {
+    let work = Workdir::with_manifest(&format!(
+        "[host]\ncomponents = {:?}\nmetrics = \"moport.prom\"\n\
+         [plugins.sleepy]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out\" }}\n\
+         limits = {{ time = \"120s\", memory = \"32MiB\" }}\nsettings = {{ mode = \"loop\" }}\n",
+        moport::BUILT_PLUGINS_DIR
+    ));
+    for (signal, name, code) in [(libc::SIGTERM, "SIGTERM", 143), (libc::SIGINT, "SIGINT", 130)] {
+        let sleepy = work
+            .command(&["run", "sleepy"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Stopped once its start is in the metrics, so while its run goes on.
+        let began = std::time::Instant::now();
+        while !std::fs::read_to_string(work.path("moport.prom"))
+            .is_ok_and(|metrics| metrics.contains("moport_run_unfinished{job=\"sleepy\"} 1\n"))
+        {
+            assert!(began.elapsed().as_secs() < 60, "the run did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // SAFETY: kill(2) on a child this test started and has not yet waited for.
+        assert_eq!(unsafe { libc::kill(sleepy.id() as libc::pid_t, signal) }, 0);
+        let out = sleepy.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(stderr.contains(&format!("{name}: moport stops; the run is recorded as stopped")), "{stderr}");
+        let runs: Vec<serde_json::Value> =
+            serde_json::from_slice(&work.moport(&["runs", "--output", "json", "--last", "1"]).stdout).unwrap();
+        assert_eq!(runs[0]["exit_code"], code, "{runs:?}");
+        assert_eq!(runs[0]["error"], format!("stopped by {name} before it ended"));
+        let metrics = std::fs::read_to_string(work.path("moport.prom")).unwrap();
+        assert!(metrics.contains(&format!("mo_return_code{{job=\"sleepy\"}} {code}\n")), "{metrics}");
+        assert!(metrics.contains("moport_run_unfinished{job=\"sleepy\"} 0\n"), "{metrics}");
+    }
+}
+
 /// The value of `family` for `job` in what a Pushgateway serves.
 fn pushed_value(served: &str, family: &str, job: &str) -> Option<String> {
     let labels = format!("{family}{{instance=\"\",job=\"{job}\"}} ");
