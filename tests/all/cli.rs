@@ -49,14 +49,8 @@ impl Workdir {
 
     /// `moport ARGS` in this folder, with a component cache of its own, to run or to spawn.
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_moport"));
-        command
-            .current_dir(self.dir.path())
-            .env("MOPORT_CACHE_DIR", self.path("cache"))
-            .env("MOPORT_CACHE_KEY", self.path("cache.key"))
-            .env_remove("MOPORT_CONFIG")
-            .env_remove("MOPORT_LOG")
-            .args(args);
+        let mut command = crate::support::moport_cli::command(self.dir.path());
+        command.args(args);
         command
     }
 }
@@ -367,14 +361,7 @@ fn the_runs_date_comes_from_today_the_environment_or_plugins_toml_and_a_bad_one_
     let out = work.moport(&["run", "hello", "--today", "2026-11-30"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert!(written(&work).ends_with("(2026-11-30)\n"), "{}", written(&work));
-    let out = Command::new(env!("CARGO_BIN_EXE_moport"))
-        .current_dir(work.dir.path())
-        .env("MOPORT_CACHE_DIR", work.path("cache"))
-        .env("MOPORT_CACHE_KEY", work.path("cache.key"))
-        .env("MOPORT_TODAY", "2025-02-28")
-        .args(["run", "hello"])
-        .output()
-        .unwrap();
+    let out = work.command(&["run", "hello"]).env("MOPORT_TODAY", "2025-02-28").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert!(written(&work).ends_with("(2025-02-28)\n"), "{}", written(&work));
 

@@ -6,7 +6,7 @@ use crate::support::hostile::{self, misshapen_plugin};
 use moport::BUILT_PLUGINS_DIR;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const MIB: u64 = 1 << 20;
 /// The plugins' memory limit here.
@@ -28,12 +28,7 @@ struct Measured {
 /// memory is its own (`wait4` reports the child's maximum resident set).
 #[expect(clippy::zombie_processes, reason = "the child is reaped by wait4, which also tells its peak memory")]
 fn run(dir: &Path, plugin: &str, extra: &[&str]) -> Measured {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moport"))
-        .current_dir(dir)
-        .env("MOPORT_CACHE_DIR", dir.join("cache"))
-        .env("MOPORT_CACHE_KEY", dir.join("cache.key"))
-        .env_remove("MOPORT_CONFIG")
-        .env_remove("MOPORT_LOG")
+    let mut child = crate::support::moport_cli::command(dir)
         .args(["run", plugin])
         .args(extra)
         .stdout(Stdio::null())

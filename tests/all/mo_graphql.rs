@@ -234,9 +234,7 @@ async fn wrong_credentials_name_keycloak_and_the_settings() {
 }
 
 fn moport(args: &[&str], env: &[(&'static str, String)], dir: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
-        .current_dir(dir)
-        .env_remove("MOPORT_LOG")
+    crate::support::moport_cli::command(dir)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .args(args)
         .output()

@@ -76,7 +76,7 @@ fn the_cli_reads_the_snapshot_named_by_mo() {
     let dir = tempfile::tempdir().unwrap();
     let config = manifest(dir.path(), "mo = \"read\"");
     let moport = |mo: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
+        crate::support::moport_cli::command(dir.path())
             .args(["--config", config.to_str().unwrap(), "--no-cache", "run", "reader", "--mo", mo])
             .output()
             .unwrap()

@@ -11,16 +11,8 @@ const CHECKOUT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk");
 
 /// moport in `dir`, with a home of its own below `dir` and no SDK named unless `sdk` is.
 fn moport_with(dir: &Path, sdk: Option<&str>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_moport"));
-    command
-        .current_dir(dir)
-        .env("HOME", dir.join("home"))
-        .env_remove("XDG_DATA_HOME")
-        .env("MOPORT_CACHE_DIR", dir.join("cache"))
-        .env("MOPORT_CACHE_KEY", dir.join("cache.key"))
-        .env_remove("MOPORT_CONFIG")
-        .env_remove("MOPORT_LOG")
-        .args(args);
+    let mut command = crate::support::moport_cli::command(dir);
+    command.env("HOME", dir.join("home")).env_remove("XDG_DATA_HOME").args(args);
     match sdk {
         Some(sdk) => command.env("MOPORT_SDK", sdk),
         None => command.env_remove("MOPORT_SDK"),

@@ -119,14 +119,7 @@ async fn the_compiled_component_writes_the_golden_files_from_mo_over_graphql() {
 fn shipped_moport(args: &[&str]) -> (tempfile::TempDir, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins.toml"), dir.path().join("plugins.toml")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_moport"))
-        .current_dir(dir.path())
-        .env("MOPORT_CACHE_DIR", dir.path().join("cache"))
-        .env("MOPORT_CACHE_KEY", dir.path().join("cache.key"))
-        .env_remove("MOPORT_CONFIG")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = crate::support::moport_cli::command(dir.path()).args(args).output().unwrap();
     (dir, out)
 }
 
