@@ -613,7 +613,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             let mut ended: Vec<(&str, ExitStatus)> = Vec::new();
             let mut single_failure = None;
             for plugin in &plugins {
-                if !keep_going && ended.iter().any(|(_, status)| *status != ExitStatus::Success) {
+                let failed = ended.iter().any(|(_, status)| *status != ExitStatus::Success);
+                if recorder.stopped_by().is_some() || !keep_going && failed {
                     break;
                 }
                 match recorder.run(&runtime, &host, plugin, &options) {
@@ -636,7 +637,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             if let Some(err) = single_failure {
                 return Err(err.into());
             }
-            job_result(cli.log_format, &plugins, &ended)
+            job_result(cli.log_format, &plugins, &ended, recorder.stopped_by())
         }
         Command::Runs { plugin, last } => {
             let (runs, unreadable) = crate::ledger::read(&manifest.state_dir, plugin.as_deref())?;

@@ -23,11 +23,19 @@ pub enum SdkError {
     #[error("cannot write moport's SDK to {}: {source}; choose another folder, or make this one writable", folder.display())]
     Write { folder: PathBuf, source: std::io::Error },
     #[error(
-        "{} holds files that are not moport's SDK, which writing the SDK there would replace or mix with: name a \
+        "{} holds files that are not moport's SDK{}, which writing the SDK there would replace or mix with: name a \
          new or empty folder",
+        folder.display(),
+        if others.is_empty() { String::new() } else {
+            format!(" ({})", others.iter().take(5).map(|name| name.display().to_string()).collect::<Vec<_>>().join(", "))
+        }
+    )]
+    Occupied { folder: PathBuf, others: Vec<PathBuf> },
+    #[error(
+        "{} is the current folder or holds it, not a folder of its own: name one below it, like vendor/moport",
         folder.display()
     )]
-    Occupied { folder: PathBuf },
+    NotOwnFolder { folder: PathBuf },
     #[error(
         "there is no per-user folder to write moport's SDK to (neither XDG_DATA_HOME nor HOME is set to an absolute \
          path): set one, write the SDK with `moport sdk --out DIR` and pass `--sdk DIR/plugins/sdk`, or make the \
@@ -46,14 +54,26 @@ pub enum SdkError {
 /// must be new, empty, or one this or another moport wrote the SDK to; that one is left alone
 /// if it holds the same files (so cargo's fingerprints of crates built on it hold), else
 /// replaced whole, files a newer SDK no longer has included (wit-bindgen would read a stale
-/// `.wit` file). The new folder is made beside it and renamed into place: an interrupted
-/// write leaves the old SDK or the new one, never a mix.
+/// `.wit` file), as long as it holds nothing but the SDK and what cargo makes there. The new
+/// folder is made beside it and swapped in by two renames; should the second fail, the old one
+/// is put back.
 pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
     if CARRIED_SDK.is_empty() {
         return Err(SdkError::NotCarried);
     }
     let failed = |source| SdkError::Write { folder: folder.to_owned(), source };
-    let occupied = match std::fs::read_dir(folder) {
+    // By its real path: `.`, `..` or a link would put the folder made beside it inside it.
+    let folder = match std::fs::canonicalize(folder) {
+        Ok(real) => real,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => std::path::absolute(folder).map_err(failed)?,
+        Err(err) => return Err(failed(err)),
+    };
+    let parent = match folder.parent() {
+        Some(parent) if !std::env::current_dir().is_ok_and(|here| here.starts_with(&folder)) => parent,
+        _ => return Err(SdkError::NotOwnFolder { folder }),
+    };
+    let failed = |source| SdkError::Write { folder: folder.clone(), source };
+    let occupied = match std::fs::read_dir(&folder) {
         Ok(mut entries) => entries.next().is_some(),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
         Err(err) => return Err(failed(err)),
@@ -63,12 +83,12 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
         let is_sdk_folder =
             std::fs::read_to_string(folder.join("Cargo.toml")).is_ok_and(|text| text.starts_with(CARRIED_HEADER));
         if !is_sdk_folder {
-            return Err(SdkError::Occupied { folder: folder.to_owned() });
+            return Err(SdkError::Occupied { folder, others: Vec::new() });
         }
         let mut carried: Vec<(PathBuf, &[u8])> =
             CARRIED_SDK.iter().map(|(name, bytes)| (PathBuf::from(name), *bytes)).collect();
         carried.sort();
-        let held = files_below(folder).map_err(failed)?;
+        let held = files_below(&folder).map_err(failed)?;
         if held.len() == carried.len()
             && held.iter().zip(&carried).all(|((name, bytes), (carried_name, carried_bytes))| {
                 name == carried_name && bytes.as_deref() == Some(*carried_bytes)
@@ -76,8 +96,11 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
         {
             return Ok(folder.join(SDK_CRATE));
         }
+        let others: Vec<PathBuf> = held.into_iter().map(|(name, _)| name).filter(|name| !is_the_sdks(name)).collect();
+        if !others.is_empty() {
+            return Err(SdkError::Occupied { folder, others });
+        }
     }
-    let parent = folder.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(failed)?;
     let staging = tempfile::Builder::new().prefix(".moport-sdk-").tempdir_in(parent).map_err(failed)?;
     for (name, bytes) in CARRIED_SDK {
@@ -88,12 +111,32 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
     if occupied || folder.exists() {
         // Out of the way first: a folder is renamed only over an empty one.
         let old = tempfile::Builder::new().prefix(".moport-sdk-old-").tempdir_in(parent).map_err(failed)?;
-        std::fs::rename(folder, old.path()).map_err(failed)?;
-        std::fs::rename(staging.keep(), folder).map_err(failed)?;
+        std::fs::rename(&folder, old.path()).map_err(failed)?;
+        if let Err(err) = std::fs::rename(staging.path(), &folder) {
+            let _ = std::fs::rename(old.keep(), &folder);
+            return Err(failed(err));
+        }
     } else {
-        std::fs::rename(staging.keep(), folder).map_err(failed)?;
+        std::fs::rename(staging.path(), &folder).map_err(failed)?;
     }
     Ok(folder.join(SDK_CRATE))
+}
+
+/// Whether a file below an SDK folder is the SDK's (in one of its crates' or the WIT's folders,
+/// or its workspace manifest) or cargo's (`Cargo.lock`, `target/`), which replacing the folder
+/// may drop.
+fn is_the_sdks(name: &Path) -> bool {
+    let folder_of = |name: &Path| -> Vec<std::ffi::OsString> {
+        let parts: Vec<_> = name.iter().map(|part| part.to_owned()).collect();
+        parts[..parts.len().saturating_sub(1).min(2)].to_vec()
+    };
+    let folder = folder_of(name);
+    name == Path::new("Cargo.lock")
+        || name.starts_with("target")
+        || CARRIED_SDK.iter().any(|(carried, _)| {
+            let carried = Path::new(carried);
+            if folder.is_empty() { carried == name } else { folder_of(carried) == folder }
+        })
 }
 
 /// Each entry below `folder` that is not a folder, by its path relative to it, with its bytes
@@ -196,5 +239,22 @@ mod tests {
         // An empty one is.
         let empty = tempfile::tempdir().unwrap();
         assert!(is_sdk(&write_sdk(empty.path()).unwrap()));
+        // An SDK folder someone put a crate of their own in is not replaced, naming what is theirs.
+        std::fs::create_dir_all(empty.path().join("plugins/acme/src")).unwrap();
+        std::fs::write(empty.path().join("plugins/acme/src/lib.rs"), "// mine").unwrap();
+        std::fs::write(empty.path().join("plugins/sdk/src/lib.rs"), "// stale").unwrap();
+        let err = write_sdk(empty.path()).unwrap_err();
+        assert!(err.to_string().contains("plugins/acme/src/lib.rs"), "{err}");
+        assert_eq!(std::fs::read_to_string(empty.path().join("plugins/acme/src/lib.rs")).unwrap(), "// mine");
+        // What cargo makes there is not the user's.
+        std::fs::remove_dir_all(empty.path().join("plugins/acme")).unwrap();
+        std::fs::create_dir_all(empty.path().join("target/debug")).unwrap();
+        std::fs::write(empty.path().join("Cargo.lock"), "").unwrap();
+        write_sdk(empty.path()).unwrap();
+        assert!(!empty.path().join("target").exists());
+        // Nor is the current folder, or one that holds it, written as the SDK.
+        let here = std::env::current_dir().unwrap();
+        assert!(matches!(write_sdk(Path::new(".")), Err(SdkError::NotOwnFolder { .. })));
+        assert!(matches!(write_sdk(here.parent().unwrap()), Err(SdkError::NotOwnFolder { .. })));
     }
 }

@@ -3,28 +3,44 @@
 
 use super::*;
 
-/// Where runs are recorded: the ledger and the metrics, and the run going on, which a signal
-/// that stops moport records as stopped.
+/// How long a run may take to stop after SIGTERM or SIGINT before moport ends without it: a
+/// plugin stops at its next call to the host, and one computing without calling it would
+/// otherwise hold the stop until its time limit.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Where runs are recorded (the ledger and the metrics), the run going on, and whether a
+/// signal asked moport to stop.
 pub(super) struct Recorder {
     publisher: std::sync::Arc<crate::metrics::Publisher>,
+    /// The run going on. Whoever takes it records its end, holding the lock until that is done:
+    /// the main thread as a run ends, or the signal thread when a run does not stop in time.
     current: std::sync::Arc<std::sync::Mutex<Option<crate::ledger::Started>>>,
+    /// The signal that asked moport to stop, once one has.
+    stop: tokio::sync::watch::Receiver<Option<&'static str>>,
+    stop_sender: std::sync::Arc<tokio::sync::watch::Sender<Option<&'static str>>>,
 }
 
 impl Recorder {
     pub(super) fn new(publisher: crate::metrics::Publisher) -> Recorder {
-        Recorder { publisher: std::sync::Arc::new(publisher), current: Default::default() }
+        let (stop_sender, stop) = tokio::sync::watch::channel(None);
+        Recorder {
+            publisher: std::sync::Arc::new(publisher),
+            current: Default::default(),
+            stop,
+            stop_sender: std::sync::Arc::new(stop_sender),
+        }
     }
 
-    /// Sets or takes the run going on; whoever takes it writes its end.
-    fn current(&self) -> std::sync::MutexGuard<'_, Option<crate::ledger::Started>> {
-        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The signal that asked moport to stop, if one has.
+    pub(super) fn stopped_by(&self) -> Option<&'static str> {
+        *self.stop.borrow()
     }
 
-    /// From now on, SIGTERM (systemd's stop, a pod's deadline) and SIGINT (Ctrl-C) end moport
-    /// with 143 and 130, as the shell reports a process those signals end, after writing the
-    /// end of the run going on, as stopped, to the ledger and the metrics: an operator sees why
-    /// the night's run ended, not a run that never ended. What the run had done stays as a kill
-    /// leaves it (files not published, state not saved, MO's writes so far kept).
+    /// From now on SIGTERM (systemd's stop, a pod's deadline) and SIGINT (Ctrl-C) stop moport:
+    /// the run going on ends at its next call to the host, unfinished (its files not
+    /// published, its state not saved), and is recorded as stopped; no further plugin of the
+    /// job runs; moport ends with 143 or 130. A run that has not stopped after [`STOP_GRACE`],
+    /// or a second signal, ends moport at once, the run recorded as stopped all the same.
     pub(super) fn stop_on_signals(&self) -> std::io::Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -33,44 +49,54 @@ impl Recorder {
             let _context = runtime.enter();
             (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
         };
-        let (publisher, current) = (self.publisher.clone(), self.current.clone());
+        let (publisher, current, stop) = (self.publisher.clone(), self.current.clone(), self.stop_sender.clone());
         std::thread::Builder::new().name("moport-signals".into()).spawn(move || {
-            let (signal, code) = runtime.block_on(async {
+            let signal = runtime.block_on(async {
                 tokio::select! {
-                    _ = terminate.recv() => ("SIGTERM", 143),
-                    _ = interrupt.recv() => ("SIGINT", 130),
+                    _ = terminate.recv() => "SIGTERM",
+                    _ = interrupt.recv() => "SIGINT",
                 }
             });
-            let stopped = current.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-            match stopped {
-                Some(start) => {
-                    let plugin = start.plugin.clone();
-                    tracing::warn!(plugin, "{signal}: moport stops; the run is recorded as stopped before it ended");
-                    let entry = crate::ledger::Entry {
-                        ended: chrono::Utc::now(),
-                        exit_code: code,
-                        error: Some(format!("stopped by {signal} before it ended")),
-                        ..crate::ledger::Entry::started(start)
-                    };
-                    if let Err(err) = crate::ledger::append(publisher.state_dir(), &entry) {
-                        tracing::warn!(plugin, "{err}");
-                    }
-                    for err in publisher.publish(&runtime, &plugin) {
-                        tracing::warn!(plugin, "{err}");
-                    }
+            tracing::warn!("{signal}: moport stops; the run going on ends at its next call to the host");
+            stop.send_replace(Some(signal));
+            runtime.block_on(async {
+                tokio::select! {
+                    _ = tokio::time::sleep(STOP_GRACE) => {}
+                    _ = terminate.recv() => {}
+                    _ = interrupt.recv() => {}
                 }
-                None => tracing::warn!("{signal}: moport stops"),
+            });
+            // Held until the process ends: the main thread, if it is recording a run's end,
+            // finishes first; after this it records nothing.
+            let mut current = current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let status = RunError::Stopped { plugin: String::new(), signal }.exit_status();
+            if let Some(start) = current.take() {
+                let plugin = start.plugin.clone();
+                tracing::warn!(plugin, "{signal}: the run did not stop in time; moport ends without it");
+                let entry = crate::ledger::Entry {
+                    ended: chrono::Utc::now(),
+                    exit_code: status as u8,
+                    error: Some(format!("stopped by {signal} before it ended (it did not stop in time)")),
+                    ..crate::ledger::Entry::started(start)
+                };
+                if let Err(err) = crate::ledger::append(publisher.state_dir(), &entry) {
+                    tracing::warn!(plugin, "{err}");
+                }
+                for err in publisher.publish(&runtime, &plugin) {
+                    tracing::warn!(plugin, "{err}");
+                }
             }
-            std::process::exit(i32::from(code));
+            std::process::exit(i32::from(status as u8));
         })?;
         Ok(())
     }
 
     /// Runs `plugin`, recording its start and its end in the ledger and publishing the metrics
     /// at each (a ledger or metrics that cannot be written is a warning: the run is what
-    /// matters). The start is recorded once the plugin's run lock is held: a second start
-    /// refused because another run goes on (exit 7) is recorded as ended, never as this
-    /// plugin's run starting, and with `--wait` the run starts when the wait is over.
+    /// matters). The start is recorded once the plugin's run lock is held, which is let go
+    /// only after the end is recorded: a second start refused because another run goes on
+    /// (exit 7) is recorded as ended, never as this plugin's run starting, and with `--wait`
+    /// the run starts when the wait is over.
     pub(super) fn run(
         &self,
         runtime: &tokio::runtime::Runtime,
@@ -82,20 +108,33 @@ impl Recorder {
         let locked = moport_runtime::runner::run_lock(state_dir, plugin, options.wait_for_other_run);
         let (started, before) = (chrono::Utc::now(), host.mo_traffic());
         let start = crate::ledger::Started { plugin: plugin.to_owned(), started, dry_run: options.dry_run };
+        let mut held_lock = None;
         let result = match locked {
             Ok(lock) => {
-                self.record(runtime, plugin, crate::ledger::append_start(state_dir, &start));
                 *self.current() = Some(start.clone());
-                let options = RunOptions { held_lock: Some(std::sync::Arc::new(lock)), ..options.clone() };
-                let result = runtime.block_on(host.run(plugin, &options));
-                if self.current().take().is_none() {
-                    // A signal took the run to record it as stopped; moport is about to end.
-                    return result;
-                }
-                result
+                self.record(runtime, plugin, crate::ledger::append_start(state_dir, &start));
+                let lock = std::sync::Arc::new(lock);
+                held_lock = Some(lock.clone());
+                let options = RunOptions { held_lock: Some(lock), ..options.clone() };
+                let mut stop = self.stop.clone();
+                runtime.block_on(async {
+                    tokio::select! {
+                        biased;
+                        result = host.run(plugin, &options) => result,
+                        Ok(signal) = stop.wait_for(Option::is_some) => {
+                            Err(RunError::Stopped { plugin: plugin.to_owned(), signal: signal.expect("waited for") })
+                        }
+                    }
+                })
             }
             Err(refused) => Err(refused),
         };
+        // Held while the end is recorded; none if the signal thread took the run, as moport
+        // is ending.
+        let mut current = self.current();
+        if held_lock.is_some() && current.take().is_none() {
+            return result;
+        }
         let traffic = host.mo_traffic() - before;
         let mut entry = crate::ledger::Entry {
             ended: chrono::Utc::now(),
@@ -115,7 +154,13 @@ impl Recorder {
             }
         }
         self.record(runtime, plugin, crate::ledger::append(state_dir, &entry.bounded()));
+        drop(current);
+        drop(held_lock);
         result
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<crate::ledger::Started>> {
+        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// After a ledger line was (or was not) written: warns of what failed, and publishes the
@@ -135,10 +180,17 @@ impl Recorder {
     }
 }
 
-/// A job's summary, for a job of several plugins, and its exit code: that of the first plugin
-/// that failed.
-pub(super) fn job_result(format: LogFormat, plugins: &[String], ended: &[(&str, ExitStatus)]) -> Result<(), CliError> {
-    let status = ended.iter().map(|(_, status)| *status).find(|status| *status != ExitStatus::Success);
+/// A job's summary, for a job of several plugins, and its exit code: that of a signal that
+/// stopped it, else that of the first plugin that failed.
+pub(super) fn job_result(
+    format: LogFormat,
+    plugins: &[String],
+    ended: &[(&str, ExitStatus)],
+    stopped_by: Option<&'static str>,
+) -> Result<(), CliError> {
+    let stopped = stopped_by.map(|signal| RunError::Stopped { plugin: String::new(), signal }.exit_status());
+    let status =
+        stopped.or_else(|| ended.iter().map(|(_, status)| *status).find(|status| *status != ExitStatus::Success));
     if plugins.len() > 1 {
         let not_run = &plugins[ended.len()..];
         match format {
@@ -170,6 +222,7 @@ pub(super) fn job_result(format: LogFormat, plugins: &[String], ended: &[(&str, 
                 .iter()
                 .filter(|(_, status)| *status != ExitStatus::Success)
                 .map(|(plugin, status)| format!("{plugin} (exit {})", *status as u8))
+                .chain(stopped_by.map(|signal| format!("moport was stopped by {signal}")))
                 .collect();
             return Err(CliError::JobFailed { failed, not_run: not_run.to_vec(), status });
         }

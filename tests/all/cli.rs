@@ -568,43 +568,89 @@ fn a_ledger_or_metrics_file_that_cannot_be_written_is_a_warning_not_a_failed_run
     );
 }
 
+/// Spawns `command`, waits until it logs that its plugin starts and then until `ready`, sends
+/// it `signal`, and returns its exit code and all it printed on stderr.
+fn stop_midway(mut command: Command, mut ready: impl FnMut() -> bool, signal: libc::c_int) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    let mut child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("INFO starting plugin=") {
+        assert!(stderr.read_line(&mut said).unwrap() > 0, "it ended before its plugin started: {said}");
+    }
+    let began = std::time::Instant::now();
+    while !ready() {
+        assert!(began.elapsed().as_secs() < 60, "never ready: {said}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: kill(2) on a child this test started and has not yet waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    (child.wait().unwrap().code(), said)
+}
+
 #[test]
-fn a_run_stopped_by_sigterm_or_sigint_ends_with_its_code_and_is_recorded_as_stopped() {
+fn sigterm_stops_a_run_at_its_next_call_to_the_host_unpublished_and_recorded_and_the_job_goes_no_further() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let standin = runtime.block_on(crate::support::mo_standin::MoStandin::start(
+        moport_mo::demo::built_in().file(),
+        std::time::Duration::from_secs(300),
+    ));
+    // MO answers nothing for a minute: plan2learn waits in its first read.
+    *standin.faults.latency.lock().unwrap() = std::time::Duration::from_secs(60);
+    let work = Workdir::shipped();
+    work.edit_shipped(|text| text.replacen("[host]\n", "[host]\nmetrics = \"moport.prom\"\n", 1));
+    std::fs::create_dir_all(work.path("demo")).unwrap();
+    std::fs::copy(Path::new(REPO).join("demo/dar-table.csv"), work.path("demo/dar-table.csv")).unwrap();
+    let mut command = work.command(&["run", "plan2learn", "hello", "--mo", "graphql"]);
+    command.envs(standin.env());
+    let began = std::time::Instant::now();
+    // Stopped while it waits for MO's answer.
+    let asked = || standin.counters.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0;
+    let (code, stderr) = stop_midway(command, asked, libc::SIGTERM);
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(began.elapsed().as_secs() < 30, "it stopped without waiting for MO: {stderr}");
+    assert!(stderr.contains("SIGTERM: moport stops; the run going on ends at its next call to the host"), "{stderr}");
+    assert!(stderr.contains("the job failed: plan2learn (exit 143), moport was stopped by SIGTERM; not run: hello"));
+    assert!(!stderr.contains("did not stop in time"), "{stderr}");
+    let published: Vec<_> = std::fs::read_dir(work.path("output/plan2learn"))
+        .map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    assert!(published.iter().all(|name| name.starts_with('.')), "nothing is published: {published:?}");
+    let runs: Vec<serde_json::Value> =
+        serde_json::from_slice(&work.moport(&["runs", "--output", "json"]).stdout).unwrap();
+    assert_eq!(runs.len(), 1, "hello never ran: {runs:?}");
+    assert_eq!(runs[0]["exit_code"], 143, "{runs:?}");
+    assert!(runs[0]["error"].as_str().unwrap().contains("was stopped by SIGTERM before it ended"), "{runs:?}");
+    let metrics = std::fs::read_to_string(work.path("moport.prom")).unwrap();
+    assert!(metrics.contains("mo_return_code{job=\"plan2learn\"} 143\n"), "{metrics}");
+    assert!(metrics.contains("moport_run_unfinished{job=\"plan2learn\"} 0\n"), "{metrics}");
+}
+
+#[test]
+fn a_run_computing_without_calling_the_host_is_given_up_on_after_the_grace_and_still_recorded() {
     let work = Workdir::with_manifest(&format!(
         "[host]\ncomponents = {:?}\nmetrics = \"moport.prom\"\n\
          [plugins.sleepy]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out\" }}\n\
          limits = {{ time = \"120s\", memory = \"32MiB\" }}\nsettings = {{ mode = \"loop\" }}\n",
         moport::BUILT_PLUGINS_DIR
     ));
-    for (signal, name, code) in [(libc::SIGTERM, "SIGTERM", 143), (libc::SIGINT, "SIGINT", 130)] {
-        let sleepy = work
-            .command(&["run", "sleepy"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Stopped once its start is in the metrics, so while its run goes on.
-        let began = std::time::Instant::now();
-        while !std::fs::read_to_string(work.path("moport.prom"))
-            .is_ok_and(|metrics| metrics.contains("moport_run_unfinished{job=\"sleepy\"} 1\n"))
-        {
-            assert!(began.elapsed().as_secs() < 60, "the run did not start");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        // SAFETY: kill(2) on a child this test started and has not yet waited for.
-        assert_eq!(unsafe { libc::kill(sleepy.id() as libc::pid_t, signal) }, 0);
-        let out = sleepy.wait_with_output().unwrap();
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{stderr}");
-        assert!(stderr.contains(&format!("{name}: moport stops; the run is recorded as stopped")), "{stderr}");
-        let runs: Vec<serde_json::Value> =
-            serde_json::from_slice(&work.moport(&["runs", "--output", "json", "--last", "1"]).stdout).unwrap();
-        assert_eq!(runs[0]["exit_code"], code, "{runs:?}");
-        assert_eq!(runs[0]["error"], format!("stopped by {name} before it ended"));
-        let metrics = std::fs::read_to_string(work.path("moport.prom")).unwrap();
-        assert!(metrics.contains(&format!("mo_return_code{{job=\"sleepy\"}} {code}\n")), "{metrics}");
-        assert!(metrics.contains("moport_run_unfinished{job=\"sleepy\"} 0\n"), "{metrics}");
-    }
+    // Signalled once it has looped for a while, its start recorded.
+    let metrics = work.path("moport.prom");
+    let looping = || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        std::fs::read_to_string(&metrics).is_ok_and(|text| text.contains("moport_run_unfinished{job=\"sleepy\"} 1\n"))
+    };
+    let (code, stderr) = stop_midway(work.command(&["run", "sleepy"]), looping, libc::SIGINT);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("SIGINT: the run did not stop in time; moport ends without it"), "{stderr}");
+    let runs: Vec<serde_json::Value> =
+        serde_json::from_slice(&work.moport(&["runs", "--output", "json"]).stdout).unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["exit_code"], 130, "{runs:?}");
+    assert_eq!(runs[0]["error"], "stopped by SIGINT before it ended (it did not stop in time)");
+    let metrics = std::fs::read_to_string(work.path("moport.prom")).unwrap();
+    assert!(metrics.contains("mo_return_code{job=\"sleepy\"} 130\n"), "{metrics}");
 }
 
 /// The value of `family` for `job` in what a Pushgateway serves.

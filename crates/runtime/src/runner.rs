@@ -47,6 +47,10 @@ pub enum ExitStatus {
     Io = 6,
     /// Another run of the same plugin holds its run lock.
     AlreadyRunning = 7,
+    /// Stopped by SIGINT (Ctrl-C), as the shell reports a process that signal ends.
+    Interrupted = 130,
+    /// Stopped by SIGTERM (`systemctl stop`, a pod's deadline).
+    Terminated = 143,
 }
 
 #[derive(Debug, Error)]
@@ -107,6 +111,11 @@ pub enum RunError {
     AlreadyRunning { plugin: String, path: PathBuf },
     #[error("plugin `{plugin}`: cannot take its run lock {}: {source}", path.display())]
     Lock { plugin: String, path: PathBuf, source: std::io::Error },
+    #[error(
+        "plugin `{plugin}` was stopped by {signal} before it ended: its files were not published and its state not \
+         saved (what it had written to MO stays); run it again"
+    )]
+    Stopped { plugin: String, signal: &'static str },
 }
 
 impl RunError {
@@ -127,6 +136,8 @@ impl RunError {
                 ExitStatus::Io
             }
             RunError::AlreadyRunning { .. } => ExitStatus::AlreadyRunning,
+            RunError::Stopped { signal: "SIGINT", .. } => ExitStatus::Interrupted,
+            RunError::Stopped { .. } => ExitStatus::Terminated,
             RunError::Dar(_) => ExitStatus::Config,
             RunError::Plugin { kind, .. } => match *kind {
                 "config" | "denied" => ExitStatus::Config,
