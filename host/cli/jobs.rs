@@ -4,8 +4,8 @@
 use super::*;
 
 /// How long a run may take to stop after SIGTERM or SIGINT before moport ends without it: a
-/// plugin stops at its next call to the host, and one computing without calling it would
-/// otherwise hold the stop until its time limit.
+/// plugin stops when it next waits on the host (for MO, a remote target, an address), and one
+/// computing without waiting would otherwise hold the stop until its time limit.
 const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Where runs are recorded (the ledger and the metrics), the run going on, and whether a
@@ -37,7 +37,7 @@ impl Recorder {
     }
 
     /// From now on SIGTERM (systemd's stop, a pod's deadline) and SIGINT (Ctrl-C) stop moport:
-    /// the run going on ends at its next call to the host, unfinished (its files not
+    /// the run going on ends when it next waits on the host, unfinished (its files not
     /// published, its state not saved), and is recorded as stopped; no further plugin of the
     /// job runs; moport ends with 143 or 130. A run that has not stopped after [`STOP_GRACE`],
     /// or a second signal, ends moport at once, the run recorded as stopped all the same.
@@ -57,7 +57,7 @@ impl Recorder {
                     _ = interrupt.recv() => "SIGINT",
                 }
             });
-            tracing::warn!("{signal}: moport stops; the run going on ends at its next call to the host");
+            tracing::warn!("{signal}: moport stops; the run going on ends when it next waits on the host");
             stop.send_replace(Some(signal));
             runtime.block_on(async {
                 tokio::select! {

@@ -610,7 +610,7 @@ fn sigterm_stops_a_run_at_its_next_call_to_the_host_unpublished_and_recorded_and
     let (code, stderr) = stop_midway(command, asked, libc::SIGTERM);
     assert_eq!(code, Some(143), "{stderr}");
     assert!(began.elapsed().as_secs() < 30, "it stopped without waiting for MO: {stderr}");
-    assert!(stderr.contains("SIGTERM: moport stops; the run going on ends at its next call to the host"), "{stderr}");
+    assert!(stderr.contains("SIGTERM: moport stops; the run going on ends when it next waits on the host"), "{stderr}");
     assert!(stderr.contains("the job failed: plan2learn (exit 143), moport was stopped by SIGTERM; not run: hello"));
     assert!(!stderr.contains("did not stop in time"), "{stderr}");
     let published: Vec<_> = std::fs::read_dir(work.path("output/plan2learn"))
