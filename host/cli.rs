@@ -888,6 +888,28 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
+    fn a_signal_sets_a_job_s_exit_code_only_where_it_cut_the_job_short() {
+        use super::{CliError, ExitStatus, LogFormat, job_result};
+        let plugins = ["aarhus-los".to_owned(), "plan2learn".to_owned()];
+        let status = |result: Result<(), CliError>| result.err().map(|err| err.exit_status());
+        let (ok, failed) = (ExitStatus::Success, ExitStatus::PluginFailed);
+        // Between the two: the second is not run.
+        let between = job_result(LogFormat::Human, &plugins, &[("aarhus-los", ok)], Some("SIGTERM"));
+        assert_eq!(status(between), Some(ExitStatus::Terminated));
+        // During the second, which stopped: the stop's code, not the first failure's.
+        let during = [("aarhus-los", failed), ("plan2learn", ExitStatus::Interrupted)];
+        assert_eq!(
+            status(job_result(LogFormat::Human, &plugins, &during, Some("SIGINT"))),
+            Some(ExitStatus::Interrupted)
+        );
+        // During the second, which finished anyway: the runs' own codes.
+        let finished = [("aarhus-los", ok), ("plan2learn", ok)];
+        assert_eq!(status(job_result(LogFormat::Human, &plugins, &finished, Some("SIGTERM"))), None);
+        let finished = [("aarhus-los", failed), ("plan2learn", ok)];
+        assert_eq!(status(job_result(LogFormat::Human, &plugins, &finished, Some("SIGTERM"))), Some(failed));
+    }
+
+    #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }

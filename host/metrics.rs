@@ -20,6 +20,8 @@ use std::time::Duration;
 const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
 /// The file in the state folder whose lock publishers take in turn.
 const LOCK_FILE: &str = "metrics.lock";
+/// How long a publisher waits for another to be done.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// How much of a Pushgateway's refusal is shown.
 const MAX_REFUSAL_BYTES: usize = 512;
 
@@ -172,7 +174,26 @@ impl Publisher {
         let lock_path = self.state_dir.join(LOCK_FILE);
         let locked = std::fs::create_dir_all(&self.state_dir)
             .and_then(|()| std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path))
-            .and_then(|file| file.lock().map(|()| file));
+            .and_then(|file| {
+                // Another publisher holds it for a push at most; one that holds it longer is
+                // stuck, and this run's monitoring waits no longer for it.
+                let began = std::time::Instant::now();
+                loop {
+                    match file.try_lock() {
+                        Ok(()) => return Ok(file),
+                        Err(std::fs::TryLockError::WouldBlock) if began.elapsed() < LOCK_WAIT => {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        Err(std::fs::TryLockError::WouldBlock) => {
+                            return Err(std::io::Error::other(format!(
+                                "another moport has held it for {} s; metrics not published this time",
+                                LOCK_WAIT.as_secs()
+                            )));
+                        }
+                        Err(std::fs::TryLockError::Error(err)) => return Err(err),
+                    }
+                }
+            });
         let _lock = match locked {
             Ok(lock) => lock,
             Err(source) => return vec![MetricsError::Lock { file: lock_path, source }],

@@ -88,7 +88,9 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
         let mut carried: Vec<(PathBuf, &[u8])> =
             CARRIED_SDK.iter().map(|(name, bytes)| (PathBuf::from(name), *bytes)).collect();
         carried.sort();
-        let held = files_below(&folder).map_err(failed)?;
+        // What cargo made there (a build of the SDK's own workspace) is neither the SDK nor the user's.
+        let held: Vec<_> =
+            files_below(&folder).map_err(failed)?.into_iter().filter(|(name, _)| !is_cargos(name)).collect();
         if held.len() == carried.len()
             && held.iter().zip(&carried).all(|((name, bytes), (carried_name, carried_bytes))| {
                 name == carried_name && bytes.as_deref() == Some(*carried_bytes)
@@ -103,6 +105,9 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
     }
     std::fs::create_dir_all(parent).map_err(failed)?;
     let staging = tempfile::Builder::new().prefix(".moport-sdk-").tempdir_in(parent).map_err(failed)?;
+    // A temporary folder is the user's alone; the SDK is for every user of the machine to read.
+    let readable = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+    std::fs::set_permissions(staging.path(), readable).map_err(failed)?;
     for (name, bytes) in CARRIED_SDK {
         let file = staging.path().join(name);
         std::fs::create_dir_all(file.parent().expect("a file below the folder")).map_err(failed)?;
@@ -113,8 +118,11 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
         let old = tempfile::Builder::new().prefix(".moport-sdk-old-").tempdir_in(parent).map_err(failed)?;
         std::fs::rename(&folder, old.path()).map_err(failed)?;
         if let Err(err) = std::fs::rename(staging.path(), &folder) {
-            let _ = std::fs::rename(old.keep(), &folder);
-            return Err(failed(err));
+            let kept = old.keep();
+            return Err(match std::fs::rename(&kept, &folder) {
+                Ok(()) => failed(err),
+                Err(_) => failed(std::io::Error::other(format!("{err}; the earlier SDK is in {}", kept.display()))),
+            });
         }
     } else {
         std::fs::rename(staging.path(), &folder).map_err(failed)?;
@@ -125,14 +133,17 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
 /// Whether a file below an SDK folder is the SDK's (in one of its crates' or the WIT's folders,
 /// or its workspace manifest) or cargo's (`Cargo.lock`, `target/`), which replacing the folder
 /// may drop.
+fn is_cargos(name: &Path) -> bool {
+    name == Path::new("Cargo.lock") || name.starts_with("target")
+}
+
 fn is_the_sdks(name: &Path) -> bool {
     let folder_of = |name: &Path| -> Vec<std::ffi::OsString> {
         let parts: Vec<_> = name.iter().map(|part| part.to_owned()).collect();
         parts[..parts.len().saturating_sub(1).min(2)].to_vec()
     };
     let folder = folder_of(name);
-    name == Path::new("Cargo.lock")
-        || name.starts_with("target")
+    is_cargos(name)
         || CARRIED_SDK.iter().any(|(carried, _)| {
             let carried = Path::new(carried);
             if folder.is_empty() { carried == name } else { folder_of(carried) == folder }
@@ -252,6 +263,14 @@ mod tests {
         std::fs::write(empty.path().join("Cargo.lock"), "").unwrap();
         write_sdk(empty.path()).unwrap();
         assert!(!empty.path().join("target").exists());
+        // An SDK that is whole is left alone beside cargo's files, and is readable by all.
+        std::fs::write(empty.path().join("Cargo.lock"), "").unwrap();
+        let before = modified(&empty.path().join("plugins/sdk/src/lib.rs"));
+        write_sdk(empty.path()).unwrap();
+        assert_eq!(modified(&empty.path().join("plugins/sdk/src/lib.rs")), before);
+        assert!(empty.path().join("Cargo.lock").exists());
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(out.path()).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o755);
         // Nor is the current folder, or one that holds it, written as the SDK.
         let here = std::env::current_dir().unwrap();
         assert!(matches!(write_sdk(Path::new(".")), Err(SdkError::NotOwnFolder { .. })));

@@ -18,6 +18,9 @@ pub(super) struct Recorder {
     /// The signal that asked moport to stop, once one has.
     stop: tokio::sync::watch::Receiver<Option<&'static str>>,
     stop_sender: std::sync::Arc<tokio::sync::watch::Sender<Option<&'static str>>>,
+    /// Held by a run while it publishes its files and saves its state, and by the signal
+    /// thread as it ends moport: never halfway through those.
+    finishing: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Recorder {
@@ -28,6 +31,7 @@ impl Recorder {
             current: Default::default(),
             stop,
             stop_sender: std::sync::Arc::new(stop_sender),
+            finishing: Default::default(),
         }
     }
 
@@ -50,6 +54,7 @@ impl Recorder {
             (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
         };
         let (publisher, current, stop) = (self.publisher.clone(), self.current.clone(), self.stop_sender.clone());
+        let finishing = self.finishing.clone();
         std::thread::Builder::new().name("moport-signals".into()).spawn(move || {
             let signal = runtime.block_on(async {
                 tokio::select! {
@@ -66,8 +71,10 @@ impl Recorder {
                     _ = interrupt.recv() => {}
                 }
             });
-            // Held until the process ends: the main thread, if it is recording a run's end,
-            // finishes first; after this it records nothing.
+            // Both held until the process ends: a run publishing its files or saving its state
+            // finishes that first, and the main thread, if it is writing a run's end, finishes
+            // the line; after this it writes nothing.
+            let _finishing = finishing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut current = current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let status = RunError::Stopped { plugin: String::new(), signal }.exit_status();
             if let Some(start) = current.take() {
@@ -105,17 +112,26 @@ impl Recorder {
         options: &RunOptions,
     ) -> Result<RunOutcome, RunError> {
         let state_dir = self.publisher.state_dir();
-        let locked = moport_runtime::runner::run_lock(state_dir, plugin, options.wait_for_other_run);
+        let lock = moport_runtime::runner::run_lock(state_dir, plugin, options.wait_for_other_run);
+        if let Some(signal) = self.stopped_by() {
+            // Stopped while it waited for the lock, or before it: it never starts.
+            return Err(RunError::Stopped { plugin: plugin.to_owned(), signal });
+        }
         let (started, before) = (chrono::Utc::now(), host.mo_traffic());
         let start = crate::ledger::Started { plugin: plugin.to_owned(), started, dry_run: options.dry_run };
         let mut held_lock = None;
-        let result = match locked {
+        let result = match lock {
             Ok(lock) => {
-                *self.current() = Some(start.clone());
-                self.record(runtime, plugin, crate::ledger::append_start(state_dir, &start));
+                {
+                    let mut current = self.current();
+                    *current = Some(start.clone());
+                    self.warn_of(plugin, crate::ledger::append_start(state_dir, &start));
+                }
+                self.publish(runtime, plugin);
                 let lock = std::sync::Arc::new(lock);
                 held_lock = Some(lock.clone());
-                let options = RunOptions { held_lock: Some(lock), ..options.clone() };
+                let options =
+                    RunOptions { held_lock: Some(lock), finishing: Some(self.finishing.clone()), ..options.clone() };
                 let mut stop = self.stop.clone();
                 runtime.block_on(async {
                     tokio::select! {
@@ -129,12 +145,6 @@ impl Recorder {
             }
             Err(refused) => Err(refused),
         };
-        // Held while the end is recorded; none if the signal thread took the run, as moport
-        // is ending.
-        let mut current = self.current();
-        if held_lock.is_some() && current.take().is_none() {
-            return result;
-        }
         let traffic = host.mo_traffic() - before;
         let mut entry = crate::ledger::Entry {
             ended: chrono::Utc::now(),
@@ -153,8 +163,15 @@ impl Recorder {
                 entry.error = Some(moport_manifest::secret::redact(&err.to_string()).into_owned());
             }
         }
-        self.record(runtime, plugin, crate::ledger::append(state_dir, &entry.bounded()));
-        drop(current);
+        {
+            // Whoever takes the run writes its end; the signal thread may have, as moport ends.
+            let mut current = self.current();
+            if held_lock.is_some() && current.take().is_none() {
+                return result;
+            }
+            self.warn_of(plugin, crate::ledger::append(state_dir, &entry.bounded()));
+        }
+        self.publish(runtime, plugin);
         drop(held_lock);
         result
     }
@@ -163,31 +180,31 @@ impl Recorder {
         self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// After a ledger line was (or was not) written: warns of what failed, and publishes the
-    /// metrics.
-    fn record(
-        &self,
-        runtime: &tokio::runtime::Runtime,
-        plugin: &str,
-        appended: Result<(), crate::ledger::LedgerError>,
-    ) {
+    fn warn_of(&self, plugin: &str, appended: Result<(), crate::ledger::LedgerError>) {
         if let Err(err) = appended {
             tracing::warn!(plugin, "{err}; the run itself is not affected");
         }
+    }
+
+    fn publish(&self, runtime: &tokio::runtime::Runtime, plugin: &str) {
         for err in self.publisher.publish(runtime, plugin) {
             tracing::warn!(plugin, "{err}; the run itself is not affected");
         }
     }
 }
 
-/// A job's summary, for a job of several plugins, and its exit code: that of a signal that
-/// stopped it, else that of the first plugin that failed.
+/// A job's summary, for a job of several plugins, and its exit code: that of a signal that cut
+/// it short, else that of the first plugin that failed.
 pub(super) fn job_result(
     format: LogFormat,
     plugins: &[String],
     ended: &[(&str, ExitStatus)],
     stopped_by: Option<&'static str>,
 ) -> Result<(), CliError> {
+    // A stop counts where it cut the job short: a run ended stopped, or plugins were not run.
+    let cut_short = ended.len() < plugins.len()
+        || ended.iter().any(|(_, status)| matches!(status, ExitStatus::Interrupted | ExitStatus::Terminated));
+    let stopped_by = stopped_by.filter(|_| cut_short);
     let stopped = stopped_by.map(|signal| RunError::Stopped { plugin: String::new(), signal }.exit_status());
     let status =
         stopped.or_else(|| ended.iter().map(|(_, status)| *status).find(|status| *status != ExitStatus::Success));

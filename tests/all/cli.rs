@@ -590,7 +590,7 @@ fn stop_midway(mut command: Command, mut ready: impl FnMut() -> bool, signal: li
 }
 
 #[test]
-fn sigterm_stops_a_run_at_its_next_call_to_the_host_unpublished_and_recorded_and_the_job_goes_no_further() {
+fn sigterm_stops_a_run_waiting_on_the_host_unpublished_and_recorded_and_the_job_goes_no_further() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let standin = runtime.block_on(crate::support::mo_standin::MoStandin::start(
         moport_mo::demo::built_in().file(),
@@ -628,7 +628,7 @@ fn sigterm_stops_a_run_at_its_next_call_to_the_host_unpublished_and_recorded_and
 }
 
 #[test]
-fn a_run_computing_without_calling_the_host_is_given_up_on_after_the_grace_and_still_recorded() {
+fn a_run_computing_without_waiting_on_the_host_is_given_up_on_after_the_grace_and_still_recorded() {
     let work = Workdir::with_manifest(&format!(
         "[host]\ncomponents = {:?}\nmetrics = \"moport.prom\"\n\
          [plugins.sleepy]\ncomponent = \"probe.wasm\"\ngrants = {{ files = \"out\" }}\n\

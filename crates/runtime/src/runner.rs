@@ -182,6 +182,9 @@ pub struct RunOptions {
     /// The plugin's run lock, when the caller took it (to record the run's start only once no
     /// other run of it goes on); else the run takes it.
     pub held_lock: Option<std::sync::Arc<RunLock>>,
+    /// Held while the run publishes its files and saves its state, when the caller may end the
+    /// process (on a signal) and must not do so halfway through those.
+    pub finishing: Option<std::sync::Arc<std::sync::Mutex<()>>>,
 }
 
 /// The calendar date in Copenhagen at `instant`: MO's dates are Danish dates, and a host's own
@@ -488,6 +491,10 @@ impl Host {
             Ok(Ok(Ok(report))) => {
                 log_captured(plugin, "stderr", &stderr);
                 let report = bounded(plugin, report);
+                let _finishing = options
+                    .finishing
+                    .as_ref()
+                    .map(|finishing| finishing.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
                 // The files first: a bookmark must not move past files that were not published.
                 // A dry run publishes none, whatever the plugin wrote.
                 if let Some(folder) = store.data_mut().files.as_mut().filter(|_| !options.dry_run) {
