@@ -109,7 +109,9 @@ enum Command {
         plugin: String,
     },
     /// Run a plugin, or several one after another as one job. Each run is recorded in the run
-    /// ledger (`moport runs`) and, with `[host] metrics`, in a Prometheus text file.
+    /// ledger (`moport runs`) as it starts and ends and, with `[host] metrics` or
+    /// `pushgateway`, in Prometheus metrics. SIGTERM or Ctrl-C stops the run, recorded as
+    /// stopped (exit 143 or 130).
     #[command(
         after_help = "Examples:\n  moport run plan2learn --mo demo\n  moport run aarhus-los --mo demo --dry-run\n  \
                       moport run plan2learn --mo graphql:/opt/dipex/settings/settings.json --today 2026-11-30\n  \
