@@ -429,7 +429,7 @@ fn print_failure(format: LogFormat, plugin: Option<&str>, err: &dyn std::fmt::Di
             tracing::error!(exit_code = status as u8, "{err}");
             if let Some(plugin) = plugin {
                 let error = moport_manifest::secret::redact(&err.to_string()).into_owned();
-                println!("{}", serde_json::json!({"plugin": plugin, "exit_code": status as u8, "error": error}));
+                say!("{}", serde_json::json!({"plugin": plugin, "exit_code": status as u8, "error": error}));
             }
         }
     }
@@ -441,7 +441,7 @@ fn confirmed(question: &str, plugin: &str) -> Result<bool, RunError> {
     if !std::io::stdin().is_terminal() {
         return Err(StateError::NotConfirmed { plugin: plugin.to_owned() }.into());
     }
-    print!("{question}");
+    say_part!("{question}");
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -464,7 +464,9 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             return new_plugin(name, *world, dir, sdk.as_deref(), &cli.config);
         }
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "moport", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "moport", &mut script);
+            say_part!("{}", String::from_utf8_lossy(&script));
             return Ok(());
         }
         Command::Manual { out } => {
@@ -474,9 +476,9 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         Command::Sdk { out } => {
             let sdk = crate::sdk::write_sdk(out)?;
             let sdk = std::path::absolute(&sdk).unwrap_or(sdk);
-            println!("wrote moport's SDK to {}; a plugin crate depends on it as", out.display());
-            println!("  moport-sdk = {{ path = {:?} }}", sdk.display().to_string());
-            println!("(`moport new NAME --sdk {}` makes a crate that depends on it)", sdk.display());
+            say!("wrote moport's SDK to {}; a plugin crate depends on it as", out.display());
+            say!("  moport-sdk = {{ path = {:?} }}", sdk.display().to_string());
+            say!("(`moport new NAME --sdk {}` makes a crate that depends on it)", sdk.display());
             return Ok(());
         }
         _ => {}
@@ -502,8 +504,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             let store = StateStore::new(&manifest.state_dir, plugin);
             match &command {
                 StateCommand::Show { .. } => match cli.output {
-                    Output::Text => print!("{}", show_state(&store)?),
-                    Output::Json => println!(
+                    Output::Text => say_part!("{}", show_state(&store)?),
+                    Output::Json => say!(
                         "{:#}",
                         serde_json::json!({"plugin": plugin, "path": store.path(), "values": store.load()?})
                     ),
@@ -511,28 +513,28 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 StateCommand::Clear { yes, .. } => {
                     let _lock = moport_runtime::runner::run_lock(&manifest.state_dir, plugin, false)?;
                     if !store.path().exists() {
-                        println!("`{plugin}` has no state ({} does not exist)", store.path().display());
+                        say!("`{plugin}` has no state ({} does not exist)", store.path().display());
                     } else if *yes || confirmed(&format!("{}forget all of this? [y/N] ", show_state(&store)?), plugin)?
                     {
                         store.clear()?;
-                        println!("cleared the state of `{plugin}` ({} removed)", store.path().display());
+                        say!("cleared the state of `{plugin}` ({} removed)", store.path().display());
                     } else {
-                        println!("kept the state of `{plugin}`");
+                        say!("kept the state of `{plugin}`");
                     }
                 }
                 StateCommand::Set { key, value, .. } => {
                     let _lock = moport_runtime::runner::run_lock(&manifest.state_dir, plugin, false)?;
                     let before = store.set(key, value)?;
                     let was = before.map_or_else(|| "it had no value".to_owned(), |before| format!("was {before:?}"));
-                    println!("set `{key}` of `{plugin}` to {value:?} ({was}); its next run starts from it");
+                    say!("set `{key}` of `{plugin}` to {value:?} ({was}); its next run starts from it");
                 }
             }
             Ok(())
         }
         Command::List => {
             match cli.output {
-                Output::Text => print!("{}", list(&manifest)),
-                Output::Json => println!("{:#}", list_json(&manifest)),
+                Output::Text => say_part!("{}", list(&manifest)),
+                Output::Json => say!("{:#}", list_json(&manifest)),
             }
             Ok(())
         }
@@ -540,8 +542,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             let host = Host::new(manifest, cache(cli.cache_dir, cli.no_cache))?;
             let loaded = host.load(&plugin)?;
             match cli.output {
-                Output::Text => print!("{}", inspect(&loaded)),
-                Output::Json => println!("{:#}", inspect_json(&loaded)),
+                Output::Text => say_part!("{}", inspect(&loaded)),
+                Output::Json => say!("{:#}", inspect_json(&loaded)),
             }
             Ok(())
         }
@@ -560,8 +562,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 Output::Text => {
                     for line in &lines {
                         match &line.result {
-                            Ok(found) => println!("ok      {}: {}", line.what, redact(found)),
-                            Err((_, problem)) => println!("FAILED  {}: {}", line.what, redact(problem)),
+                            Ok(found) => say!("ok      {}: {}", line.what, redact(found)),
+                            Err((_, problem)) => say!("FAILED  {}: {}", line.what, redact(problem)),
                         }
                     }
                 }
@@ -577,7 +579,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                         })
                         .collect();
                     let exit_code = failed.unwrap_or(ExitStatus::Success) as u8;
-                    println!("{:#}", serde_json::json!({"plugin": plugin, "checks": checks, "exit_code": exit_code}));
+                    say!("{:#}", serde_json::json!({"plugin": plugin, "checks": checks, "exit_code": exit_code}));
                 }
             }
             match failed {
@@ -589,7 +591,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             let cache = cache(cli.cache_dir, cli.no_cache);
             let verdict =
                 runtime(&plugin)?.block_on(crate::fixture::test(&manifest, &plugin, &fixture, cache, update))?;
-            print!("{}", describe_verdict(&plugin, &fixture, &verdict));
+            say_part!("{}", describe_verdict(&plugin, &fixture, &verdict));
             match verdict.mismatches.len() {
                 0 => Ok(()),
                 differences => Err(CliError::FixtureMismatch { plugin, differences }),
@@ -622,8 +624,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
                 match recorder.run(&runtime, &host, plugin, &options) {
                     Ok(outcome) => {
                         match cli.log_format {
-                            LogFormat::Human => print!("{}", describe_outcome(plugin, &outcome)),
-                            LogFormat::Json => println!("{}", outcome_json(plugin, &outcome)),
+                            LogFormat::Human => say_part!("{}", describe_outcome(plugin, &outcome)),
+                            LogFormat::Json => say!("{}", outcome_json(plugin, &outcome)),
                         }
                         ended.push((plugin, ExitStatus::Success));
                     }
@@ -651,9 +653,9 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             match cli.output {
                 Output::Json => {
                     let shown: Vec<serde_json::Value> = shown.iter().map(crate::ledger::Run::to_json).collect();
-                    println!("{}", serde_json::to_string_pretty(&shown).expect("JSON values serialise"));
+                    say!("{}", serde_json::to_string_pretty(&shown).expect("JSON values serialise"));
                 }
-                Output::Text => print!("{}", describe_runs(shown, plugin.as_deref())),
+                Output::Text => say_part!("{}", describe_runs(shown, plugin.as_deref())),
             }
             Ok(())
         }
@@ -738,7 +740,7 @@ fn load(snapshot: &str, mo: &str, into_non_empty: bool, dry_run: bool) -> Result
     })?;
     let count = |wanted: Outcome| outcomes.iter().filter(|outcome| **outcome == wanted).count();
     let verb = if dry_run { "would write" } else { "wrote" };
-    println!(
+    say!(
         "{verb} {} validities of {} into MO at {}: {} created, {} updated, {} already as the snapshot says",
         changes.len(),
         file.organisation.name,
@@ -806,16 +808,16 @@ fn new_plugin(
             None => {
                 let folder = crate::sdk::user_sdk_folder()?;
                 let sdk = crate::sdk::write_sdk(&folder)?;
-                println!("wrote   moport's SDK to {} (the crate depends on it by path)", folder.display());
+                say!("wrote   moport's SDK to {} (the crate depends on it by path)", folder.display());
                 Some(sdk)
             }
         },
     };
     let made = crate::template::generate(name, world, &parent, config, sdk.as_deref())?;
     for file in &made.files {
-        println!("wrote   {}", file.display());
+        say!("wrote   {}", file.display());
     }
-    println!(
+    say!(
         "\nNext:\n  cargo build{}\n  cargo test{}\n  moport test {name} --fixture {}\n  moport run {name} --mo demo{}",
         if in_workspace {
             String::new()

@@ -18,6 +18,24 @@ macro_rules! as_run_error {
     )*};
 }
 
+/// `println!` for what a command answers on stdout, except that a reader gone away (`moport runs
+/// | head`) is not moport's failure: the rest is dropped, where `println!` would panic. A run's
+/// work is done or recorded before it prints, and a job goes on to its next plugin.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` as [`say!`] is `println!`.
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod cli;
 pub mod fixture;
 pub mod ledger;

@@ -222,7 +222,7 @@ pub(super) fn job_result(
                 for plugin in not_run {
                     let _ = writeln!(summary, "  {plugin}: not run");
                 }
-                print!("{summary}");
+                say_part!("{summary}");
             }
             LogFormat::Json => {
                 let runs: Vec<_> = ended
@@ -231,7 +231,7 @@ pub(super) fn job_result(
                     .chain(not_run.iter().map(|plugin| serde_json::json!({"plugin": plugin, "exit_code": null})))
                     .collect();
                 let exit_code = status.unwrap_or(ExitStatus::Success) as u8;
-                println!("{}", serde_json::json!({"job": runs, "exit_code": exit_code}));
+                say!("{}", serde_json::json!({"job": runs, "exit_code": exit_code}));
             }
         }
         if let Some(status) = status {

@@ -722,6 +722,21 @@ fn runs_reach_a_real_pushgateway_as_they_start_and_end_and_a_killed_run_stays_un
 }
 
 #[test]
+fn a_reader_that_goes_away_is_not_a_failure() {
+    let work = Workdir::shipped();
+    work.ends_with(&["run", "hello"], 0);
+    for args in [&["completions", "bash"][..], &["list"], &["runs"], &["inspect", "hello"], &["run", "hello"]] {
+        // `moport ... | head -0`: the pipe's reading end is closed before moport writes.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = work.command(args).stdout(writer).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn completions_and_manual_pages_cover_every_command() {
     let work = Workdir::with_manifest("");
     for shell in ["bash", "zsh", "fish"] {
