@@ -59,8 +59,11 @@ fn samples(latest: &Run, last_ended: Option<&Entry>) -> BTreeMap<&'static str, f
     samples
 }
 
+/// A job's samples, by family.
+type Samples = BTreeMap<&'static str, f64>;
+
 /// Each job's samples from `runs` (in the order they started).
-fn jobs(runs: &[Run]) -> BTreeMap<&str, BTreeMap<&'static str, f64>> {
+fn jobs(runs: &[Run]) -> BTreeMap<&str, Samples> {
     let refused = ExitStatus::AlreadyRunning as u8;
     let mut last: BTreeMap<&str, (&Run, Option<&Entry>)> = BTreeMap::new();
     for run in runs.iter().filter(|run| !run.dry_run()) {
@@ -78,15 +81,30 @@ fn jobs(runs: &[Run]) -> BTreeMap<&str, BTreeMap<&'static str, f64>> {
     last.into_iter().map(|(job, (latest, ended))| (job, samples(latest, ended))).collect()
 }
 
-/// Prometheus's text format of every job's samples, labelled `job`.
-pub fn text(runs: &[Run]) -> String {
-    let jobs = jobs(runs);
+/// Prometheus's text format of every job's samples, labelled `job` (the file).
+fn text(jobs: &BTreeMap<&str, Samples>) -> String {
+    exposition(jobs.iter().map(|(job, samples)| (Some(*job), samples)))
+}
+
+/// The text format of one job's samples without labels (its Pushgateway group, whose grouping
+/// key gives the job).
+fn job_text(jobs: &BTreeMap<&str, Samples>, job: &str) -> Option<String> {
+    Some(exposition(std::iter::once((None, jobs.get(job)?))))
+}
+
+/// Each family that has samples: its help and type, then a line per job, labelled with the job
+/// where one is given.
+fn exposition<'a>(jobs: impl Iterator<Item = (Option<&'a str>, &'a Samples)> + Clone) -> String {
     let mut text = String::new();
     for (name, help) in FAMILIES {
         let lines: Vec<String> = jobs
-            .iter()
+            .clone()
             .filter_map(|(job, samples)| {
-                Some(format!("{name}{{job=\"{}\"}} {}\n", label_value(job), samples.get(name)?))
+                let value = samples.get(name)?;
+                Some(match job {
+                    Some(job) => format!("{name}{{job=\"{}\"}} {value}\n", label_value(job)),
+                    None => format!("{name} {value}\n"),
+                })
             })
             .collect();
         if !lines.is_empty() {
@@ -95,20 +113,6 @@ pub fn text(runs: &[Run]) -> String {
         }
     }
     text
-}
-
-/// The text format of one job's samples without labels: the Pushgateway's grouping key gives
-/// the job.
-fn job_text(runs: &[Run], job: &str) -> Option<String> {
-    let jobs = jobs(runs);
-    let samples = jobs.get(job)?;
-    let mut text = String::new();
-    for (name, help) in FAMILIES {
-        if let Some(value) = samples.get(name) {
-            text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
-        }
-    }
-    Some(text)
 }
 
 /// A label value as the text format writes it: the ledger is a file anyone with access may
@@ -202,13 +206,14 @@ impl Publisher {
             Ok((runs, _)) => runs,
             Err(err) => return vec![err.into()],
         };
+        let jobs = jobs(&runs);
         let mut failures = Vec::new();
         if let Some(file) = &self.file
-            && let Err(source) = moport_fs::write_atomically(file, text(&runs).as_bytes())
+            && let Err(source) = moport_fs::write_atomically(file, text(&jobs).as_bytes())
         {
             failures.push(MetricsError::File { file: file.clone(), source });
         }
-        if let (Some((url, client)), Some(body)) = (&self.pushgateway, job_text(&runs, job))
+        if let (Some((url, client)), Some(body)) = (&self.pushgateway, job_text(&jobs, job))
             && let Err(message) = runtime.block_on(push(client, url, job, body))
         {
             failures.push(MetricsError::Push { url: url.clone(), job: job.to_owned(), message });
@@ -258,13 +263,13 @@ mod tests {
             // A second start while the night's run went on: refused, not the job's run.
             ended("plan2learn", ExitStatus::AlreadyRunning as u8, false, "2026-12-07T02:00:01Z"),
         ];
-        let text = text(&runs);
+        let text = text(&jobs(&runs));
         assert!(text.contains("# TYPE mo_return_code gauge\nmo_return_code{job=\"plan2learn\"} 0\n"), "{text}");
         assert!(text.contains("mo_start_time{job=\"plan2learn\"} 1796608800\n"), "{text}");
         assert!(text.contains("mo_end_time{job=\"plan2learn\"} 1796608801.5\n"), "{text}");
         assert!(text.contains("moport_run_mo_requests{job=\"plan2learn\"} 47\n"), "{text}");
         assert!(text.contains("moport_run_unfinished{job=\"plan2learn\"} 0\n"), "{text}");
-        let odd = super::text(&[ended("a\"b\\c\nd", 0, false, "2026-12-07T02:00:00Z")]);
+        let odd = super::text(&jobs(&[ended("a\"b\\c\nd", 0, false, "2026-12-07T02:00:00Z")]));
         assert!(odd.contains("mo_return_code{job=\"a\\\"b\\\\c\\nd\"} 0\n"), "{odd}");
     }
 
@@ -272,18 +277,18 @@ mod tests {
     fn a_run_that_started_and_did_not_end_moves_the_start_on_and_says_so() {
         let runs =
             [ended("aarhus-los", 0, false, "2026-12-06T02:00:00Z"), unfinished("aarhus-los", "2026-12-07T02:00:00Z")];
-        let text = text(&runs);
+        let text = text(&jobs(&runs));
         assert!(text.contains("mo_start_time{job=\"aarhus-los\"} 1796608800\n"), "{text}");
         assert!(text.contains("mo_end_time{job=\"aarhus-los\"} 1796522401.5\n"), "the night before's end: {text}");
         assert!(text.contains("mo_return_code{job=\"aarhus-los\"} 0\n"), "{text}");
         assert!(text.contains("moport_run_unfinished{job=\"aarhus-los\"} 1\n"), "{text}");
         // A job's first run, still going: nothing of a finished run yet.
-        let first = job_text(&[unfinished("plan2learn", "2026-12-07T02:00:00Z")], "plan2learn").unwrap();
+        let first = job_text(&jobs(&[unfinished("plan2learn", "2026-12-07T02:00:00Z")]), "plan2learn").unwrap();
         assert!(
             first.contains("\nmo_start_time 1796608800\n") && first.contains("\nmoport_run_unfinished 1\n"),
             "{first}"
         );
         assert!(!first.contains("mo_return_code"), "{first}");
-        assert_eq!(job_text(&runs, "plan2learn"), None);
+        assert_eq!(job_text(&jobs(&runs), "plan2learn"), None);
     }
 }

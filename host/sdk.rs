@@ -113,7 +113,7 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
         std::fs::create_dir_all(file.parent().expect("a file below the folder")).map_err(failed)?;
         std::fs::write(&file, bytes).map_err(failed)?;
     }
-    if occupied || folder.exists() {
+    if folder.exists() {
         // Out of the way first: a folder is renamed only over an empty one.
         let old = tempfile::Builder::new().prefix(".moport-sdk-old-").tempdir_in(parent).map_err(failed)?;
         std::fs::rename(&folder, old.path()).map_err(failed)?;
@@ -130,13 +130,13 @@ pub fn write_sdk(folder: &Path) -> Result<PathBuf, SdkError> {
     Ok(folder.join(SDK_CRATE))
 }
 
-/// Whether a file below an SDK folder is the SDK's (in one of its crates' or the WIT's folders,
-/// or its workspace manifest) or cargo's (`Cargo.lock`, `target/`), which replacing the folder
-/// may drop.
+/// Whether a file below an SDK folder is what cargo makes there (`Cargo.lock`, `target/`).
 fn is_cargos(name: &Path) -> bool {
     name == Path::new("Cargo.lock") || name.starts_with("target")
 }
 
+/// Whether a file below an SDK folder is the SDK's (in one of its crates' or the WIT's folders,
+/// or its workspace manifest) or cargo's, which replacing the folder may drop.
 fn is_the_sdks(name: &Path) -> bool {
     let folder_of = |name: &Path| -> Vec<std::ffi::OsString> {
         let parts: Vec<_> = name.iter().map(|part| part.to_owned()).collect();

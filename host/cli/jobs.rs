@@ -16,8 +16,7 @@ pub(super) struct Recorder {
     /// the main thread as a run ends, or the signal thread when a run does not stop in time.
     current: std::sync::Arc<std::sync::Mutex<Option<crate::ledger::Started>>>,
     /// The signal that asked moport to stop, once one has.
-    stop: tokio::sync::watch::Receiver<Option<&'static str>>,
-    stop_sender: std::sync::Arc<tokio::sync::watch::Sender<Option<&'static str>>>,
+    stop: std::sync::Arc<tokio::sync::watch::Sender<Option<&'static str>>>,
     /// Held by a run while it publishes its files and saves its state, and by the signal
     /// thread as it ends moport: never halfway through those.
     finishing: std::sync::Arc<std::sync::Mutex<()>>,
@@ -25,12 +24,10 @@ pub(super) struct Recorder {
 
 impl Recorder {
     pub(super) fn new(publisher: crate::metrics::Publisher) -> Recorder {
-        let (stop_sender, stop) = tokio::sync::watch::channel(None);
         Recorder {
             publisher: std::sync::Arc::new(publisher),
             current: Default::default(),
-            stop,
-            stop_sender: std::sync::Arc::new(stop_sender),
+            stop: std::sync::Arc::new(tokio::sync::watch::Sender::new(None)),
             finishing: Default::default(),
         }
     }
@@ -53,7 +50,7 @@ impl Recorder {
             let _context = runtime.enter();
             (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
         };
-        let (publisher, current, stop) = (self.publisher.clone(), self.current.clone(), self.stop_sender.clone());
+        let (publisher, current, stop) = (self.publisher.clone(), self.current.clone(), self.stop.clone());
         let finishing = self.finishing.clone();
         std::thread::Builder::new().name("moport-signals".into()).spawn(move || {
             let signal = runtime.block_on(async {
@@ -76,7 +73,7 @@ impl Recorder {
             // the line; after this it writes nothing.
             let _finishing = finishing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut current = current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let status = RunError::Stopped { plugin: String::new(), signal }.exit_status();
+            let status = stopped_status(signal);
             if let Some(start) = current.take() {
                 let plugin = start.plugin.clone();
                 tracing::warn!(plugin, "{signal}: the run did not stop in time; moport ends without it");
@@ -132,7 +129,7 @@ impl Recorder {
                 held_lock = Some(lock.clone());
                 let options =
                     RunOptions { held_lock: Some(lock), finishing: Some(self.finishing.clone()), ..options.clone() };
-                let mut stop = self.stop.clone();
+                let mut stop = self.stop.subscribe();
                 runtime.block_on(async {
                     tokio::select! {
                         biased;
@@ -193,6 +190,11 @@ impl Recorder {
     }
 }
 
+/// The exit code of a run `signal` stopped, as the runtime gives it.
+fn stopped_status(signal: &'static str) -> ExitStatus {
+    RunError::Stopped { plugin: String::new(), signal }.exit_status()
+}
+
 /// A job's summary, for a job of several plugins, and its exit code: that of a signal that cut
 /// it short, else that of the first plugin that failed.
 pub(super) fn job_result(
@@ -205,7 +207,7 @@ pub(super) fn job_result(
     let cut_short = ended.len() < plugins.len()
         || ended.iter().any(|(_, status)| matches!(status, ExitStatus::Interrupted | ExitStatus::Terminated));
     let stopped_by = stopped_by.filter(|_| cut_short);
-    let stopped = stopped_by.map(|signal| RunError::Stopped { plugin: String::new(), signal }.exit_status());
+    let stopped = stopped_by.map(stopped_status);
     let status =
         stopped.or_else(|| ended.iter().map(|(_, status)| *status).find(|status| *status != ExitStatus::Success));
     if plugins.len() > 1 {
